@@ -1,0 +1,55 @@
+# Set-up and checks for gft. Every target creates .venv on first use and installs into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Tests and chapters read the UCI files from ../shared/datasets when that folder exists;
+# elsewhere the loader's own lookup applies ($GFT_DATA_DIR, then the per-user cache).
+ifneq ($(wildcard ../shared/datasets),)
+export GFT_DATA_DIR ?= $(abspath ../shared/datasets)
+endif
+# Few threads are faster than many for these small dense problems on a 2-core machine.
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: venv test test-fast book notebooks results bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# The CPU wheel first: pyproject's open range is then satisfied and no CUDA build is fetched.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[test,book]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+## make test: unit tests, notebook pairing, papermill smoke runs, nbval, and the book build.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-current-env notebooks
+
+## make test-fast: the unit tests alone.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not slow"
+
+## make notebooks: re-execute every chapter at its default (book) preset into the paired .ipynb.
+notebooks: $(STAMP)
+	for py in notebooks/[0-9]*.py; do \
+	  $(BIN)/jupytext --set-kernel python3 --execute --sync "$$py" || exit 1; \
+	done
+
+## make book: execute the chapters (cached) at their default preset and build _build/html.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+## make results: continue the full-protocol sweep (resumable), see book/results/README.md.
+results: $(STAMP)
+	$(BIN)/python -m gft sweep --plan book/results/plan.txt --out book/results
+
+## make bench: the speed and time-to-accuracy benchmark of the engine.
+bench: $(STAMP)
+	$(BIN)/python -m gft bench
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache

@@ -1,0 +1,320 @@
+"""scikit-learn estimators: the shared base (validation, presets, devices, seeding) and :class:`GFTRegressor`."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .features import ACTIVATIONS, design_matrix, get_activation
+from .generator import Generator
+from .objective import ReducedObjective
+from .presets import PRESETS, get_preset
+from .training import (
+    GeneratorFeatures,
+    LatentFeatures,
+    TrainingDivergedError,
+    TrainingHistory,
+    optimise,
+)
+
+__all__ = ["FeatureRegressorBase", "GFTRegressor", "resolve_device"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: Rows per chunk in ``predict``: bounds memory (a chunk's design matrix) for large inputs.
+_PREDICT_CHUNK = 8192
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here")
+    return dev
+
+
+def _check_number(name: str, value: Any, low: float, *, integer: bool = False,
+                  strict: bool = False) -> None:
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+        what = "an integer" if integer else "a finite number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if value < low or (strict and value == low):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {low:g}, got {value!r}")
+
+
+class FeatureRegressorBase(RegressorMixin, BaseEstimator):
+    """Shared machinery of the thin-network regressors.
+
+    Subclasses implement ``_fit_scaled(X_tr, y_tr, X_val, y_val, device, dtype, rng)`` on
+    tensors with ``y`` already divided by ``y_scale_``, and set ``features_`` (N, D) and
+    ``coef_`` (P,) as NumPy arrays. The base validates input, splits off the validation
+    rows (the last ones, as in the paper), scales ``y`` by its root mean square (so a ``y``
+    of scale 1e6 or 1e-6 trains like one of scale 1; the TV weight is divided by the same
+    factor so that the objective is the one in the data's units, up to a constant), seeds
+    torch from ``random_state``, and moves the fitted model to the CPU so that it pickles
+    and predicts anywhere.
+    """
+
+    #: Keyword dicts by preset name; see :meth:`from_preset`.
+    presets: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def from_preset(cls, preset: str, **overrides: Any) -> "FeatureRegressorBase":
+        """An estimator with the keyword arguments of ``preset``, updated by ``overrides``."""
+        return cls(**{**get_preset(preset, cls.presets), **overrides})
+
+    # -- validation -------------------------------------------------------------------
+    def _validate_params_common(self) -> None:
+        _check_number("n_features", self.n_features, 1, integer=True)
+        _check_number("ridge", self.ridge, 0.0)
+        _check_number("tv_weight", getattr(self, "tv_weight", 0.0), 0.0)
+        _check_number("lr", getattr(self, "lr", 1.0), 0.0, strict=True)
+        _check_number("validation_fraction", self.validation_fraction, 0.0, strict=True)
+        if self.validation_fraction >= 1:
+            raise ValueError(f"validation_fraction must be < 1, got {self.validation_fraction!r}")
+        get_activation(self.activation)
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {self.dtype!r}")
+
+    def _split(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        n = X.shape[0]
+        n_val = int(math.ceil(self.validation_fraction * n))
+        if n - n_val < 2 or n_val < 1:
+            raise ValueError(
+                f"Found {n} sample(s), but validation_fraction={self.validation_fraction} needs at "
+                "least 2 training and 1 validation sample; pass more data or change "
+                "validation_fraction."
+            )
+        return X[: n - n_val], y[: n - n_val], X[n - n_val :], y[n - n_val :]
+
+    def fit(self, X: Any, y: Any) -> "FeatureRegressorBase":
+        """Fit on ``X`` of shape (M, d) and ``y`` of shape (M,); returns ``self``."""
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
+        self._validate_params_common()
+        self._validate_params()
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        rms = float(np.sqrt(np.mean(y**2)))
+        self.y_scale_ = rms if rms > 0 else 1.0
+        X_tr, y_tr, X_val, y_val = self._split(X, y / self.y_scale_)
+        device = resolve_device(self.device)
+        dtype = _DTYPES[self.dtype]
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        rng = torch.Generator(device=device).manual_seed(seed)
+        tensors = [torch.as_tensor(a, dtype=dtype, device=device) for a in (X_tr, y_tr, X_val, y_val)]
+        self.X_train_, self.y_train_ = X_tr, y_tr  # kept for predict_generator / re-solves
+        # Module initialisation draws from torch's global generator: fork it and seed it so
+        # that two fits with the same random_state agree and the caller's RNG is untouched.
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng)
+        return self
+
+    def _validate_params(self) -> None:  # extra checks of a subclass
+        pass
+
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+        raise NotImplementedError
+
+    # -- prediction -------------------------------------------------------------------
+    def _predict_with(self, X: np.ndarray, W: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        Wt, bt = torch.as_tensor(W), torch.as_tensor(coef)
+        out = []
+        for start in range(0, X.shape[0], _PREDICT_CHUNK):
+            A = design_matrix(torch.as_tensor(X[start : start + _PREDICT_CHUNK]), Wt, self.activation)
+            pred = A @ bt
+            out.append((pred.real if pred.is_complex() else pred).numpy())
+        return np.concatenate(out) * self.y_scale_ if out else np.zeros(0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions of shape (M,) for ``X`` of shape (M, d), as a NumPy float64 array."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._predict_with(np.asarray(X, dtype=np.float64), self.features_, self.coef_)
+
+    def _solve_coef(self, W: torch.Tensor) -> np.ndarray:
+        """``b`` (P,) for features ``W`` solved on the stored training split, in float64."""
+        obj = ReducedObjective(
+            torch.as_tensor(self.X_train_), torch.as_tensor(self.y_train_), self.activation,
+            self.ridge,
+        )
+        return obj.coefficients(W.detach().to(torch.float64).cpu()).numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = True
+        tags.non_deterministic = False
+        return tags
+
+
+class GFTRegressor(FeatureRegressorBase):
+    r"""Generative feature training of a thin 2-layer network (Hertrich & Neumayer).
+
+    .. math:: f(x) = \mathrm{Re}\sum_{l=1}^N b_l \Phi(\langle w_l, \tilde x\rangle)/N,
+              \qquad w_l = G_\theta(z_l),\ z_l\sim N(0, I),
+
+    with :math:`b = \hat b(w)` the ridge solution on the training data. ``fit`` trains
+    :math:`\theta` for ``generator_steps`` Adam steps on the reduced objective (MSE +
+    ``tv_weight`` · TV), then refines one drawn latent set for ``refine_steps`` steps
+    (GFT-r), keeping the iterate with the best validation MSE.
+
+    Parameters
+    ----------
+    n_features : int
+        ``N``.
+    activation : {"fourier", "fourier-real", "sigmoid", "relu", "cosine"}
+    tv_weight : float
+        :math:`\lambda` of the TV penalty, in the units of ``y``.
+    ridge : float
+        :math:`\delta` of the ridge solve.
+    generator_steps, refine_steps : int
+        Adam steps of the two phases; ``refine_steps=0`` gives plain GFT.
+    lr, refine_lr : float
+        Adam learning rates (``refine_lr=None``: same as ``lr``).
+    hidden : tuple of int
+        Hidden widths of the generator MLP.
+    n_tv_points : int
+        Monte-Carlo points of the TV estimate, redrawn every step.
+    validation_fraction : float
+        The last rows of the training data held out for validation.
+    val_every, n_val_draws : int
+        Validation period (steps) and feature draws averaged per generator validation.
+    dtype : {"float64", "float32"}
+        Precision of training.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
+    random_state : int, RandomState or None
+    progress : bool
+        Show tqdm progress bars.
+
+    Attributes
+    ----------
+    generator_ : Generator
+        The trained generator (on the CPU).
+    features_ : ndarray of shape (N, D)
+        The features used by :meth:`predict` (refined when ``refine_steps > 0``).
+    coef_ : ndarray of shape (P,)
+        Output weights (complex for ``fourier``), in units of ``y / y_scale_``.
+    history_ : dict of TrainingHistory
+        ``"generator"`` and ``"refine"`` runs, for plots.
+    generator_val_mse_, refine_val_mse_ : float
+        Best validation MSEs of the two phases (in units of ``y``), for model selection.
+    """
+
+    presets = {name: dict(p) for name, p in PRESETS.items()}
+
+    def __init__(
+        self,
+        n_features: int = 100,
+        activation: str = "fourier",
+        tv_weight: float = 0.0,
+        ridge: float = 1e-7,
+        generator_steps: int = 3000,
+        refine_steps: int = 3000,
+        lr: float = 1e-3,
+        refine_lr: float | None = None,
+        hidden: Sequence[int] = (512, 512, 512),
+        n_tv_points: int = 1000,
+        validation_fraction: float = 0.1,
+        val_every: int = 100,
+        n_val_draws: int = 10,
+        dtype: str = "float64",
+        device: str = "auto",
+        random_state: Any = None,
+        progress: bool = True,
+    ):
+        self.n_features = n_features
+        self.activation = activation
+        self.tv_weight = tv_weight
+        self.ridge = ridge
+        self.generator_steps = generator_steps
+        self.refine_steps = refine_steps
+        self.lr = lr
+        self.refine_lr = refine_lr
+        self.hidden = hidden
+        self.n_tv_points = n_tv_points
+        self.validation_fraction = validation_fraction
+        self.val_every = val_every
+        self.n_val_draws = n_val_draws
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    def _validate_params(self) -> None:
+        _check_number("generator_steps", self.generator_steps, 0, integer=True)
+        _check_number("refine_steps", self.refine_steps, 0, integer=True)
+        if self.refine_lr is not None:
+            _check_number("refine_lr", self.refine_lr, 0.0, strict=True)
+        _check_number("n_tv_points", self.n_tv_points, 1, integer=True)
+        _check_number("val_every", self.val_every, 1, integer=True)
+        _check_number("n_val_draws", self.n_val_draws, 1, integer=True)
+        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, numbers.Integral)
+                                  or h < 1 for h in self.hidden):
+            raise ValueError(f"hidden must be a non-empty sequence of positive ints, got {self.hidden!r}")
+
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+        act = get_activation(self.activation)
+        objective = ReducedObjective(
+            X_tr, y_tr, act, self.ridge, self.tv_weight / self.y_scale_, self.n_tv_points,
+            X_val, y_val,
+        )
+        generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
+        common = dict(val_every=self.val_every, rng=rng, progress=self.progress)
+        self.history_: dict[str, TrainingHistory] = {}
+        error: Exception | None = None
+        try:
+            self.history_["generator"] = optimise(
+                GeneratorFeatures(generator, self.n_features, self.n_val_draws, rng), objective,
+                self.generator_steps, self.lr, name="GFT generator", **common,
+            )
+            z = generator.sample_latents(self.n_features, generator=rng)
+            if self.refine_steps > 0 and not self.history_["generator"].interrupted:
+                latent = LatentFeatures(generator, z)
+                self.history_["refine"] = optimise(
+                    latent, objective, self.refine_steps, self.refine_lr or self.lr,
+                    name="GFT-r refinement", **common,
+                )
+                z = latent.z.detach()
+        except TrainingDivergedError as err:  # keep the best model so far, then re-raise
+            error = err
+            z = generator.sample_latents(self.n_features, generator=rng)
+        generator.requires_grad_(False)
+        with torch.no_grad():
+            W = generator(z)
+        self.generator_ = generator.cpu().to(torch.float64).eval()
+        self.features_ = W.detach().to(torch.float64).cpu().numpy()
+        self.coef_ = self._solve_coef(W)
+        scale2 = self.y_scale_**2
+        self.generator_val_mse_ = self.history_.get("generator", TrainingHistory()).best_val_mse * scale2
+        self.refine_val_mse_ = self.history_.get("refine", TrainingHistory()).best_val_mse * scale2
+        if error is not None:
+            raise error
+
+    def sample_features(self, random_state: Any = None) -> np.ndarray:
+        """A fresh feature set ``G(z)`` of shape (N, D) from the trained generator."""
+        check_is_fitted(self)
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        rng = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            return self.generator_.sample(self.n_features, generator=rng).numpy()
+
+    def predict_generator(self, X: Any, random_state: Any = None) -> np.ndarray:
+        """Predict with a fresh generator draw, ``b`` re-solved on the training data (the paper's GFT column)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        W = self.sample_features(random_state)
+        return self._predict_with(np.asarray(X, dtype=np.float64), W, self._solve_coef(torch.as_tensor(W)))
