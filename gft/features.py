@@ -88,16 +88,18 @@ class _FourierFeatures(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, t: Tensor) -> Tensor:
+        ctx.save_for_backward(t)
         s = TWO_PI * t
-        cos, sin = torch.cos(s), torch.sin(s)
-        ctx.save_for_backward(cos, sin)
-        return torch.complex(cos, sin)
+        return torch.complex(torch.cos(s), torch.sin(s))
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:
-        cos, sin = ctx.saved_tensors
+        # cos and sin are recomputed from t (not saved from forward) so that this backward
+        # is itself differentiable: a double backward (e.g. a TV term by autograd) is exact.
+        (t,) = ctx.saved_tensors
+        s = TWO_PI * t
         g = torch.view_as_real(grad.resolve_conj())  # (..., 2): d/dRe, d/dIm
-        return TWO_PI * (g[..., 1] * cos - g[..., 0] * sin)
+        return TWO_PI * (g[..., 1] * torch.cos(s) - g[..., 0] * torch.sin(s))
 
 
 def _fourier(t: Tensor) -> Tensor:

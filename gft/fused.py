@@ -24,6 +24,7 @@ import math
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .ridge import cholesky_with_retry
 
@@ -68,6 +69,7 @@ class _FourierReducedMSE(torch.autograd.Function):
         return mse, torch.complex(u, v)
 
     @staticmethod
+    @once_differentiable  # the backward uses saved factors: no exact double backward
     def backward(ctx, grad_mse: Tensor, grad_b: Tensor):
         X, B, y, L, ub, e = ctx.saved_tensors
         n = ctx.n
@@ -141,6 +143,7 @@ class _FourierTV(torch.autograd.Function):
         return g.abs().sum(-1).mean(-1)
 
     @staticmethod
+    @once_differentiable  # the backward uses saved factors: no exact double backward
     def backward(ctx, grad_out: Tensor):
         W, points, sin, cos, H, g, u, v = ctx.saved_tensors
         n = W.shape[-2]

@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 __all__ = ["ridge_solve", "cholesky_with_retry", "RidgeSolveWarning", "RidgeSolveError"]
 
@@ -101,6 +102,7 @@ class _RidgeSolve(torch.autograd.Function):
         return b
 
     @staticmethod
+    @once_differentiable  # the backward uses saved factors: no exact double backward
     def backward(ctx, grad_b: Tensor):
         A, y, L, b = ctx.saved_tensors
         g = torch.cholesky_solve(_solve_dtype(grad_b, L), L).to(A.dtype)  # (*, N, K)

@@ -13,7 +13,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -31,6 +31,7 @@ __all__ = [
     "TrainingHistory",
     "TrainingDivergedError",
     "optimise",
+    "make_adam_step",
 ]
 
 
@@ -143,6 +144,32 @@ class DirectFeatures:
             self.W.copy_(state)
 
 
+def make_adam_step(
+    params: GeneratorFeatures | LatentFeatures | DirectFeatures,
+    objective: ReducedObjective,
+    lr: float,
+    rng: torch.Generator | None = None,
+) -> Callable[[], Tensor]:
+    """One Adam step on the reduced objective: draw features, loss, backward, update.
+
+    Returns a function that performs a step and returns the detached loss (no device sync).
+    """
+    plist = params.parameters()
+    # The fused kernel updates all parameters in one pass (several times faster than the
+    # default on the 3x512 generator); it needs floating-point tensors on CPU or CUDA.
+    fused = all(p.dtype.is_floating_point and p.device.type in ("cpu", "cuda") for p in plist)
+    opt = torch.optim.Adam(plist, lr=lr, fused=fused)
+
+    def step() -> Tensor:
+        loss, _, _ = objective(params.train_features(), rng)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    return step
+
+
 def optimise(
     params: GeneratorFeatures | LatentFeatures | DirectFeatures,
     objective: ReducedObjective,
@@ -161,11 +188,7 @@ def optimise(
     :class:`TrainingDivergedError` naming the step; Ctrl-C restores it, warns and returns
     with ``history.interrupted = True``.
     """
-    plist = params.parameters()
-    # The fused kernel updates all parameters in one pass (about 4x less time than the
-    # default on the 3x512 generator); it needs floating-point tensors on CPU or CUDA.
-    fused = all(p.dtype.is_floating_point and p.device.type in ("cpu", "cuda") for p in plist)
-    opt = torch.optim.Adam(plist, lr=lr, fused=fused)
+    step_fn = make_adam_step(params, objective, lr, rng)
     history = TrainingHistory(name=name)
     losses = torch.full((steps,), math.nan, device=objective.X.device)  # no per-step sync
     val_steps: list[int] = []
@@ -200,11 +223,7 @@ def optimise(
                 check_finite(step)
                 validate(step)
                 bar.set_postfix(val_mse=f"{val_mses[-1]:.3e}", refresh=False)
-            loss, _, _ = objective(params.train_features(), rng)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses[step] = loss.detach()
+            losses[step] = step_fn()
             bar.update()
         step = steps
         check_finite(steps)
@@ -222,6 +241,7 @@ def optimise(
             params.restore(best_state)
         if isinstance(err, TrainingDivergedError):
             raise
+        check_finite(step)  # a NaN loss before the breakdown is the better diagnosis
         raise TrainingDivergedError(
             f"{name or 'training'}: the ridge system broke down at step {step} (lr={lr:g}): {err} "
             f"Try a smaller learning rate (e.g. lr={lr / 10:g}). The best iterate so far "

@@ -1,0 +1,252 @@
+"""GFTRegressor and the shared estimator base: the sklearn contract, bad input, numerics, persistence, interruption."""
+
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+import gft
+from gft import PRESETS, GFTRegressor
+from gft.objective import ReducedObjective
+from gft.presets import get_preset
+
+
+def smoke(**kw):
+    return GFTRegressor.from_preset("smoke", **{"progress": False, "random_state": 0, **kw})
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 2))
+    y = np.sin(2 * np.pi * X[:, 0]) + X[:, 1]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return smoke().fit(*data)
+
+
+def test_public_api_star_import():
+    ns = {}
+    exec("from gft import *", ns)
+    assert set(gft.__all__) <= set(ns)
+    assert isinstance(gft.__all__, list) and all(isinstance(n, str) for n in gft.__all__)
+
+
+def test_defaults_are_the_book_preset():
+    defaults = GFTRegressor().get_params()
+    for key, value in PRESETS["book"].items():
+        assert defaults[key] == value, key
+    assert PRESETS["paper"]["generator_steps"] == 40_000 and PRESETS["paper"]["lr"] == 1e-4
+
+
+def test_fitted_attributes_shapes_and_history(fitted, data):
+    X, _ = data
+    N = fitted.n_features
+    assert fitted.features_.shape == (N, 2) and fitted.coef_.shape == (N,)
+    assert np.iscomplexobj(fitted.coef_)
+    assert set(fitted.history_) == {"generator", "refine"}
+    assert fitted.history_["generator"].train_loss.shape == (PRESETS["smoke"]["generator_steps"],)
+    assert fitted.n_features_in_ == 2
+    pred = fitted.predict(X)
+    assert isinstance(pred, np.ndarray) and pred.shape == (80,) and pred.dtype == np.float64
+    assert np.isfinite(fitted.generator_val_mse_) and np.isfinite(fitted.refine_val_mse_)
+
+
+def test_same_random_state_same_predictions(data):
+    X, y = data
+    a, b = smoke().fit(X, y), smoke().fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_array_equal(a.predict_generator(X, random_state=3), b.predict_generator(X, random_state=3))
+    c = smoke(random_state=1).fit(X, y)
+    assert not np.array_equal(a.predict(X), c.predict(X))
+
+
+def test_predict_generator_is_a_fresh_draw_resolved_on_training_data(fitted, data):
+    X, y = data
+    p1 = fitted.predict_generator(X, random_state=1)
+    p2 = fitted.predict_generator(X, random_state=2)
+    assert not np.allclose(p1, p2)
+    W = fitted.sample_features(random_state=1)
+    b = fitted._solve_coef(torch.as_tensor(W))
+    np.testing.assert_allclose(p1, fitted._predict_with(X, W, b))
+
+
+def test_refine_zero_predicts_with_a_generator_draw(data):
+    m = smoke(refine_steps=0).fit(*data)
+    assert "refine" not in m.history_
+    assert np.isinf(m.refine_val_mse_)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "cosine", "fourier-real"])
+def test_other_activations_fit(activation, data):
+    m = smoke(activation=activation).fit(*data)
+    D = 3 if activation != "fourier-real" else 2
+    assert m.features_.shape == (m.n_features, D)
+    assert np.isfinite(m.predict(data[0])).all()
+
+
+# -- bad input: a clear message at the boundary ------------------------------------------
+BAD_PARAMS = [
+    (dict(n_features=0), "n_features must be >= 1"),
+    (dict(n_features=2.5), "n_features must be an integer"),
+    (dict(ridge=-1.0), "ridge must be >= 0"),
+    (dict(tv_weight=-1e-3), "tv_weight must be >= 0"),
+    (dict(lr=-0.1), "lr must be > 0"),
+    (dict(lr=0.0), "lr must be > 0"),
+    (dict(activation="tanh"), r"Invalid activation 'tanh'. Must be one of \['cosine', 'fourier', 'fourier-real', 'relu', 'sigmoid'\]"),
+    (dict(validation_fraction=1.5), "validation_fraction must be < 1"),
+    (dict(hidden=()), "hidden must be a non-empty sequence"),
+    (dict(dtype="float16"), "dtype must be one of"),
+    (dict(device="tpu"), "device must be"),
+]
+
+
+@pytest.mark.parametrize("params,match", BAD_PARAMS)
+def test_bad_parameters_raise_clear_errors(params, match, data):
+    with pytest.raises(ValueError, match=match):
+        smoke(**params).fit(*data)
+
+
+def test_cuda_requested_without_cuda_is_a_clear_error(data):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        smoke(device="cuda").fit(*data)
+
+
+def test_unknown_preset_lists_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown preset 'fast'. Must be one of \['smoke', 'book', 'paper'\]"):
+        GFTRegressor.from_preset("fast")
+    with pytest.raises(ValueError, match="Unknown preset"):
+        get_preset("fast")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_in_X_or_y(bad, data):
+    X, y = data[0].copy(), data[1].copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        smoke().fit(X, data[1])
+    y[5] = bad
+    with pytest.raises(ValueError, match="Input y contains (NaN|infinity)"):
+        smoke().fit(data[0], y)
+
+
+def test_shape_errors(data, fitted):
+    X, y = data
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        smoke().fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        smoke().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="needs at least 2 training and 1 validation sample"):
+        smoke().fit(X[:2], y[:2])
+    with pytest.raises(ValueError, match="X has 3 features, but GFTRegressor is expecting 2"):
+        fitted.predict(np.ones((4, 3)))
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        smoke().predict(np.ones((3, 2)))
+
+
+def test_integer_and_float32_input(data):
+    X, y = data
+    m32 = smoke().fit(X.astype(np.float32), y.astype(np.float32))
+    assert m32.predict(X.astype(np.float32)).dtype == np.float64
+    Xi = (X * 10).astype(np.int64)
+    mi = smoke().fit(Xi, np.round(y * 10).astype(np.int64))
+    assert np.isfinite(mi.predict(Xi)).all()
+
+
+# -- numerical robustness ------------------------------------------------------------------
+def test_more_features_than_points_with_default_ridge():
+    rng = np.random.default_rng(1)
+    X, y = rng.random((30, 2)), rng.random(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gft.RidgeSolveWarning)
+        m = smoke(n_features=200).fit(X, y)
+    assert np.isfinite(m.coef_).all() and np.isfinite(m.predict(X)).all()
+
+
+def test_duplicated_rows_and_constant_y():
+    rng = np.random.default_rng(2)
+    X = np.repeat(rng.random((20, 2)), 3, axis=0)
+    m = smoke().fit(X, np.full(60, 4.2))
+    np.testing.assert_allclose(m.predict(X[:5]), 4.2, rtol=1e-3)
+    assert smoke().fit(X, np.zeros(60)).y_scale_ == 1.0
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_y_scale_is_handled_by_internal_scaling(scale, data):
+    X, y = data
+    base = smoke().fit(X, y)
+    scaled = smoke().fit(X, y * scale)
+    np.testing.assert_allclose(scaled.predict(X) / scale, base.predict(X), rtol=1e-5, atol=1e-8)
+
+
+def test_training_divergence_keeps_best_model_and_names_the_step(data, monkeypatch):
+    X, y = data
+    original = ReducedObjective.__call__
+    calls = {"n": 0}
+
+    def poisoned(self, W, generator=None):
+        calls["n"] += 1
+        loss, mse, tv = original(self, W, generator)
+        return (loss * float("nan") if calls["n"] == 25 else loss), mse, tv
+
+    monkeypatch.setattr(ReducedObjective, "__call__", poisoned)
+    m = smoke()
+    with pytest.raises(gft.TrainingDivergedError, match=r"at step 24 .*smaller learning rate"):
+        m.fit(X, y)
+    assert np.isfinite(m.predict(X)).all()  # the best model so far is kept
+
+
+def test_ctrl_c_during_fit_leaves_a_usable_estimator(data, monkeypatch):
+    X, y = data
+    original = ReducedObjective.__call__
+    calls = {"n": 0}
+
+    def interrupted(self, W, generator=None):
+        calls["n"] += 1
+        if calls["n"] == 15:
+            raise KeyboardInterrupt
+        return original(self, W, generator)
+
+    monkeypatch.setattr(ReducedObjective, "__call__", interrupted)
+    with pytest.warns(RuntimeWarning, match="interrupted at step 14"):
+        m = smoke().fit(X, y)
+    assert m.history_["generator"].interrupted and "refine" not in m.history_
+    assert np.isfinite(m.predict(X)).all()
+
+
+# -- persistence -----------------------------------------------------------------------------
+def test_pickle_joblib_and_torch_save_round_trips(fitted, data, tmp_path):
+    X, _ = data
+    expected = fitted.predict(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict(X), expected)
+    joblib.dump(fitted, tmp_path / "m.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict(X), expected)
+    buf = io.BytesIO()
+    torch.save(fitted, buf)
+    buf.seek(0)
+    # map_location is how a model saved on a GPU machine is opened on a CPU-only one
+    loaded = torch.load(buf, map_location="cpu", weights_only=False)
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    np.testing.assert_array_equal(
+        loaded.predict_generator(X, random_state=0), fitted.predict_generator(X, random_state=0)
+    )
+
+
+def test_fitted_state_lives_on_the_cpu(fitted):
+    # Whatever device trained it, the fitted model is moved to the CPU so that it pickles and
+    # predicts on a machine without the training device.
+    assert all(p.device.type == "cpu" for p in fitted.generator_.parameters())
+    assert isinstance(fitted.features_, np.ndarray) and isinstance(fitted.coef_, np.ndarray)
