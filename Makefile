@@ -25,13 +25,14 @@ $(STAMP): pyproject.toml
 	touch $@
 
 ## make test: unit tests, notebook pairing, papermill smoke runs, nbval, and the book build.
+# Notebooks run at the smoke preset in tests (their parameters cell reads GFT_PRESET).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
-	$(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-current-env notebooks
+	GFT_PRESET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile tests
+	GFT_PRESET=smoke $(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-current-env notebooks
 
 ## make test-fast: the unit tests alone.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not slow"
+	GFT_PRESET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not slow"
 
 ## make notebooks: re-execute every chapter at its default (book) preset into the paired .ipynb.
 notebooks: $(STAMP)
@@ -45,7 +46,7 @@ book: $(STAMP)
 
 ## make results: continue the full-protocol sweep (resumable), see book/results/README.md.
 results: $(STAMP)
-	$(BIN)/python -m gft sweep --plan book/results/plan.txt --out book/results
+	$(BIN)/python -m gft sweep --plan book/results/plan.txt --out book/results/paper
 
 ## make bench: the speed and time-to-accuracy benchmark of the engine.
 bench: $(STAMP)

@@ -1,5 +1,6 @@
 """gft: generative feature training of thin 2-layer networks."""
 
+from .baselines import ESTIMATORS, NNRegressor, RFFRegressor, SparseRFRegressor, VarProRegressor
 from .estimators import GFTRegressor
 from .features import ACTIVATIONS, design_matrix, input_gradient
 from .generator import Generator
@@ -13,6 +14,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "ESTIMATORS",
+    "NNRegressor",
+    "RFFRegressor",
+    "SparseRFRegressor",
+    "VarProRegressor",
     "GFTRegressor",
     "Generator",
     "PRESETS",

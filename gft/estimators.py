@@ -18,6 +18,7 @@ from .generator import Generator
 from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
 from .training import (
+    SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
     TrainingDivergedError,
@@ -114,7 +115,8 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         dtype = _DTYPES[self.dtype]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = torch.Generator(device=device).manual_seed(seed)
-        tensors = [torch.as_tensor(a, dtype=dtype, device=device) for a in (X_tr, y_tr, X_val, y_val)]
+        # np.array copies: torch warns on read-only (memory-mapped) inputs otherwise.
+        tensors = [torch.as_tensor(np.array(a), dtype=dtype, device=device) for a in (X_tr, y_tr, X_val, y_val)]
         self.X_train_, self.y_train_ = X_tr, y_tr  # kept for predict_generator / re-solves
         # Module initialisation draws from torch's global generator: fork it and seed it so
         # that two fits with the same random_state agree and the caller's RNG is untouched.
@@ -192,8 +194,12 @@ class GFTRegressor(FeatureRegressorBase):
         The last rows of the training data held out for validation.
     val_every, n_val_draws : int
         Validation period (steps) and feature draws averaged per generator validation.
-    dtype : {"float64", "float32"}
-        Precision of training.
+    lr_schedule : {"constant", "cosine"}
+        Learning rate of each phase: constant (the paper) or cosine-annealed to ``lr / 100``.
+    dtype : {"float32", "float64"}
+        Precision of training (the fitted model is stored in float64). float32 is about
+        twice as fast; its Gram matrix is exact only to about ``N * eps32 * mean(diag)``,
+        below which the ridge is raised (see :mod:`gft.fused`).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     random_state : int, RandomState or None
@@ -224,14 +230,15 @@ class GFTRegressor(FeatureRegressorBase):
         ridge: float = 1e-7,
         generator_steps: int = 3000,
         refine_steps: int = 3000,
-        lr: float = 1e-3,
-        refine_lr: float | None = None,
+        lr: float = 2e-3,
+        refine_lr: float | None = 1e-2,
         hidden: Sequence[int] = (512, 512, 512),
         n_tv_points: int = 1000,
         validation_fraction: float = 0.1,
         val_every: int = 100,
         n_val_draws: int = 10,
-        dtype: str = "float64",
+        lr_schedule: str = "cosine",
+        dtype: str = "float32",
         device: str = "auto",
         random_state: Any = None,
         progress: bool = True,
@@ -249,6 +256,7 @@ class GFTRegressor(FeatureRegressorBase):
         self.validation_fraction = validation_fraction
         self.val_every = val_every
         self.n_val_draws = n_val_draws
+        self.lr_schedule = lr_schedule
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
@@ -262,6 +270,8 @@ class GFTRegressor(FeatureRegressorBase):
         _check_number("n_tv_points", self.n_tv_points, 1, integer=True)
         _check_number("val_every", self.val_every, 1, integer=True)
         _check_number("n_val_draws", self.n_val_draws, 1, integer=True)
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {list(SCHEDULES)}, got {self.lr_schedule!r}")
         if not self.hidden or any(isinstance(h, bool) or not isinstance(h, numbers.Integral)
                                   or h < 1 for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty sequence of positive ints, got {self.hidden!r}")
@@ -273,7 +283,8 @@ class GFTRegressor(FeatureRegressorBase):
             X_val, y_val,
         )
         generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
-        common = dict(val_every=self.val_every, rng=rng, progress=self.progress)
+        common = dict(val_every=self.val_every, rng=rng, progress=self.progress,
+                      schedule=self.lr_schedule)
         self.history_: dict[str, TrainingHistory] = {}
         error: Exception | None = None
         try:

@@ -35,6 +35,10 @@ __all__ = [
 ]
 
 
+#: Learning-rate schedules of :func:`make_adam_step`.
+SCHEDULES = ("constant", "cosine")
+
+
 class TrainingDivergedError(FloatingPointError):
     """The training loss became NaN or inf; the best iterate so far has been restored."""
 
@@ -149,9 +153,13 @@ def make_adam_step(
     objective: ReducedObjective,
     lr: float,
     rng: torch.Generator | None = None,
+    total_steps: int | None = None,
+    schedule: str = "constant",
 ) -> Callable[[], Tensor]:
     """One Adam step on the reduced objective: draw features, loss, backward, update.
 
+    ``schedule="cosine"`` decays the learning rate from ``lr`` to ``lr / 100`` over
+    ``total_steps`` steps (cosine annealing); ``"constant"`` keeps it (the paper's choice).
     Returns a function that performs a step and returns the detached loss (no device sync).
     """
     plist = params.parameters()
@@ -159,12 +167,21 @@ def make_adam_step(
     # default on the 3x512 generator); it needs floating-point tensors on CPU or CUDA.
     fused = all(p.dtype.is_floating_point and p.device.type in ("cpu", "cuda") for p in plist)
     opt = torch.optim.Adam(plist, lr=lr, fused=fused)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"Unknown schedule {schedule!r}. Must be one of {list(SCHEDULES)}")
+    sched = None
+    if schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=max(int(total_steps or 1), 1), eta_min=lr / 100
+        )
 
     def step() -> Tensor:
         loss, _, _ = objective(params.train_features(), rng)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         return loss.detach()
 
     return step
@@ -179,6 +196,7 @@ def optimise(
     rng: torch.Generator | None = None,
     progress: bool = True,
     name: str = "",
+    schedule: str = "constant",
 ) -> TrainingHistory:
     r"""Minimise the reduced objective over ``params`` with Adam and keep the best iterate.
 
@@ -188,9 +206,9 @@ def optimise(
     :class:`TrainingDivergedError` naming the step; Ctrl-C restores it, warns and returns
     with ``history.interrupted = True``.
     """
-    step_fn = make_adam_step(params, objective, lr, rng)
+    step_fn = make_adam_step(params, objective, lr, rng, steps, schedule)
     history = TrainingHistory(name=name)
-    losses = torch.full((steps,), math.nan, device=objective.X.device)  # no per-step sync
+    losses = torch.full((steps,), math.nan, dtype=objective.X.dtype, device=objective.X.device)  # no per-step sync
     val_steps: list[int] = []
     val_mses: list[float] = []
     best_state, best_val, best_step = None, math.inf, 0

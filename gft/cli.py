@@ -1,0 +1,265 @@
+"""The ``gft`` command line: ``run`` the experiment protocol, ``sweep`` a plan, print a results ``table``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+import sys
+from typing import Sequence
+
+__all__ = ["main", "build_parser"]
+
+_MAIN_EPILOG = """\
+examples:
+  python -m gft run --setting friedman1-d5 --method gft-r --activation fourier --preset book --out results/
+  python -m gft run --setting all --dataset all --method gft gft-r --preset smoke --out /tmp/smoke
+  python -m gft sweep --plan book/results/plan.txt --out book/results
+  python -m gft table results/
+
+Each subcommand has its own --help.
+"""
+
+_RUN_DESCRIPTION = """\
+Run the protocol of SPEC section 6 for every cell = (setting or data set, method,
+activation, preset[, N]): select the TV weight lambda on one data draw (seed --seed) by
+the method's validation MSE, then run --trials trials at that lambda, each on a fresh
+data draw (seed --seed + trial). Every trial becomes one CSV row in
+OUT/<setting>__<method>__<activation>__<preset>.csv, with provenance (command, commit,
+dirty, host, torch, device, date); the selection (validation MSE per lambda) goes to
+OUT/<cell>.selection.json before the trials. Rerunning the same command resumes: cells,
+selections and trials already in OUT are skipped, nothing is lost or written twice.
+gft and gft-r run together share their fits. Methods without a TV weight (rff,
+sparse-rf) skip the selection; their lambda is empty (NaN).
+"""
+
+_RUN_EPILOG = """\
+examples:
+  # one cell, the book budget
+  python -m gft run --setting friedman1-d5 --method gft-r --activation fourier --preset book --out results/
+  # a real data set (files in $GFT_DATA_DIR or --data-dir)
+  python -m gft run --dataset airfoil --method gft gft-r --preset book --out results/
+  # everything at the smoke budget, two worker processes
+  python -m gft run --setting all --dataset all --method gft-r --preset smoke --jobs 2 --out /tmp/smoke
+  # no TV regularisation, three trials, on the GPU
+  python -m gft run --setting kreuz --method gft --lambdas 0 --trials 3 --device cuda --out results/
+"""
+
+_SWEEP_EPILOG = """\
+example plan (book/results/plan.txt):
+  # the synthetic table, GFT and GFT-r, the paper budget
+  --setting polynomial-d5 polynomial-d10 ishigami-d5 --method gft gft-r --preset paper
+  --dataset all --method gft gft-r --preset paper --trials 5
+
+  python -m gft sweep --plan book/results/plan.txt --out book/results --jobs 2
+"""
+
+_TABLE_EPILOG = """\
+examples:
+  python -m gft table results/              # rows = settings, columns = methods, mean ± std
+  python -m gft table results/ --long       # one line per cell with lambda, trials, time
+  python -m gft table results/ --selection  # validation MSE per lambda, the chosen one in bold
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m gft`` (``run``, ``table``, ``sweep``, and ``bench`` if present)."""
+    from .datasets import setting_names, uci_names
+    from .experiments import DEFAULT_TRIALS, LAMBDA_GRID, method_names
+    from .features import ACTIVATIONS
+    from .presets import PRESET_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m gft",
+        description="Generative feature training (GFT) of thin 2-layer networks: experiments.",
+        epilog=_MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = subparsers.add_parser(
+        "run", help="run the experiment protocol for a list of cells (resumable)",
+        description=_RUN_DESCRIPTION, epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = run.add_argument_group("what to run (cells = settings x methods x activations x presets x N)")
+    what.add_argument("--setting", nargs="+", default=[], metavar="NAME",
+                      help=f"synthetic settings, or 'all'. One of: {', '.join(setting_names())}")
+    what.add_argument("--dataset", nargs="+", default=[], metavar="NAME",
+                      help=f"real (UCI) data sets, or 'all'. One of: {', '.join(uci_names())}")
+    what.add_argument("--method", nargs="+", default=["gft", "gft-r"], metavar="NAME",
+                      help=f"methods (default: gft gft-r). One of: {', '.join(method_names())}")
+    what.add_argument("--activation", nargs="+", default=["fourier"], metavar="NAME",
+                      help=f"activations (default: fourier). One of: {', '.join(ACTIVATIONS)}")
+    what.add_argument("--preset", nargs="+", default=["book"], metavar="NAME",
+                      help=f"budgets (default: book). One of: {', '.join(PRESET_NAMES)}")
+    what.add_argument("--n-features", nargs="+", type=int, default=None, metavar="N",
+                      help="numbers of features N, one cell each (default: the estimator's, 100)")
+    proto = run.add_argument_group("protocol")
+    proto.add_argument("--trials", type=int, default=DEFAULT_TRIALS,
+                       help=f"trials per cell (default: {DEFAULT_TRIALS})")
+    proto.add_argument("--seed", type=int, default=0,
+                       help="base seed: selection on draw SEED, trial t on draw SEED+t (default: 0)")
+    proto.add_argument("--lambdas", nargs="+", type=float, default=list(LAMBDA_GRID), metavar="L",
+                       help="TV weights of the selection (default: "
+                            f"{' '.join(f'{x:g}' for x in LAMBDA_GRID)}); e.g. --lambdas 0")
+    where = run.add_argument_group("where and how")
+    where.add_argument("--out", default="results", help="results folder (default: results)")
+    where.add_argument("--device", default="auto",
+                       help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
+    where.add_argument("--jobs", type=int, default=1,
+                       help="cells run in parallel, joblib n_jobs (-1: all cores; default: 1)")
+    where.add_argument("--data-dir", default=None,
+                       help="folder of the UCI files (default: $GFT_DATA_DIR, else ~/.cache/gft/datasets)")
+    where.add_argument("--fit-progress", action="store_true",
+                       help="show the estimators' progress bars (off by default)")
+    where.add_argument("--quiet", action="store_true",
+                       help="no progress lines on stderr (one per selection, trial and cell)")
+    run.set_defaults(func=_run)
+
+    table = subparsers.add_parser(
+        "table", help="print a Markdown table of mean ± std test MSE per cell",
+        description="Read every results CSV in FOLDER and print a Markdown table of the mean "
+                    "± standard deviation (ddof 1) of the test MSE over the trials of each cell.",
+        epilog=_TABLE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    table.add_argument("folder", help="a results folder written by 'python -m gft run'")
+    table.add_argument("--long", action="store_true",
+                       help="one line per cell (setting, method, activation, preset, N, lambda, "
+                            "trials, test MSE, training seconds)")
+    table.add_argument("--selection", action="store_true",
+                       help="the validation MSE per lambda of each cell instead (chosen one in bold)")
+    table.add_argument("--digits", type=int, default=2, help="digits of the mean (default: 2)")
+    table.set_defaults(func=_table)
+
+    sweep = subparsers.add_parser(
+        "sweep", help="run every line of a plan file as a 'run' command into one folder",
+        description="Run a sweep written down as a plan: each non-empty line of PLAN (text after "
+                    "'#' is a comment) holds the options of one 'python -m gft run' command; "
+                    "--out and the options given here are added to every line. Lines run in "
+                    "order; rerunning the sweep resumes it.",
+        epilog=_SWEEP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("--plan", required=True, help="the plan file")
+    sweep.add_argument("--out", required=True, help="results folder of every line")
+    sweep.add_argument("--jobs", type=int, default=None, help="overrides --jobs of every line")
+    sweep.add_argument("--device", default=None, help="overrides --device of every line")
+    sweep.add_argument("--data-dir", default=None, help="overrides --data-dir of every line")
+    sweep.add_argument("--quiet", action="store_true", help="no progress lines")
+    sweep.set_defaults(func=_sweep)
+
+    _add_bench_parser(subparsers)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------
+# Hook for `gft bench` (gft/bench.py, the lead engineer's). gft.bench is imported here, lazily,
+# and the subcommand is skipped while the module does not exist. Contract: either
+# `add_parser(subparsers)` (adds "bench" and sets `func(args, argv) -> int`), or
+# `add_arguments(parser)` and `run(args)` (wrapped here; exit code 0).
+# ---------------------------------------------------------------------------------------
+def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
+    try:
+        bench = importlib.import_module("gft.bench")
+    except ModuleNotFoundError as err:
+        if err.name == "gft.bench":
+            return
+        raise
+    if hasattr(bench, "add_parser"):
+        bench.add_parser(subparsers)
+        return
+    doc = (bench.__doc__ or "").strip()
+    parser = subparsers.add_parser(
+        "bench", help=doc.splitlines()[0].replace("``python -m gft bench``: ", "") if doc else "benchmark",
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_arguments(parser)
+
+    def _bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
+        bench.run(args)
+        return 0
+
+    parser.set_defaults(func=_bench)
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .datasets import setting_names, uci_names
+    from .experiments import make_cells, run_cells
+
+    if not args.setting and not args.dataset:
+        raise ValueError("give at least one --setting or --dataset (or 'all')")
+    settings = [n for s in args.setting for n in (setting_names() if s == "all" else [s])]
+    settings += [n for s in args.dataset for n in (uci_names() if s == "all" else [s])]
+    cells = make_cells(settings, args.method, args.activation, args.preset,
+                       args.n_features or [None])
+    results = run_cells(
+        cells, args.out, jobs=args.jobs, n_trials=args.trials, seed=args.seed,
+        lambdas=args.lambdas, device=args.device, data_dir=args.data_dir,
+        command="python -m gft " + shlex.join(argv), verbose=not args.quiet,
+        fit_progress=args.fit_progress,
+    )
+    failed = [r for r in results if r.status == "failed"]
+    for r in failed:
+        print(f"gft: cell {r.cell.label} failed: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    try:
+        with open(args.plan) as fh:
+            lines = [(i, line.split("#", 1)[0].strip()) for i, line in enumerate(fh, 1)]
+    except OSError as err:
+        raise ValueError(f"cannot read the plan file: {err}") from err
+    extra = ["--out", args.out]
+    for flag, value in (("--jobs", args.jobs), ("--device", args.device), ("--data-dir", args.data_dir)):
+        if value is not None:
+            extra += [flag, str(value)]
+    extra += ["--quiet"] if args.quiet else []
+    run_parser = build_parser()
+    status = 0
+    for number, line in lines:
+        if not line:
+            continue
+        line_argv = ["run", *shlex.split(line), *extra]
+        try:
+            line_args = run_parser.parse_args(line_argv)
+        except SystemExit as err:
+            raise ValueError(f"{args.plan}:{number}: bad options: {line!r}") from err
+        if not args.quiet:
+            print(f"[gft] {args.plan}:{number}: {line}", file=sys.stderr, flush=True)
+        status = max(status, _run(line_args, line_argv))
+    return status
+
+
+def _table(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .experiments import load_results, load_selection, markdown_table, selection_markdown
+
+    if args.selection:
+        sys.stdout.write(selection_markdown(load_selection(args.folder), args.digits))
+    else:
+        sys.stdout.write(markdown_table(load_results(args.folder), long=args.long,
+                                        digits=args.digits))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m gft`` and of the ``gft`` script; returns the exit code.
+
+    0: success; 1: some cells failed (the others are written); 2: bad arguments, names or
+    a missing data file (the message lists the valid names); 130: interrupted (rerun to
+    resume).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args, argv))
+    except (ValueError, FileNotFoundError) as err:  # bad names or options, a missing data file
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""The experiment protocol (SPEC section 6): cells, λ selection, trials, resumable CSV results with provenance, tables.
+
+Typical use::
+
+    from gft.experiments import make_cells, run_cells, load_results, markdown_table
+
+    cells = make_cells(["friedman1-d5", "airfoil"], ["gft", "gft-r"], presets=["smoke"])
+    run_cells(cells, "results", n_trials=5, jobs=2)   # rerun to resume
+    print(markdown_table(load_results("results")))
+
+The command line ``python -m gft run ... / python -m gft table ...`` wraps the same calls.
+"""
+
+from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
+from .methods import METHODS, Method, estimator_class, get_method, method_names
+from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
+from .runner import run_cell, run_cells
+from .store import COLUMNS, load_results, load_selection
+from .tables import markdown_table, selection_markdown, summary_table
+
+__all__ = [
+    "COLUMNS",
+    "Cell",
+    "CellResult",
+    "DEFAULT_TRIALS",
+    "LAMBDA_GRID",
+    "METHODS",
+    "Method",
+    "canonical_setting",
+    "estimator_class",
+    "get_method",
+    "load_cell_data",
+    "load_results",
+    "load_selection",
+    "make_cells",
+    "markdown_table",
+    "method_names",
+    "run_cell",
+    "run_cells",
+    "selection_markdown",
+    "summary_table",
+    "validate_cell",
+]

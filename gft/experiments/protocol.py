@@ -1,0 +1,300 @@
+r"""The protocol of SPEC section 6 for one group of cells: λ selection on one draw, then trials, resumable.
+
+For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
+
+1. **Selection.** On the data draw of seed :math:`s`, fit the method once per
+   :math:`\lambda` of the grid (estimator seeded with :math:`s`) and keep the
+   :math:`\lambda` of least validation MSE (the method's own: the generator's for GFT, the
+   refinement's for GFT-r). The record (validation and test MSE per :math:`\lambda`, the
+   choice) is written before any trial, so a resumed run never redoes it.
+2. **Trials** :math:`t = 0..T-1`: a fresh data draw of seed :math:`s + t` (synthetic: new
+   samples; UCI: new shuffle and noise columns), the estimator seeded with :math:`s + t`,
+   fitted at the selected :math:`\lambda`; the test MSE goes into one CSV row. Trial 0 has
+   the data and seed of the selection fit at that :math:`\lambda`, so that fit's scores are
+   the row (``selection_fit=True``) and nothing is refitted.
+
+Methods without a TV weight (``rff``, ``sparse-rf``) skip selection: one "grid point"
+with ``lambda`` = NaN. Methods that fit the same estimator (``gft`` and ``gft-r``) share
+every fit when run together (per λ in the selection and per trial); ``gft`` alone is
+fitted with ``refine_steps=0``. The generator phase does not depend on the refinement, so
+the ``gft`` numbers are the same either way.
+
+Times in a row: ``train_seconds`` is the estimator's ``fit`` (for ``gft`` less the
+refinement phase of a shared fit), ``wall_seconds`` the fit plus scoring.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from filelock import Timeout
+
+from ..estimators import resolve_device
+from ..training import TrainingDivergedError
+from . import store
+from .cells import Cell, load_cell_data
+from .methods import Method, estimator_class, fit_overrides
+
+__all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "run_group"]
+
+#: The TV weights of the model selection (SPEC section 3).
+LAMBDA_GRID: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+#: Trials per cell (SPEC section 6).
+DEFAULT_TRIALS = 5
+
+
+@dataclass
+class CellResult:
+    """What :func:`run_cells` did for one cell.
+
+    ``status`` is ``"done"`` (all trials in the file), ``"failed"`` (``error`` says why; the
+    rows written so far are kept) or ``"busy"`` (another process holds the cell's run lock).
+    """
+
+    cell: Cell
+    status: str
+    new_trials: int = 0
+    selected_lambda: float | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The settings of one :func:`gft.experiments.run_cells` call, shipped to every job."""
+
+    out: Path
+    n_trials: int
+    seed: int
+    lambdas: tuple[float, ...]
+    device: str
+    data_dir: str | None
+    estimator_kwargs: Mapping[str, Any]
+    command: str
+    commit: str
+    dirty: bool | None
+    verbose: bool
+    fit_progress: bool
+    errors: str
+
+
+def _log(cfg: RunConfig, msg: str) -> None:
+    if cfg.verbose:
+        print(f"[gft] {msg}", file=sys.stderr, flush=True)
+
+
+def _fmt_lambda(lam: float | None) -> str:
+    return "-" if lam is None or lam != lam else f"{lam:g}"
+
+
+# -- one fit serving one or more methods --------------------------------------------------
+def _raise_if_interrupted(est: Any) -> None:
+    """A Ctrl-C caught inside the training loop must not turn into a finished trial."""
+    hist = getattr(est, "history_", None)
+    runs = hist.values() if isinstance(hist, dict) else [hist] if hist is not None else []
+    if any(getattr(h, "interrupted", False) for h in runs):
+        raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
+
+
+def _fit_and_score(members: Sequence[tuple[Cell, Method]], lam: float | None, data, seed: int,
+                   device: torch.device, cfg: RunConfig) -> dict[Cell, dict[str, Any]]:
+    """Fit one estimator at ``lam`` for all ``members`` (same estimator) and score each method."""
+    X, y, X_test, y_test = data
+    cell, methods = members[0][0], [m for _, m in members]
+    kwargs: dict[str, Any] = dict(activation=cell.activation, random_state=seed,
+                                  device=str(device), progress=cfg.fit_progress)
+    if cell.n_features is not None:
+        kwargs["n_features"] = cell.n_features
+    if lam is not None:
+        kwargs["tv_weight"] = lam
+    kwargs.update(fit_overrides(methods))
+    kwargs.update(cfg.estimator_kwargs)
+    est = estimator_class(methods[0].estimator).from_preset(cell.preset, **kwargs)
+    note = ""
+    start = time.perf_counter()
+    try:
+        est.fit(X, y)
+    except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
+        note = "diverged: " + str(err).splitlines()[0]
+    fit_seconds = time.perf_counter() - start
+    _raise_if_interrupted(est)
+    scores = {}
+    for c, m in members:
+        try:
+            val = float(m.val_mse(est, X, y))
+            pred = np.asarray(m.predict(est, X_test, seed), dtype=np.float64)
+            test = float(np.mean((pred - y_test) ** 2))
+        except Exception:
+            if not note:
+                raise
+            val = test = math.nan
+        scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, fit_seconds),
+                         wall_seconds=time.perf_counter() - start, note=note,
+                         n_features=int(getattr(est, "n_features", cell.n_features or 0)))
+    return scores
+
+
+def _by_lambda(items: Iterable[tuple[Cell, Method, float | None]]) -> dict:
+    groups: dict[Any, list[tuple[Cell, Method]]] = {}
+    for cell, method, lam in items:
+        groups.setdefault(lam, []).append((cell, method))
+    return groups
+
+
+# -- selection ----------------------------------------------------------------------------
+def _select(active, records, cfg: RunConfig, device, machine) -> None:
+    """Run λ selection for the cells in ``active`` without a record; write their records."""
+    todo = [(c, m) for c, m in active if records[c] is None]
+    if not todo:
+        return
+    data = load_cell_data(todo[0][0].setting, cfg.seed, cfg.data_dir)
+    grids = {c: (list(cfg.lambdas) if m.tunes_lambda else [None]) for c, m in todo}
+    entries: dict[Cell, list[dict]] = {c: [] for c, _ in todo}
+    union = list(dict.fromkeys(lam for c, _ in todo for lam in grids[c]))
+    for lam in union:
+        members = [(c, m) for c, m in todo if lam in grids[c]]
+        for c, score in _fit_and_score(members, lam, data, cfg.seed, device, cfg).items():
+            entries[c].append({"lambda": lam, **score, "date": store.utc_now()})
+    for c, m in todo:
+        vals = np.array([e["val_mse"] for e in entries[c]], dtype=float)
+        if not np.isfinite(vals).any():
+            raise RuntimeError(f"{c.label}: no finite validation MSE on the grid {grids[c]}")
+        best = entries[c][int(np.nanargmin(np.where(np.isfinite(vals), vals, np.nan)))]
+        records[c] = dict(
+            setting=c.setting, kind=c.kind, method=c.method, activation=c.activation,
+            preset=c.preset, n_features=c.n_features, seed=cfg.seed, data_seed=cfg.seed,
+            lambdas=list(cfg.lambdas) if m.tunes_lambda else None,
+            estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs),
+            selected_lambda=best["lambda"], selected_val_mse=best["val_mse"],
+            entries=entries[c], command=cfg.command, commit=cfg.commit, dirty=cfg.dirty,
+            **machine, date=store.utc_now(),
+        )
+        store.write_selection(cfg.out / f"{c.stem}.selection.json", records[c],
+                              store.cell_lock(cfg.out, c.stem))
+        grid = ", ".join(f"{_fmt_lambda(e['lambda'])}: {e['val_mse']:.3g}" for e in entries[c])
+        _log(cfg, f"{c.label}: selected lambda={_fmt_lambda(best['lambda'])} (val MSE {grid})")
+
+
+# -- trials -------------------------------------------------------------------------------
+def _row(cell: Cell, cfg: RunConfig, trial: int, lam: float | None, score: Mapping[str, Any],
+         provenance: Mapping[str, Any], selection_fit: bool, date: str) -> dict[str, Any]:
+    return dict(
+        setting=cell.setting, kind=cell.kind, method=cell.method, activation=cell.activation,
+        preset=cell.preset, n_features=score["n_features"], seed=cfg.seed, trial=trial,
+        data_seed=cfg.seed + trial, **{"lambda": math.nan if lam is None else lam},
+        test_mse=score["test_mse"], val_mse=score["val_mse"],
+        train_seconds=score["train_seconds"], wall_seconds=score["wall_seconds"],
+        selection_fit=selection_fit, note=score["note"],
+        estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs),
+        **{k: provenance[k] for k in ("command", "commit", "dirty", "host", "torch", "device",
+                                      "device_name", "threads")},
+        date=date,
+    )
+
+
+def _done_trials(cell: Cell, cfg: RunConfig) -> set[int]:
+    rows = store.read_rows(cfg.out / f"{cell.stem}.csv")
+    return {int(r["trial"]) for r in rows if int(r["seed"]) == cfg.seed}
+
+
+def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
+    here = dict(command=cfg.command, commit=cfg.commit, dirty=cfg.dirty, **machine)
+    done = {c: _done_trials(c, cfg) for c, _ in active}
+    for t in range(cfg.n_trials):
+        pending = [(c, m) for c, m in active if t not in done[c]]
+        rows: dict[Cell, dict] = {}
+        if t == 0:  # the selection fit at the chosen lambda is this trial
+            for c, _ in pending:
+                rec = records[c]
+                entry = next(e for e in rec["entries"] if e["lambda"] == rec["selected_lambda"])
+                score = {k: (math.nan if entry.get(k) is None else entry[k])
+                         for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
+                score.update(note=entry.get("note", ""), n_features=entry["n_features"])
+                rows[c] = _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
+                               entry.get("date", rec["date"]))
+        refit = [(c, m, records[c]["selected_lambda"]) for c, m in pending if c not in rows]
+        if refit:
+            data = load_cell_data(refit[0][0].setting, cfg.seed + t, cfg.data_dir)
+            for lam, members in _by_lambda(refit).items():
+                for c, score in _fit_and_score(members, lam, data, cfg.seed + t, device,
+                                               cfg).items():
+                    rows[c] = _row(c, cfg, t, lam, score, here, False, store.utc_now())
+        for c, _ in pending:
+            row = rows[c]
+            counts[c] += store.append_rows(cfg.out / f"{c.stem}.csv", [row],
+                                           store.cell_lock(cfg.out, c.stem))
+            done[c].add(t)
+            _log(cfg, f"{c.label}: trial {t + 1}/{cfg.n_trials} lambda={_fmt_lambda(row['lambda'])} "
+                      f"test MSE {row['test_mse']:.4g} ({row['train_seconds']:.2f} s)")
+
+
+_WARM = False
+
+
+def _warm_up() -> None:
+    """Pay one-off lazy imports before the first fit is timed (the first ``torch.optim.Adam``
+    imports ``torch._dynamo``: seconds that would be charged to the first trial)."""
+    global _WARM
+    if not _WARM:
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+        _WARM = True
+
+
+def run_group(group: Sequence[tuple[Cell, Method]], cfg: RunConfig) -> list[CellResult]:
+    """Selection and trials for cells that share an estimator (and so their fits)."""
+    results: dict[Cell, CellResult] = {}
+    counts = {c: 0 for c, _ in group}
+    records: dict[Cell, dict | None] = {}
+    locks, active = [], []
+    try:
+        for c, m in group:
+            lock = store.run_lock(cfg.out, c.stem)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                results[c] = CellResult(c, "busy", error="another process is running this cell")
+                _log(cfg, f"{c.label}: skipped, another process is running it")
+                continue
+            locks.append(lock)
+            active.append((c, m))
+            records[c] = store.read_selection(cfg.out / f"{c.stem}.selection.json")
+        if active:
+            try:
+                _warm_up()
+                device = resolve_device(cfg.device)
+                machine = store.machine_provenance(device)
+                _select(active, records, cfg, device, machine)
+                _trials(active, records, cfg, device, machine, counts)
+            except KeyboardInterrupt:
+                raise
+            except Exception as err:
+                if cfg.errors == "raise":
+                    raise
+                msg = "".join(traceback.format_exception_only(type(err), err)).strip()
+                for c, _ in active:
+                    results[c] = CellResult(c, "failed", counts[c], _selected(records[c]), msg)
+                    _log(cfg, f"{c.label}: FAILED: {msg}")
+                if cfg.verbose:
+                    traceback.print_exc(file=sys.stderr)
+        for c, _ in active:
+            if c not in results:
+                results[c] = CellResult(c, "done", counts[c], _selected(records[c]))
+                _log(cfg, f"{c.label}: done ({cfg.n_trials} trials, {counts[c]} new)")
+    finally:
+        for lock in locks:
+            lock.release()
+    return [results[c] for c, _ in group]
+
+
+def _selected(record: Mapping[str, Any] | None) -> float | None:
+    if record is None:
+        return None
+    lam = record.get("selected_lambda")
+    return math.nan if lam is None else float(lam)

@@ -1,0 +1,157 @@
+"""Tables of results: mean ± std test MSE per cell, as a DataFrame or as Markdown."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..datasets import setting_names, uci_names
+from .methods import method_names
+
+__all__ = ["CELL_KEYS", "summary_table", "markdown_table", "selection_markdown", "markdown"]
+
+#: The columns that name a cell.
+CELL_KEYS = ("setting", "method", "activation", "preset", "n_features")
+
+
+def _sort_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered by setting (SPEC order, then the data sets), method (registry order), activation, preset, N."""
+    settings = {s: i for i, s in enumerate(setting_names() + uci_names())}
+    methods = {m: i for i, m in enumerate(method_names())}
+    table = table.assign(_s=table["setting"].map(lambda s: settings.get(s, len(settings))),
+                         _m=table["method"].map(lambda m: methods.get(m, len(methods))))
+    table = table.sort_values(["_s", "setting", "_m", "method", "activation", "preset",
+                               "n_features"], kind="stable")
+    return table.drop(columns=["_s", "_m"]).reset_index(drop=True)
+
+
+def summary_table(df: pd.DataFrame) -> pd.DataFrame:
+    r"""Mean and standard deviation of the test MSE per cell.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Trial rows (:func:`gft.experiments.load_results`).
+
+    Returns
+    -------
+    DataFrame, one row per cell, with columns ``setting, method, activation, preset,
+    n_features, lambda, trials, test_mse_mean, test_mse_std, train_seconds_mean``.
+    ``test_mse_std`` is the sample standard deviation (ddof 1; NaN for one trial);
+    ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
+    by setting (SPEC order, then the data sets), method (registry order), activation,
+    preset and N.
+    """
+    cols = [*CELL_KEYS, "lambda", "trials", "test_mse_mean", "test_mse_std", "train_seconds_mean"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    missing = [k for k in (*CELL_KEYS, "lambda", "test_mse", "train_seconds") if k not in df]
+    if missing:
+        raise ValueError(f"results lack the columns {missing}; pass load_results(folder)")
+    grouped = df.groupby(list(CELL_KEYS), dropna=False, sort=False)
+    table = grouped.agg(
+        **{"lambda": ("lambda", "first")},
+        trials=("test_mse", "size"),
+        test_mse_mean=("test_mse", "mean"),
+        test_mse_std=("test_mse", "std"),
+        train_seconds_mean=("train_seconds", "mean"),
+    ).reset_index()
+    return _sort_cells(table)[cols]
+
+
+def _sci(x: float, digits: int) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}e}"
+
+
+def _mean_std(mean: float, std: float, digits: int = 2) -> str:
+    if isinstance(std, float) and math.isnan(std):
+        return _sci(mean, digits)
+    return f"{_sci(mean, digits)} ± {_sci(std, 1)}"
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[Any]], align: Sequence[str] = ()) -> str:
+    """A GitHub-flavoured Markdown pipe table; ``align`` per column: ``"l"`` or ``"r"``."""
+    align = list(align) or ["l"] * len(header)
+    esc = [[str(v).replace("|", r"\|") for v in row] for row in [header, *rows]]
+    lines = ["| " + " | ".join(esc[0]) + " |",
+             "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def _variant(row: pd.Series, varying: Sequence[str]) -> str:
+    parts = []
+    for k in varying:
+        v = row[k]
+        parts.append(f"N={int(v)}" if k == "n_features" and not pd.isna(v) else str(v))
+    return row["method"] + (f" ({', '.join(parts)})" if parts else "")
+
+
+def markdown_table(df: pd.DataFrame, long: bool = False, digits: int = 2) -> str:
+    """Markdown table of mean ± std test MSE per cell.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Trial rows (:func:`gft.experiments.load_results`) or a :func:`summary_table`.
+    long : bool
+        ``False``: rows = settings, columns = methods (with activation, preset and N in the
+        header where they vary), entries ``mean ± std``, followed by ``(n=k)`` when a cell
+        has fewer trials than the fullest one. ``True``: one line per cell with the
+        selected λ, the number of trials and the mean training time.
+    digits : int
+        Digits after the point of the mean (scientific notation).
+
+    Returns
+    -------
+    str
+    """
+    table = df if "test_mse_mean" in df else summary_table(df)
+    if table.empty:
+        return "(no results)\n"
+    if long:
+        header = ["setting", "method", "activation", "preset", "N", "λ", "trials",
+                  "test MSE (mean ± std)", "train s"]
+        rows = [[r.setting, r.method, r.activation, r.preset,
+                 "—" if pd.isna(r.n_features) else int(r.n_features),
+                 "—" if pd.isna(r["lambda"]) else f"{r['lambda']:g}", int(r.trials),
+                 _mean_std(r.test_mse_mean, r.test_mse_std, digits), f"{r.train_seconds_mean:.3g}"]
+                for _, r in table.iterrows()]
+        return markdown(header, rows, "lllllrrrr")
+    varying = [k for k in ("activation", "preset", "n_features") if table[k].nunique(dropna=False) > 1]
+    table = table.assign(_col=table.apply(_variant, axis=1, varying=varying))
+    columns = list(dict.fromkeys(_sort_cells(table.assign(setting=""))["_col"]))  # method order
+    settings = list(dict.fromkeys(table["setting"]))
+    full = int(table["trials"].max())
+    cells = {}
+    for _, r in table.iterrows():
+        text = _mean_std(r.test_mse_mean, r.test_mse_std, digits)
+        cells[r.setting, r._col] = text + (f" (n={int(r.trials)})" if r.trials < full else "")
+    rows = [[s, *(cells.get((s, c), "—") for c in columns)] for s in settings]
+    return markdown(["setting", *columns], rows, "l" + "r" * len(columns))
+
+
+def selection_markdown(selection: pd.DataFrame, digits: int = 2) -> str:
+    """Markdown table of the validation MSE per λ of every cell, the selected λ in bold.
+
+    ``selection`` is :func:`gft.experiments.load_selection`; one row per cell, one column
+    per λ.
+    """
+    if selection.empty:
+        return "(no selection records)\n"
+    lams = sorted(selection["lambda"].dropna().unique())
+    has_none = selection["lambda"].isna().any()
+    header = ["setting", "method", "activation", "preset", "N",
+              *(f"λ={lam:g}" for lam in lams), *(["no λ"] if has_none else [])]
+    rows = []
+    for key, g in _sort_cells(selection).groupby(list(CELL_KEYS), dropna=False, sort=False):
+        vals = {}
+        for _, e in g.iterrows():
+            text = _sci(e.val_mse, digits)
+            vals["none" if pd.isna(e["lambda"]) else e["lambda"]] = f"**{text}**" if e.selected else text
+        row = [*key[:4], "—" if pd.isna(key[4]) else int(key[4])]
+        row += [vals.get(lam, "") for lam in lams] + ([vals.get("none", "")] if has_none else [])
+        rows.append(row)
+    return markdown(header, rows, "lllll" + "r" * (len(header) - 5))

@@ -1,0 +1,311 @@
+"""gft.baselines: known answers (interpolation, no-pruning = RFF, pruning by |b|, VarPro descent, NN = the GFT model form) and parameter errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from gft.baselines import (
+    DEFAULT_SIGMA_GRIDS,
+    NetworkObjective,
+    NNRegressor,
+    PruningHistory,
+    RFFRegressor,
+    SparseRFRegressor,
+    VarProRegressor,
+)
+from gft.baselines._common import ridge_coefficients
+from gft.baselines.nn import network_output
+from gft.features import ACTIVATIONS, design_matrix, predict_from_features
+from gft.objective import ReducedObjective
+from gft.regularizers import sample_box, tv_penalty
+from gft.training import TrainingDivergedError, TrainingHistory
+
+QUIET = dict(progress=False)
+
+
+def _data(m=80, d=3, seed=0, noise=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, d))
+    y = np.sin(2 * np.pi * X[:, 0]) + X[:, 1] ** 2 - X[:, 1] * X[:, 2]
+    return X, y + noise * rng.standard_normal(m)
+
+
+def _training_mse(est):
+    """MSE on the training split, in units of y (the validation rows are held out)."""
+    return float(np.mean((est.predict(est.X_train_) - est.y_train_ * est.y_scale_) ** 2))
+
+
+# -- the shared ridge solve ----------------------------------------------------------------
+@pytest.mark.parametrize("cplx", [False, True])
+@pytest.mark.parametrize("M,P", [(30, 12), (12, 30)])  # primal and dual form
+def test_ridge_coefficients_match_the_normal_equations(cplx, M, P):
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(M, P, generator=g, dtype=torch.float64)
+    if cplx:
+        A = torch.complex(A, torch.randn(M, P, generator=g, dtype=torch.float64))
+    y = torch.randn(M, generator=g, dtype=torch.float64)
+    b = ridge_coefficients(A, y, 0.3).numpy()
+    An = A.numpy()
+    ref = np.linalg.solve(An.conj().T @ An + 0.3 * np.eye(P), An.conj().T @ y.numpy())
+    np.testing.assert_allclose(b, ref, rtol=1e-10, atol=1e-12)
+
+
+# -- RFF -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "activation,sigma",
+    [("fourier", 1.0), ("fourier-real", 1.0), ("cosine", 2.0), ("sigmoid", 5.0), ("relu", 1.0)],
+)
+def test_rff_with_more_features_than_samples_interpolates(activation, sigma):
+    X, y = _data(m=42)
+    est = RFFRegressor(n_features=100, activation=activation, sigma=sigma, ridge=1e-12,
+                       validation_fraction=0.05, random_state=0, **QUIET).fit(X, y)
+    assert est.X_train_.shape[0] == 39 < 100  # N >= M_train
+    assert _training_mse(est) < 1e-8 * np.var(y)
+    assert est.sigma_ == sigma and est.features_.shape == (100, ACTIVATIONS[activation].feature_dim(3))
+
+
+def test_rff_picks_the_scale_with_the_lowest_validation_mse_on_its_grid():
+    X, y = _data()
+    grid = [0.05, 0.3, 1.0, 20.0]
+    est = RFFRegressor(n_features=20, sigma_grid=grid, random_state=1, **QUIET).fit(X, y)
+    np.testing.assert_array_equal(est.sigma_grid_, grid)
+    assert est.sigma_ == grid[int(np.argmin(est.sigma_val_mse_))]
+    assert est.val_mse_ == est.sigma_val_mse_.min()
+    # each candidate's value is the validation MSE of RFF fitted at that fixed scale
+    for s, val in zip(grid, est.sigma_val_mse_):
+        fixed = RFFRegressor(n_features=20, sigma=s, random_state=1, **QUIET).fit(X, y)
+        np.testing.assert_allclose(fixed.val_mse_, val, rtol=1e-9)
+        X_val, y_val = X[-8:], y[-8:]
+        np.testing.assert_allclose(np.mean((fixed.predict(X_val) - y_val) ** 2), val, rtol=1e-9)
+
+
+def test_default_sigma_grids_cover_every_activation():
+    assert set(DEFAULT_SIGMA_GRIDS) == set(ACTIVATIONS)
+    assert all(len(g) >= 1 and min(g) > 0 for g in DEFAULT_SIGMA_GRIDS.values())
+    est = RFFRegressor(n_features=10, activation="sigmoid", random_state=0, **QUIET).fit(*_data())
+    np.testing.assert_array_equal(est.sigma_grid_, DEFAULT_SIGMA_GRIDS["sigmoid"])
+
+
+# -- sparse random features ----------------------------------------------------------------
+@pytest.mark.parametrize("sigma", [None, 0.7])
+@pytest.mark.parametrize("activation", ["fourier", "relu"])
+def test_sparse_rf_without_pruning_is_rff_with_the_same_draw(sigma, activation):
+    X, y = _data()
+    kw = dict(n_features=30, activation=activation, sigma=sigma, random_state=5, **QUIET)
+    rff = RFFRegressor(**kw).fit(X, y)
+    sparse = SparseRFRegressor(n_initial=30, **kw).fit(X, y)
+    assert sparse.sigma_ == rff.sigma_
+    np.testing.assert_array_equal(sparse.features_, rff.features_)
+    np.testing.assert_array_equal(sparse.coef_, rff.coef_)
+    np.testing.assert_array_equal(sparse.predict(X), rff.predict(X))
+    np.testing.assert_array_equal(sparse.history_.n_features, [30])
+
+
+@pytest.mark.parametrize("activation", ["fourier", "fourier-real", "sigmoid"])
+def test_one_pruning_round_drops_the_smallest_coefficients_of_the_dense_fit(activation):
+    X, y = _data()
+    kw = dict(activation=activation, sigma=0.8, random_state=2, **QUIET)
+    dense = RFFRegressor(n_features=50, **kw).fit(X, y)
+    sparse = SparseRFRegressor(n_features=40, n_initial=50, prune_fraction=0.2, **kw).fit(X, y)
+    b = dense.coef_[: 50 * ACTIVATIONS[activation].columns_per_feature]  # no constant column
+    size = np.hypot(b[:50], b[50:]) if activation == "fourier-real" else np.abs(b)
+    survivors = np.sort(np.argsort(-size, kind="stable")[:40])
+    np.testing.assert_array_equal(sparse.features_, dense.features_[survivors])
+    np.testing.assert_array_equal(sparse.history_.n_features, [50, 40])
+
+
+def test_pruning_schedule_ends_at_n_features_with_rows_of_the_initial_draw():
+    X, y = _data(m=100)
+    kw = dict(sigma=0.5, random_state=4, **QUIET)
+    sparse = SparseRFRegressor(n_features=10, n_initial=200, prune_fraction=0.3, **kw).fit(X, y)
+    sizes = sparse.history_.n_features
+    assert sizes[0] == sparse.n_initial_ == 200 and sizes[-1] == 10
+    expected = [200]
+    while expected[-1] > 10:
+        expected.append(max(10, expected[-1] - max(1, int(0.3 * expected[-1]))))
+    np.testing.assert_array_equal(sizes, expected)
+    dense = RFFRegressor(n_features=200, **kw).fit(X, y)
+    rows = [np.flatnonzero((dense.features_ == w).all(1)) for w in sparse.features_]
+    assert all(len(r) == 1 for r in rows) and np.all(np.diff(np.concatenate(rows)) > 0)
+    assert isinstance(sparse.history_, PruningHistory) and sparse.features_.shape == (10, 3)
+    assert np.all(np.isfinite(sparse.history_.val_mse)) and sparse.history_.kept_round == len(sizes) - 1
+
+
+def test_select_size_keeps_the_round_with_the_best_validation_mse():
+    X, y = _data(m=100, noise=0.3)
+    sparse = SparseRFRegressor(n_features=5, n_initial=120, select_size=True, sigma=0.5,
+                               random_state=0, **QUIET).fit(X, y)
+    h = sparse.history_
+    assert h.kept_round == int(np.flatnonzero(h.val_mse == h.val_mse.min())[-1])
+    assert sparse.features_.shape[0] == h.n_features[h.kept_round] >= 5
+    np.testing.assert_allclose(sparse.val_mse_, h.val_mse.min())
+
+
+def test_automatic_initial_size_grows_with_the_samples_and_stays_under_the_cap():
+    X, y = _data(m=40)
+    sparse = SparseRFRegressor(n_features=30, sigma=0.5, random_state=0, **QUIET).fit(X, y)
+    assert sparse.n_initial_ == max(2 * 30, 20 * 36)  # 36 training rows
+    big = SparseRFRegressor(n_features=30)
+    assert big._initial_size(100_000, ACTIVATIONS["fourier"], torch.float64) * 100_000 * 16 <= 2**28
+
+
+# -- VarPro --------------------------------------------------------------------------------
+def test_varpro_from_given_features_never_ends_above_its_initial_training_loss():
+    X, y = _data(m=100)
+    start = RFFRegressor(n_features=12, sigma=0.5, random_state=0, **QUIET).fit(X, y)
+    est = VarProRegressor(n_features=12, init_features=start.features_, steps=60, lr=1e-2,
+                          val_every=10, random_state=0, **QUIET).fit(X, y)
+    obj = ReducedObjective(torch.as_tensor(est.X_train_), torch.as_tensor(est.y_train_), "fourier", est.ridge)
+    initial = float(obj(torch.as_tensor(start.features_))[0])
+    final = float(obj(torch.as_tensor(est.features_))[0])
+    assert final <= initial
+    np.testing.assert_allclose(est.history_.train_loss[0], initial, rtol=1e-6)  # stored in float32
+    assert _training_mse(est) <= _training_mse(start) * (1 + 1e-9)
+    assert np.isnan(est.init_scale_)
+
+
+@pytest.mark.parametrize("cls", [VarProRegressor, NNRegressor])
+def test_zero_steps_give_the_rff_model_of_the_initial_scale(cls):
+    X, y = _data()
+    est = cls(n_features=15, steps=0, random_state=9, **QUIET).fit(X, y)
+    rff = RFFRegressor(n_features=15, random_state=9, **QUIET).fit(X, y)  # same grid, same draw
+    assert est.init_scale_ == rff.sigma_
+    np.testing.assert_array_equal(est.features_, rff.features_)
+    np.testing.assert_allclose(est.predict(X), rff.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_varpro_init_scale_is_the_scale_of_the_initial_draw():
+    X, y = _data()
+    est = VarProRegressor(n_features=8, steps=0, init_scale=2.5, random_state=9, **QUIET).fit(X, y)
+    rff = RFFRegressor(n_features=8, sigma=1.0, random_state=9, **QUIET).fit(X, y)
+    np.testing.assert_allclose(est.features_, 2.5 * rff.features_, rtol=1e-15)
+
+
+# -- NN ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_nn_output_is_the_gft_model_form(activation):
+    act = ACTIVATIONS[activation]
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(25, 3, generator=g, dtype=torch.float64)
+    W = torch.randn(7, act.feature_dim(3), generator=g, dtype=torch.float64)
+    b = torch.randn(act.n_columns(7), 2 if act.complex else 1, generator=g, dtype=torch.float64)
+    b = torch.view_as_complex(b) if act.complex else b[:, 0]
+    out = network_output(X, W, b, activation)
+    direct = design_matrix(X, W, activation) @ b
+    np.testing.assert_allclose(out.numpy(), direct.real.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.numpy(), predict_from_features(X, W, b, activation).numpy(), rtol=1e-12)
+    # ... with the same gradients as autograd through the complex design matrix
+    Wg, bg = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    grads = torch.autograd.grad(network_output(X, Wg, bg, activation).square().sum(), [Wg, bg])
+    Wr, br = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    refs = torch.autograd.grad((design_matrix(X, Wr, activation) @ br).real.square().sum(), [Wr, br])
+    for got, ref in zip(grads, refs):
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_fitted_nn_predicts_with_its_own_w_and_b():
+    X, y = _data()
+    est = NNRegressor(n_features=10, steps=30, lr=1e-2, val_every=10, random_state=0, **QUIET).fit(X, y)
+    W, b = torch.as_tensor(est.features_), torch.as_tensor(est.coef_)
+    ref = (design_matrix(torch.as_tensor(X), W) @ b).real.numpy() * est.y_scale_
+    np.testing.assert_allclose(est.predict(X), ref, rtol=1e-12)
+    assert isinstance(est.history_, TrainingHistory) and len(est.history_.train_loss) == 30
+    assert est.history_.best_val_mse == est.history_.val_mse.min()
+    np.testing.assert_allclose(est.val_mse_, est.history_.best_val_mse * est.y_scale_**2)
+
+
+@pytest.mark.parametrize("activation", ["fourier", "sigmoid"])
+def test_nn_objective_adds_the_tv_penalty_of_the_network(activation):
+    act = ACTIVATIONS[activation]
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(30, 2, generator=g, dtype=torch.float64)
+    y = torch.randn(30, generator=g, dtype=torch.float64)
+    W = torch.randn(6, act.feature_dim(2), generator=g, dtype=torch.float64)
+    b = ridge_coefficients(design_matrix(X, W, act), y, 1e-3)
+    objective = NetworkObjective(X, y, activation, tv_weight=0.5, n_tv_points=50)
+    loss, mse, tv = objective((W, b), torch.Generator().manual_seed(7))
+    xi = sample_box(X.min(0).values, X.max(0).values, 50, torch.Generator().manual_seed(7))
+    np.testing.assert_allclose(float(tv), float(tv_penalty(W, b, xi, activation)), rtol=1e-10)
+    np.testing.assert_allclose(float(mse), float(((design_matrix(X, W, act) @ b).real - y).square().mean()))
+    np.testing.assert_allclose(float(loss), float(mse + 0.5 * tv))
+
+
+def test_nn_with_zero_initial_coefficients_starts_from_the_zero_function():
+    X, y = _data()
+    est = NNRegressor(n_features=10, steps=0, init_coef="zeros", random_state=0, **QUIET).fit(X, y)
+    np.testing.assert_array_equal(est.coef_, np.zeros(10, dtype=complex))
+    np.testing.assert_allclose(est.history_.train_loss.size, 0)
+    np.testing.assert_allclose(est.val_mse_, np.mean(y[-8:] ** 2), rtol=1e-12)
+
+
+def test_nn_training_moves_both_layers_and_lowers_the_loss():
+    X, y = _data()
+    kw = dict(n_features=10, init_scale=1.0, val_every=10, random_state=0, **QUIET)
+    start = NNRegressor(steps=0, **kw).fit(X, y)
+    est = NNRegressor(steps=100, lr=1e-2, **kw).fit(X, y)
+    loss = est.history_.train_loss
+    assert loss[-1] < 0.5 * loss[0] and est.history_.best_step > 0
+    assert not np.allclose(est.features_, start.features_) and not np.allclose(est.coef_, start.coef_)
+    assert _training_mse(est) < 0.5 * _training_mse(start)
+
+
+def test_nn_ctrl_c_keeps_the_best_iterate_and_warns(monkeypatch):
+    calls = {"n": 0}
+    original = NetworkObjective.__call__
+
+    def interrupted_at_step_7(self, params, generator=None):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return original(self, params, generator)
+
+    monkeypatch.setattr(NetworkObjective, "__call__", interrupted_at_step_7)
+    X, y = _data()
+    est = NNRegressor(n_features=10, steps=50, lr=1e-2, val_every=5, random_state=0, **QUIET)
+    with pytest.warns(RuntimeWarning, match="NN interrupted at step 7: keeping the best iterate"):
+        est.fit(X, y)
+    assert est.history_.interrupted and len(est.history_.train_loss) == 7
+    assert est.history_.best_step in (0, 5) and np.isfinite(est.predict(X)).all()
+
+
+def test_nn_divergence_raises_and_keeps_the_best_iterate():
+    X, y = _data()
+    est = NNRegressor(n_features=10, activation="relu", init_scale=1.0, steps=50, lr=1e300,
+                      val_every=10, random_state=0, **QUIET)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(TrainingDivergedError, match="Try a smaller learning rate"):
+            est.fit(X, y)
+    assert np.isfinite(est.features_).all() and np.isfinite(est.predict(X)).all()
+
+
+# -- parameter validation ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cls,kwargs,match",
+    [
+        (RFFRegressor, dict(sigma=-1.0), r"sigma must be > 0, got -1.0"),
+        (RFFRegressor, dict(sigma_grid=[]), r"sigma_grid must be None or a non-empty 1-D sequence"),
+        (RFFRegressor, dict(sigma_grid=[1.0, -2.0]), r"sigma_grid must be .* positive finite"),
+        (RFFRegressor, dict(activation="tanh"), r"Invalid activation 'tanh'. Must be one of \['cosine'"),
+        (SparseRFRegressor, dict(n_features=10, n_initial=5), r"n_initial must be >= n_features=10"),
+        (SparseRFRegressor, dict(prune_fraction=1.0), r"prune_fraction must be < 1, got 1.0"),
+        (SparseRFRegressor, dict(prune_fraction=0.0), r"prune_fraction must be > 0"),
+        (SparseRFRegressor, dict(select_size="yes"), r"select_size must be True or False"),
+        (NNRegressor, dict(init_coef="ones"), r"init_coef must be one of \['ridge', 'zeros'\]"),
+        (NNRegressor, dict(steps=-1), r"steps must be >= 0, got -1"),
+        (NNRegressor, dict(init_scale=0.0), r"init_scale must be > 0, got 0.0"),
+        (NNRegressor, dict(val_every=0), r"val_every must be >= 1"),
+        (VarProRegressor, dict(n_features=4, init_features=np.zeros((4, 2))),
+         r"init_features must have shape \(n_features, D\) = \(4, 3\)"),
+        (VarProRegressor, dict(n_features=2, init_features=[[0.0, np.nan, 1.0], [1, 2, 3]]),
+         r"init_features must be finite"),
+        (VarProRegressor, dict(n_tv_points=0), r"n_tv_points must be >= 1"),
+    ],
+)
+def test_invalid_parameters_raise_at_fit(cls, kwargs, match):
+    est = cls(**kwargs, **QUIET)  # __init__ only stores
+    assert all(est.get_params()[k] is v for k, v in kwargs.items())
+    with pytest.raises(ValueError, match=match):
+        est.fit(*_data(m=20))

@@ -1,0 +1,198 @@
+"""Tests of the command line ``python -m gft``: help, run, table, name errors, the bench hook."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gft import cli
+from gft.experiments import METHODS, Method, load_results
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    return env
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ([], ["run", "table", "python -m gft run --setting friedman1-d5"]),
+    (["run"], ["--setting", "--dataset", "--method", "--trials", "--seed", "--lambdas", "--device",
+               "--jobs", "--data-dir", "--out", "friedman1-d5", "airfoil", "sparse-rf", "resumes",
+               "--dataset airfoil --method gft gft-r"]),
+    (["table"], ["--long", "--selection", "python -m gft table results/ --long"]),
+])
+def test_help_documents_every_option_with_examples(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for word in expected:
+        assert word in text, word
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--setting", "nope", "--out", "x"], r"Unknown setting or dataset 'nope'. Must be one of the settings \['polynomial-d5'"),
+    (["run", "--dataset", "iris", "--out", "x"], r"datasets \['airfoil', 'ccpp', 'galaxy'"),
+    (["run", "--setting", "kreuz", "--method", "svm", "--out", "x"], r"Unknown method 'svm'. Must be one of \['gft', 'gft-r', 'nn', 'rff', 'sparse-rf', 'varpro'\]"),
+    (["run", "--setting", "kreuz", "--activation", "tanh", "--out", "x"], r"Unknown activation 'tanh'"),
+    (["run", "--setting", "kreuz", "--preset", "huge", "--out", "x"], r"Must be one of \['smoke', 'book', 'paper'\]"),
+    (["run", "--out", "x"], r"give at least one --setting or --dataset"),
+])
+def test_unknown_names_exit_2_with_the_valid_list(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert not (tmp_path / "x").exists()
+
+
+def _results(folder: Path) -> None:
+    rows = []
+    for setting, method, mses in [("friedman1-d5", "gft", [0.1, 0.3]), ("friedman1-d5", "gft-r", [0.01, 0.03]),
+                                  ("kreuz", "gft-r", [2.0])]:
+        for trial, mse in enumerate(mses):
+            rows.append(dict(setting=setting, kind="synthetic", method=method, activation="fourier",
+                             preset="book", n_features=100, seed=0, trial=trial, data_seed=trial,
+                             **{"lambda": 1e-3}, test_mse=mse, val_mse=mse, train_seconds=2.0))
+    folder.mkdir()
+    pd.DataFrame(rows[:4]).to_csv(folder / "a.csv", index=False)
+    pd.DataFrame(rows[4:]).to_csv(folder / "b.csv", index=False)
+
+
+def test_table_prints_markdown(tmp_path, capsys):
+    _results(tmp_path / "res")
+    assert cli.main(["table", str(tmp_path / "res")]) == 0
+    assert capsys.readouterr().out == (
+        "| setting | gft | gft-r |\n"
+        "|:---|---:|---:|\n"
+        "| friedman1-d5 | 2.00e-01 ± 1.4e-01 | 2.00e-02 ± 1.4e-02 |\n"
+        "| kreuz | — | 2.00e+00 (n=1) |\n"
+    )
+    assert cli.main(["table", str(tmp_path / "res"), "--long", "--digits", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "| friedman1-d5 | gft | fourier | book | 100 | 0.001 | 2 | 2.0e-01 ± 1.4e-01 | 2 |"
+    assert len(lines) == 5
+    assert cli.main(["table", str(tmp_path / "missing")]) == 2
+
+
+def test_run_and_resume_in_process(tmp_path, capsys, monkeypatch):
+    class Mean:
+        def __init__(self, **kw):
+            self.kw = kw
+
+        @classmethod
+        def from_preset(cls, preset, **kw):
+            return cls(**kw)
+
+        def fit(self, X, y):
+            self.mean_, self.val_mse_ = y.mean(), float(self.kw.get("tv_weight", 0.0))
+            return self
+
+        def predict(self, X):
+            return X[:, 0] * 0 + self.mean_
+
+    monkeypatch.setitem(METHODS, "mean", Method("mean", Mean))
+    argv = ["run", "--setting", "kreuz", "polynomial-d5", "--method", "mean", "--preset", "smoke",
+            "--trials", "3", "--lambdas", "0.1", "0.01", "--seed", "4", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "kreuz mean fourier smoke: selected lambda=0.01" in err and "6 new trials" in err
+    df = load_results(tmp_path)
+    assert len(df) == 6 and (df["lambda"] == 0.01).all() and (df["seed"] == 4).all()
+    assert (df["command"] == "python -m gft " + " ".join(argv)).all()
+    assert cli.main([*argv, "--quiet"]) == 0 and capsys.readouterr().err == ""
+    assert len(load_results(tmp_path)) == 6  # nothing redone
+    assert cli.main([*argv[:-2], "--seed", "5", "--out", str(tmp_path)]) == 2
+    assert "seed 4, this run asks for seed 5" in capsys.readouterr().err
+
+
+def test_bench_hook_is_skipped_without_gft_bench(monkeypatch):
+    real = importlib.import_module
+
+    def fake(name, *args):
+        if name == "gft.bench":
+            raise ModuleNotFoundError("No module named 'gft.bench'", name="gft.bench")
+        return real(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake)
+    parser = cli.build_parser()
+    choices = parser._subparsers._group_actions[0].choices
+    assert set(choices) == {"run", "table", "sweep"}
+
+
+def test_bench_hook_adds_the_subcommand_when_present():
+    pytest.importorskip("gft.bench")
+    choices = cli.build_parser()._subparsers._group_actions[0].choices
+    assert "bench" in choices
+
+
+def test_smoke_run_end_to_end(tmp_path):
+    """The real thing: ``python -m gft run ... --preset smoke --trials 2`` then ``table``."""
+    out = tmp_path / "tmp"
+    cmd = [sys.executable, "-m", "gft", "run", "--setting", "friedman1-d5", "--method", "gft", "gft-r",
+           "--preset", "smoke", "--trials", "2", "--out", str(out), "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "friedman1-d5 gft-r fourier smoke: trial 2/2" in proc.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "friedman1-d5__gft-r__fourier__smoke.csv", "friedman1-d5__gft-r__fourier__smoke.selection.json",
+        "friedman1-d5__gft__fourier__smoke.csv", "friedman1-d5__gft__fourier__smoke.selection.json"]
+    df = load_results(out)
+    assert sorted(zip(df["method"], df["trial"])) == [("gft", 0), ("gft", 1), ("gft-r", 0), ("gft-r", 1)]
+    assert df["command"].str.startswith("python -m gft run --setting friedman1-d5").all()
+    table = subprocess.run([sys.executable, "-m", "gft", "table", str(out)], cwd=tmp_path, env=_env(),
+                           capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0] == "| setting | gft | gft-r |" and lines[2].startswith("| friedman1-d5 | ")
+    assert lines[2].count("±") == 2
+
+
+def test_a_failing_cell_exits_1_and_keeps_the_others(tmp_path, capsys, monkeypatch):
+    class Broken:
+        @classmethod
+        def from_preset(cls, preset, **kw):
+            return cls()
+
+        def fit(self, X, y):
+            raise RuntimeError("broken estimator")
+
+    monkeypatch.setitem(METHODS, "broken", Method("broken", Broken, tunes_lambda=False))
+    argv = ["run", "--setting", "kreuz", "--method", "broken", "--preset", "smoke", "--out", str(tmp_path)]
+    assert cli.main(argv) == 1
+    assert "cell kreuz broken fourier smoke failed: RuntimeError: broken estimator" in capsys.readouterr().err
+
+
+def test_sweep_runs_every_plan_line(tmp_path, capsys, monkeypatch):
+    class Zero:
+        @classmethod
+        def from_preset(cls, preset, **kw):
+            return cls()
+
+        def fit(self, X, y):
+            self.val_mse_ = 1.0
+            return self
+
+        def predict(self, X):
+            return X[:, 0] * 0
+
+    monkeypatch.setitem(METHODS, "zero", Method("zero", Zero, tunes_lambda=False))
+    plan = tmp_path / "plan.txt"
+    plan.write_text("# two lines\n--setting kreuz --method zero --preset smoke --trials 2\n\n"
+                    "--setting polynomial-d5 --method zero --preset smoke --trials 1  # one trial\n")
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    df = load_results(tmp_path / "r")
+    assert sorted(zip(df["setting"], df["trial"])) == [("kreuz", 0), ("kreuz", 1), ("polynomial-d5", 0)]
+    plan.write_text("--setting kreuz --method zero --bogus\n")
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(tmp_path / "r")]) == 2
+    assert "plan.txt:1: bad options" in capsys.readouterr().err

@@ -1,0 +1,374 @@
+"""Tests of gft.experiments: λ selection, trials, resume after interruption, concurrent writers, provenance, tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import multiprocessing
+import os
+import re
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gft.datasets import load_setting, load_uci, setting_names, uci_names
+from gft.experiments import (
+    COLUMNS,
+    LAMBDA_GRID,
+    METHODS,
+    Cell,
+    Method,
+    load_results,
+    load_selection,
+    make_cells,
+    markdown_table,
+    run_cell,
+    run_cells,
+    selection_markdown,
+    summary_table,
+)
+from gft.experiments import store
+from gft.training import TrainingHistory
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+#: Validation MSE of the stub per λ: the argmin is 1e-3.
+STUB_VAL = {0.0: 3.0, 1e-4: 2.0, 1e-3: 0.5, 1e-2: 1.0, 1e-1: 4.0, 1.0: 5.0}
+
+
+def make_stub():
+    """A fresh stub estimator class: predicts the training mean, records every fit."""
+
+    class Stub:
+        fits: list[dict] = []
+        fail_on: int | None = None  # random_state whose fit raises RuntimeError
+        interrupt_on: int | None = None  # ... raises KeyboardInterrupt
+        caught_interrupt_on: int | None = None  # ... returns with history_ marked interrupted
+        sleep = 0.0
+
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+            self.n_features = kwargs.get("n_features", 7)
+
+        @classmethod
+        def from_preset(cls, preset, **overrides):
+            return cls(preset=preset, **overrides)
+
+        def fit(self, X, y):
+            seed = self.kwargs["random_state"]
+            type(self).fits.append(dict(self.kwargs, n_rows=len(X)))
+            time.sleep(self.sleep)
+            if seed == self.fail_on:
+                raise RuntimeError(f"stub failure at seed {seed}")
+            if seed == self.interrupt_on:
+                raise KeyboardInterrupt
+            self.history_ = {"g": TrainingHistory(interrupted=seed == self.caught_interrupt_on)}
+            self.mean_ = float(np.mean(y))
+            lam = self.kwargs.get("tv_weight")
+            self.val_mse_ = (STUB_VAL[lam] if lam is not None else 1.0) + 1e-3 * seed
+            return self
+
+        def predict(self, X):
+            return np.full(len(X), self.mean_)
+
+    return Stub
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    cls = make_stub()
+    monkeypatch.setitem(METHODS, "stub", Method("stub", cls))
+    return cls
+
+
+def read_csv(out, stem):
+    return pd.read_csv(Path(out) / f"{stem}.csv")
+
+
+def stub_mse(setting, seed):
+    """Independent test MSE of the stub: predicting the training mean."""
+    X, y, Xt, yt = load_setting(setting, seed=seed)
+    return float(np.mean((yt - y.mean()) ** 2))
+
+
+# -- protocol ---------------------------------------------------------------------------
+def test_selection_picks_argmin_and_trials_use_it(tmp_path, stub):
+    res = run_cell(Cell("friedman1-d5", "stub", preset="smoke"), tmp_path, n_trials=3, seed=10,
+                   verbose=False)
+    assert res.status == "done" and res.new_trials == 3 and res.selected_lambda == 1e-3
+    stem = "friedman1-d5__stub__fourier__smoke"
+    rec = json.loads((tmp_path / f"{stem}.selection.json").read_text())
+    assert rec["selected_lambda"] == 1e-3 and rec["lambdas"] == list(LAMBDA_GRID)
+    assert [e["val_mse"] for e in rec["entries"]] == pytest.approx(
+        [STUB_VAL[lam] + 1e-3 * 10 for lam in LAMBDA_GRID])
+    df = read_csv(tmp_path, stem)
+    assert list(df["trial"]) == [0, 1, 2] and (df["lambda"] == 1e-3).all()
+    assert list(df["data_seed"]) == [10, 11, 12]
+    assert df["test_mse"].tolist() == pytest.approx([stub_mse("friedman1-d5", s) for s in (10, 11, 12)])
+    assert df["selection_fit"].tolist() == [True, False, False]
+    # 6 selection fits on draw 10 with seed 10; trial 0 is the selection fit at 1e-3
+    seeds = [(f["tv_weight"], f["random_state"]) for f in stub.fits]
+    assert seeds == [(lam, 10) for lam in LAMBDA_GRID] + [(1e-3, 11), (1e-3, 12)]
+    sel = load_selection(tmp_path)
+    assert sel.loc[sel.selected, "lambda"].tolist() == [1e-3]
+    assert "**5.10e-01**" in selection_markdown(sel)
+
+
+def test_restricted_grid_and_nan_validation(tmp_path, stub, monkeypatch):
+    monkeypatch.setitem(STUB_VAL, 1e-3, math.nan)  # a diverged fit must not be chosen
+    run_cell(("friedman1-d5", "stub", "fourier", "smoke"), tmp_path, n_trials=1,
+             lambdas=[0, 1e-3, 1e-2], verbose=False)
+    df = load_results(tmp_path)
+    assert df["lambda"].tolist() == [1e-2]
+
+
+def test_method_without_tv_skips_selection(tmp_path, monkeypatch):
+    cls = make_stub()
+    monkeypatch.setitem(METHODS, "stub-rf", Method("stub-rf", cls, tunes_lambda=False))
+    run_cell(Cell("polynomial-d5", "stub-rf", preset="smoke"), tmp_path, n_trials=2, verbose=False)
+    assert ["tv_weight" in f for f in cls.fits] == [False, False]  # trial 0 + trial 1 only
+    df = load_results(tmp_path)
+    assert df["lambda"].isna().all() and len(df) == 2
+    assert "| — |" in markdown_table(df, long=True)
+
+
+def test_methods_sharing_an_estimator_share_fits(tmp_path, monkeypatch):
+    cls = make_stub()
+    val_b = {0.0: 0.1, 1e-3: 0.9}  # method b prefers lambda 0, a prefers 1e-3
+    monkeypatch.setitem(METHODS, "stub-a", Method("stub-a", cls, solo_overrides={"refine_steps": 0}))
+    monkeypatch.setitem(METHODS, "stub-b", Method(
+        "stub-b", cls, val_mse=lambda est, X, y: val_b[est.kwargs["tv_weight"]]))
+    cells = make_cells(["polynomial-d5"], ["stub-a", "stub-b"], presets=["smoke"])
+    run_cells(cells, tmp_path, n_trials=3, lambdas=[0, 1e-3], verbose=False)
+    # selection: one fit per lambda for both; trials 1, 2: one fit per selected lambda
+    assert [(f["tv_weight"], f["random_state"]) for f in cls.fits] == [
+        (0.0, 0), (1e-3, 0), (1e-3, 1), (0.0, 1), (1e-3, 2), (0.0, 2)]
+    # a fit for both (selection) is the full one; a trial fit for a alone has a's overrides
+    assert [f.get("refine_steps") for f in cls.fits] == [None, None, 0, None, 0, None]
+    df = load_results(tmp_path)
+    assert df.groupby("method")["lambda"].first().to_dict() == {"stub-a": 1e-3, "stub-b": 0.0}
+    solo = make_stub()
+    monkeypatch.setitem(METHODS, "stub-a", Method("stub-a", solo, solo_overrides={"refine_steps": 0}))
+    run_cells(make_cells(["polynomial-d5"], ["stub-a"], presets=["smoke"]), tmp_path / "solo",
+              n_trials=1, lambdas=[0], verbose=False)
+    assert solo.fits[0]["refine_steps"] == 0
+
+
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, stub):
+    cells = make_cells(["friedman1-d5", "polynomial-d5"], ["stub"], presets=["smoke"])
+    stub.fail_on = 2  # the fit of trial 2 of every cell raises
+    res = run_cells(cells, tmp_path, n_trials=5, verbose=False)
+    assert [r.status for r in res] == ["failed", "failed"]
+    assert "stub failure at seed 2" in res[0].error and res[0].new_trials == 2
+    assert sorted(load_results(tmp_path)["trial"]) == [0, 0, 1, 1]
+    stub.fail_on, stub.fits[:] = None, []
+    res = run_cells(cells, tmp_path, n_trials=5, verbose=False)
+    assert [r.status for r in res] == ["done", "done"] and [r.new_trials for r in res] == [3, 3]
+    assert [f["random_state"] for f in stub.fits] == [2, 3, 4, 2, 3, 4]  # no selection redone
+    df = load_results(tmp_path)
+    assert df.groupby("setting")["trial"].apply(sorted).to_dict() == {
+        "friedman1-d5": [0, 1, 2, 3, 4], "polynomial-d5": [0, 1, 2, 3, 4]}
+    assert df.loc[df.setting == "friedman1-d5", "test_mse"].tolist() == pytest.approx(
+        [stub_mse("friedman1-d5", s) for s in range(5)])
+    res = run_cells(cells, tmp_path, n_trials=6, verbose=False)  # more trials later: only new ones
+    assert [r.new_trials for r in res] == [1, 1] and len(load_results(tmp_path)) == 12
+
+
+@pytest.mark.parametrize("mode", ["raised", "caught"])
+def test_ctrl_c_stops_the_run_and_records_no_partial_trial(tmp_path, stub, mode):
+    setattr(stub, "interrupt_on" if mode == "raised" else "caught_interrupt_on", 3)
+    with pytest.raises(KeyboardInterrupt):
+        run_cell(Cell("polynomial-d5", "stub", preset="smoke"), tmp_path, n_trials=5,
+                 lambdas=[0], verbose=False)
+    assert sorted(load_results(tmp_path)["trial"]) == [0, 1, 2]
+    stub.interrupt_on = stub.caught_interrupt_on = None
+    run_cell(Cell("polynomial-d5", "stub", preset="smoke"), tmp_path, n_trials=5, lambdas=[0],
+             verbose=False)
+    assert sorted(load_results(tmp_path)["trial"]) == [0, 1, 2, 3, 4]
+
+
+def test_a_folder_refuses_other_settings(tmp_path, stub):
+    cell = Cell("polynomial-d5", "stub", preset="smoke")
+    run_cell(cell, tmp_path, n_trials=1, verbose=False)
+    with pytest.raises(ValueError, match="seed 0, this run asks for seed 1"):
+        run_cell(cell, tmp_path, n_trials=1, seed=1, verbose=False)
+    with pytest.raises(ValueError, match="grid"):
+        run_cell(cell, tmp_path, n_trials=1, lambdas=[0], verbose=False)
+    with pytest.raises(ValueError, match="estimator_kwargs"):
+        run_cell(cell, tmp_path, n_trials=1, estimator_kwargs={"lr": 1.0}, verbose=False)
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="UCI data folder missing")
+def test_uci_cells_draw_new_shuffles(tmp_path, stub):
+    run_cell(Cell("airfoil", "stub", preset="smoke"), tmp_path, n_trials=2, lambdas=[0],
+             data_dir=str(DATA), verbose=False)
+    df = load_results(tmp_path)
+    expected = []
+    for seed in (0, 1):
+        X, y, Xt, yt = load_uci("airfoil", data_dir=DATA, seed=seed)
+        expected.append(float(np.mean((yt - y.mean()) ** 2)))
+    assert df["kind"].tolist() == ["uci", "uci"] and df["test_mse"].tolist() == pytest.approx(expected)
+
+
+def test_unknown_names_list_the_valid_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown setting or dataset 'nope'.*friedman1-d5.*airfoil"):
+        make_cells(["nope"], ["gft"])
+    with pytest.raises(ValueError, match=r"Unknown method 'svm'. Must be one of \['gft', 'gft-r'"):
+        make_cells(["kreuz"], ["svm"])
+    with pytest.raises(ValueError, match=r"Unknown activation 'tanh'. Must be one of \['fourier'"):
+        make_cells(["kreuz"], ["gft"], ["tanh"])
+    with pytest.raises(ValueError, match=r"Unknown preset 'huge'. Must be one of \['smoke', 'book', 'paper'\]"):
+        run_cells([("kreuz", "gft")], tmp_path, preset="huge")
+    with pytest.raises(ValueError, match="lambdas must be"):
+        run_cells([("kreuz", "gft")], tmp_path, lambdas=[-1])
+    with pytest.raises(ValueError, match="n_trials must be an integer >= 1"):
+        run_cells([("kreuz", "gft")], tmp_path, n_trials=0)
+    assert make_cells([4, "telemonitoring-total"], ["gft"])[1].setting == "telemonitoring"
+    assert len(make_cells(["all", "all-uci"], ["gft"])) == len(setting_names()) + len(uci_names())
+
+
+# -- files: atomic writes and concurrent writers --------------------------------------------
+def _append_many(path, start, stop):
+    lock = store.cell_lock(path.parent, path.stem)
+    for t in range(start, stop):
+        store.append_rows(path, [dict(setting="s", seed=0, trial=t, test_mse=t / 7, note="a,b\n\"c\"")], lock)
+
+
+def test_two_processes_appending_concurrently_keep_every_row_once(tmp_path):
+    path = tmp_path / "cell.csv"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_append_many, args=(path, a, b)) for a, b in ((0, 40), (20, 60))]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    df = pd.read_csv(path)
+    assert sorted(df["trial"]) == list(range(60))  # overlapping keys 20..39 written once
+    assert df["test_mse"].tolist() == pytest.approx(df["trial"] / 7)
+    assert (df["note"] == "a,b\n\"c\"").all()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_threads_appending_concurrently(tmp_path):
+    path = tmp_path / "cell.csv"
+    joblib.Parallel(n_jobs=4, backend="threading")(
+        joblib.delayed(_append_many)(path, 10 * k, 10 * k + 15) for k in range(4))
+    assert sorted(pd.read_csv(path)["trial"]) == list(range(45))
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "cell.csv"
+    lock = store.cell_lock(tmp_path, "cell")
+    store.append_rows(path, [dict(seed=0, trial=0, test_mse=1.0)], lock)
+    before = path.read_text()
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        store.append_rows(path, [dict(seed=0, trial=1, test_mse=2.0)], lock)
+    assert path.read_text() == before and sorted(os.listdir(tmp_path)) == [".locks", "cell.csv"]
+
+
+def _run_same_cell(out, q):
+    q.put([r.status for r in run_cells([Cell("polynomial-d5", "stub", preset="smoke")], out,
+                                       n_trials=4, lambdas=[0, 1e-3], verbose=False)])
+
+
+def test_two_processes_on_the_same_sweep_do_not_duplicate(tmp_path, stub):
+    stub.sleep = 0.2
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_run_same_cell, args=(tmp_path, q)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sorted(q.get() + q.get()) in (["busy", "done"], ["done", "done"])
+    run_cells([Cell("polynomial-d5", "stub", preset="smoke")], tmp_path, n_trials=4,
+              lambdas=[0, 1e-3], verbose=False)
+    assert sorted(load_results(tmp_path)["trial"]) == [0, 1, 2, 3]
+
+
+def test_parallel_cells_with_a_joblib_backend(tmp_path, stub):
+    cells = make_cells(["polynomial-d5", "friedman1-d5", "kreuz"], ["stub"], presets=["smoke"])
+    with joblib.parallel_config(backend="threading"):
+        res = run_cells(cells, tmp_path, jobs=3, n_trials=2, lambdas=[0, 1e-3], verbose=False)
+    assert [r.status for r in res] == ["done"] * 3 and len(load_results(tmp_path)) == 6
+
+
+# -- a real GFT run: provenance, shared fits ----------------------------------------------
+def test_real_smoke_run_has_complete_provenance_and_shared_fits_match_solo(tmp_path, capsys):
+    kw = dict(n_trials=2, lambdas=[0, 1e-3], device="cpu", estimator_kwargs={"generator_steps": 20})
+    both = run_cells(make_cells(["friedman1-d5"], ["gft", "gft-r"], presets=["smoke"]),
+                     tmp_path / "both", **kw)
+    assert [r.status for r in both] == ["done", "done"]
+    assert "friedman1-d5 gft-r fourier smoke: trial 2/2" in capsys.readouterr().err
+    df = load_results(tmp_path / "both")
+    assert set(COLUMNS) <= set(df.columns) and len(df) == 4
+    prov = df[["command", "commit", "host", "torch", "device", "device_name", "date"]]
+    assert prov.notna().all().all() and (prov.astype(str) != "").all().all()
+    assert df["commit"].map(lambda c: c == "unknown" or re.fullmatch("[0-9a-f]{40}", c) is not None).all()
+    assert df["dirty"].isin([True, False]).all()
+    assert (df["torch"] == torch.__version__).all() and (df["device"] == "cpu").all()
+    dates = [dt.datetime.fromisoformat(d) for d in df["date"]]
+    assert all(d.utcoffset() == dt.timedelta(0) for d in dates)
+    assert (df["n_features"] == 100).all() and np.isfinite(df["test_mse"]).all()
+    assert (df["train_seconds"] > 0).all() and (df["wall_seconds"] >= df["train_seconds"] - 1e-9).all()
+    assert df["command"].str.startswith("gft.experiments.run_cells(").all()
+    solo = run_cells(make_cells(["friedman1-d5"], ["gft"], presets=["smoke"]), tmp_path / "solo",
+                     verbose=False, **kw)
+    assert solo[0].status == "done"
+    gft_both = df[df.method == "gft"].sort_values("trial")
+    gft_solo = load_results(tmp_path / "solo").sort_values("trial")
+    # gft alone is fitted with refine_steps=0; its generator phase is the shared fit's
+    assert gft_solo["test_mse"].tolist() == pytest.approx(gft_both["test_mse"].tolist(), rel=1e-12)
+    assert gft_solo["lambda"].tolist() == gft_both["lambda"].tolist()
+
+
+# -- tables ------------------------------------------------------------------------------
+def _rows(**cols):
+    base = dict(activation="fourier", preset="smoke", n_features=100, train_seconds=1.0)
+    n = len(cols["test_mse"])
+    return pd.DataFrame({**{k: [v] * n for k, v in base.items()}, **cols})
+
+
+def test_summary_table_means_and_sample_std():
+    df = _rows(setting=["kreuz"] * 3 + ["polynomial-d5"] * 2,
+               method=["gft-r", "gft-r", "gft-r", "gft", "gft"],
+               **{"lambda": [1e-3] * 3 + [0.0] * 2}, test_mse=[1.0, 2.0, 4.0, 0.5, 0.5])
+    table = summary_table(df)
+    assert table["setting"].tolist() == ["polynomial-d5", "kreuz"]  # SPEC order
+    assert table["trials"].tolist() == [2, 3]
+    assert table["test_mse_mean"].tolist() == pytest.approx([0.5, 7 / 3])
+    assert table["test_mse_std"].tolist() == pytest.approx([0.0, np.std([1.0, 2.0, 4.0], ddof=1)])
+
+
+def test_markdown_table_wide_and_long():
+    df = _rows(setting=["kreuz", "kreuz", "kreuz", "airfoil"], method=["gft", "gft", "gft-r", "gft"],
+               **{"lambda": [0.0, 0.0, 1e-3, 0.1]}, test_mse=[1.0, 3.0, 0.25, 2.0])
+    assert markdown_table(df) == (
+        "| setting | gft | gft-r |\n"
+        "|:---|---:|---:|\n"
+        "| kreuz | 2.00e+00 ± 1.4e+00 | 2.50e-01 (n=1) |\n"
+        "| airfoil | 2.00e+00 (n=1) | — |\n"
+    )
+    long = markdown_table(df, long=True).splitlines()
+    assert long[0] == ("| setting | method | activation | preset | N | λ | trials | "
+                       "test MSE (mean ± std) | train s |")
+    assert long[2] == "| kreuz | gft | fourier | smoke | 100 | 0 | 2 | 2.00e+00 ± 1.4e+00 | 1 |"
+    assert markdown_table(df.iloc[:0]) == "(no results)\n"
+
+
+def test_load_results_of_an_empty_folder(tmp_path):
+    assert list(load_results(tmp_path).columns) == list(COLUMNS)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_results(tmp_path / "missing")
