@@ -35,13 +35,13 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor) -> Tensor:
-        """Map latents ``z`` of shape (*, N, D) to features of shape (*, N, D)."""
+        """Map latents ``z`` of shape ``(*, N, D)`` to features of shape ``(*, N, D)``."""
         return self.net(z)
 
     def sample_latents(
         self, n_features: int, *batch: int, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Draw ``z ~ N(0, I)`` of shape (*batch, N, D) on the module's device and dtype."""
+        """Draw ``z ~ N(0, I)`` of shape ``(*batch, N, D)`` on the module's device and dtype."""
         p = next(self.parameters())
         return torch.randn(
             *batch, n_features, self.dim, generator=generator, dtype=p.dtype, device=p.device
@@ -50,5 +50,5 @@ class Generator(nn.Module):
     def sample(
         self, n_features: int, *batch: int, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Draw features ``G(z)`` of shape (*batch, N, D)."""
+        """Draw features ``G(z)`` of shape ``(*batch, N, D)``."""
         return self(self.sample_latents(n_features, *batch, generator=generator))

@@ -83,7 +83,7 @@ class ReducedObjective:
 
     @torch.no_grad()
     def coefficients(self, W: Tensor) -> Tensor:
-        """Output weights ``b`` of shape (*, P) solved on the training data (as in training)."""
+        """Output weights ``b`` of shape ``(*, P)`` solved on the training data (as in training)."""
         if self.activation.name == "fourier":
             return fourier_reduced_mse(self.X, W, self.y, self.ridge)[1]
         return ridge_solve(design_matrix(self.X, W, self.activation), self.y, self.ridge)

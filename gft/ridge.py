@@ -49,7 +49,7 @@ def _float64(t: Tensor) -> Tensor:
 
 
 def cholesky_with_retry(S: Tensor, S64: Callable[[], Tensor] | None = None) -> Tensor:
-    """Lower Cholesky factor of Hermitian ``S`` (*, N, N).
+    """Lower Cholesky factor of Hermitian ``S`` of shape ``(*, N, N)``.
 
     When the factorisation fails in a lower precision it is redone in float64 (on
     ``S64()`` when given: ``S`` recomputed from float64 inputs, else on ``S`` cast up); when

@@ -157,7 +157,7 @@ def sin_sum(X: np.ndarray) -> np.ndarray:
 
 
 def shifted_norm(X: np.ndarray) -> np.ndarray:
-    """sqrt(sum_i |x_i - 0.5|) over all d inputs.
+    """``sqrt(sum_i |x_i - 0.5|)`` over all d inputs.
 
     Parameters
     ----------

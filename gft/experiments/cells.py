@@ -70,7 +70,7 @@ class Cell:
 
     @property
     def stem(self) -> str:
-        """File name stem of the cell's results: ``setting__method__activation__preset[__N<n>]``."""
+        """The file name stem of the cell's results, ``setting__method__activation__preset[__N<n>]``."""
         parts = [self.setting, self.method, self.activation, self.preset]
         if self.n_features is not None:
             parts.append(f"N{self.n_features}")

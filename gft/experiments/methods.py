@@ -125,7 +125,7 @@ def get_method(name: str) -> Method:
 
 
 def estimator_class(key: Any) -> type:
-    """The estimator class of a :attr:`Method.estimator` key.
+    """The estimator class of a ``Method.estimator`` key.
 
     ``"gft"`` is :class:`gft.estimators.GFTRegressor`; the baselines come from
     ``gft.baselines.ESTIMATORS``, imported here (lazily) so that the runner works without it.

@@ -37,12 +37,13 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame, one row per cell, with columns ``setting, method, activation, preset,
-    n_features, lambda, trials, test_mse_mean, test_mse_std, train_seconds_mean``.
-    ``test_mse_std`` is the sample standard deviation (ddof 1; NaN for one trial);
-    ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
-    by setting (SPEC order, then the data sets), method (registry order), activation,
-    preset and N.
+    DataFrame
+        A table, one row per cell, with columns ``setting, method, activation, preset,
+        n_features, lambda, trials, test_mse_mean, test_mse_std, train_seconds_mean``.
+        ``test_mse_std`` is the sample standard deviation (ddof 1; NaN for one trial);
+        ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
+        by setting (SPEC order, then the data sets), method (registry order), activation,
+        preset and N.
     """
     cols = [*CELL_KEYS, "lambda", "trials", "test_mse_mean", "test_mse_std", "train_seconds_mean"]
     if df.empty:

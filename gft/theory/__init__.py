@@ -19,12 +19,11 @@ from .feature_learning import (
     single_index_target,
     singular_alignment,
 )
+from .densities import circular_kde, energy_distance, solve_ultrafast_diffusion
 from .varpro import (
     ParticleTrajectory,
     angle_grid,
     angles_to_points,
-    circular_kde,
-    energy_distance,
     make_teacher_student,
     output_weights,
     points_to_angles,
@@ -33,7 +32,6 @@ from .varpro import (
     run_varpro,
     sample_circle_generator,
     sample_teacher_angles,
-    solve_ultrafast_diffusion,
     teacher_density,
     train_circle_generator,
     varpro_gradient,

@@ -1,0 +1,130 @@
+"""Tests of the chapters: script and notebook in sync, one ``parameters`` cell, a ``smoke`` run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+jupytext = pytest.importorskip("jupytext")
+papermill = pytest.importorskip("papermill")
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+SCRIPTS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+IDS = [script.stem for script in SCRIPTS]
+
+
+def cell_sources(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(cell type, source) of the code and markdown cells, trailing whitespace removed."""
+    return [(cell.cell_type, cell.source.rstrip()) for cell in notebook.cells
+            if cell.cell_type in ("code", "markdown")]
+
+
+def pair_differences(script: Path, notebook: Path) -> list[str]:
+    """Where ``script`` (jupytext percent) and ``notebook`` (.ipynb) disagree; [] when in sync."""
+    from_script = cell_sources(jupytext.read(script))
+    from_notebook = cell_sources(nbformat.read(notebook, as_version=4))
+    problems = []
+    if len(from_script) != len(from_notebook):
+        problems.append(f"{len(from_script)} cells in {script.name}, {len(from_notebook)} in {notebook.name}")
+    for i, (a, b) in enumerate(zip(from_script, from_notebook)):
+        if a != b:
+            problems.append(f"cell {i} differs: {a[0]} {a[1][:60]!r}... vs {b[0]} {b[1][:60]!r}...")
+    return problems
+
+
+def committed(script: Path) -> nbformat.NotebookNode:
+    """The committed notebook paired with ``script``; a clear failure when it is missing."""
+    path = script.with_suffix(".ipynb")
+    if not path.exists():
+        pytest.fail(f"{path.name} is missing: run `jupytext --to ipynb {script}` and execute it")
+    return nbformat.read(path, as_version=4)
+
+
+def parameters_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
+
+
+def test_there_are_chapters():
+    assert len(SCRIPTS) >= 3, f"expected the chapter scripts notebooks/NN_*.py, found {SCRIPTS}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_script_and_notebook_are_in_sync(script):
+    notebook = script.with_suffix(".ipynb")
+    assert notebook.exists(), (
+        f"{notebook.name} is missing: run `jupytext --to ipynb --update {script}` (or `make notebooks`)"
+    )
+    problems = pair_differences(script, notebook)
+    assert not problems, (
+        f"{script.name} and {notebook.name} have drifted apart ({'; '.join(problems[:3])}). Edit the "
+        f".py, then `jupytext --to ipynb --update {script}` and re-execute (`make notebooks`)."
+    )
+
+
+def test_pair_check_detects_drift(tmp_path):
+    script = SCRIPTS[0]
+    shutil.copy(script, tmp_path / script.name)
+    notebook = committed(script)
+    copy = tmp_path / script.with_suffix(".ipynb").name
+    nbformat.write(notebook, copy)
+    assert pair_differences(tmp_path / script.name, copy) == []
+    code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    code.source += "\nx = 1  # an edit made in the notebook only"
+    nbformat.write(notebook, copy)
+    assert any("differs" in p for p in pair_differences(tmp_path / script.name, copy))
+    notebook.cells.append(nbformat.v4.new_markdown_cell("A cell added to the notebook only."))
+    nbformat.write(notebook, copy)
+    assert any("cells in" in p for p in pair_differences(tmp_path / script.name, copy))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_one_parameters_cell_with_a_preset(script):
+    for notebook in (jupytext.read(script), committed(script)):
+        cells = parameters_cells(notebook)
+        assert len(cells) == 1, f"{script.name}: {len(cells)} cells tagged 'parameters', need exactly 1"
+        assert 'preset = os.environ.get("GFT_PRESET", "book")' in cells[0].source
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_colab_set_up(script):
+    notebook = committed(script)
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code").source
+    assert '"google.colab" in sys.modules' in first_code
+    assert "git+https://github.com/gft-book/gft" in first_code
+    assert "manual_seed" in first_code, "the first code cell seeds everything"
+    assert notebook.metadata.get("accelerator") == "GPU"
+    assert notebook.metadata.get("colab", {}).get("gpuType") == "T4"
+    assert notebook.metadata.kernelspec.name == "python3"
+    device_lines = [cell.source for cell in notebook.cells if 'torch.cuda.is_available()' in cell.source]
+    assert device_lines, "the chapter picks its device with torch.cuda.is_available()"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_committed_notebook_is_executed_without_errors(script):
+    notebook = committed(script)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert any(cell.outputs for cell in code), f"{script.stem}.ipynb carries no outputs: run `make notebooks`"
+    errors = [out for cell in code for out in cell.outputs if out.output_type == "error"]
+    assert not errors, f"{script.stem}.ipynb has error outputs: {errors[0].get('ename')}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_smoke_run_with_papermill(script, tmp_path, monkeypatch):
+    monkeypatch.setenv("GFT_PRESET", "smoke")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    data = REPO.parent / "shared" / "datasets"
+    if data.is_dir():
+        monkeypatch.setenv("GFT_DATA_DIR", os.environ.get("GFT_DATA_DIR", str(data)))
+    out = tmp_path / f"{script.stem}.ipynb"
+    papermill.execute_notebook(
+        jupytext.read(script), str(out), parameters=dict(preset="smoke"), kernel_name="python3",
+        cwd=str(NOTEBOOKS), progress_bar=False, execution_timeout=600,
+    )
+    executed = nbformat.read(out, as_version=4)
+    injected = [cell for cell in executed.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert len(injected) == 1 and "preset = \"smoke\"" in injected[0].source
