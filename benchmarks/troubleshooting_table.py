@@ -69,13 +69,19 @@ def rows(data_dir: Path | None) -> list[tuple[str, str]]:
         ("float32 X and y", outcome(lambda: finite(smoke().fit(X.astype(np.float32), y.astype(np.float32))))),
         ("N=200 features, 60 points, default ridge", outcome(lambda: finite(smoke(n_features=200).fit(X, y)))),
         ("duplicated rows, constant y", outcome(lambda: f"predicts {smoke().fit(np.repeat(X[:20], 3, 0), np.full(60, 4.2)).predict(X[:1])[0]:.4f} for y = 4.2")),
-        ("y of scale 1e6", outcome(lambda: f"y is divided by its RMS internally; relative fit error {np.sqrt(np.mean((smoke().fit(X, 1e6 * y).predict(X) - 1e6 * y) ** 2)) / 1e6:.3f}, same as at scale 1")),
+        ("y of scale 1e6 (and 1e-6)", outcome(lambda: "y is divided by its RMS internally; relative training RMSE at scales 1, 1e6, 1e-6: "
+                                      + ", ".join(f"{_relative_rmse(smoke(), X, y, s):.4f}" for s in (1.0, 1e6, 1e-6)))),
         ('device="cuda" on a CPU-only machine', outcome(lambda: smoke(device="cuda").fit(X, y))),
         ("ridge system singular in float32 (identical columns, ridge 1e-12)", outcome(lambda: _singular_float32())),
     ]
     if data_dir is not None and (data_dir / "airfoil.txt").exists():
         out += _data_file_rows(data_dir)
     return out
+
+
+def _relative_rmse(model, X, y, scale):
+    fitted = model.fit(X, scale * y)
+    return float(np.sqrt(np.mean((fitted.predict(X) - scale * y) ** 2)) / scale)
 
 
 def _singular_float32():
