@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed
 ifneq ($(wildcard ../shared/datasets),)
 export GFT_DATA_DIR ?= $(abspath ../shared/datasets)
 endif
-# Few threads are faster than many for these small dense problems on a 2-core machine.
+# Threads per process: 2 for a process alone on the 2-core machine. Where several run at once
+# (pytest -n 2, papermill kernels), one thread each: two torch processes with two OpenMP
+# threads each on two cores spin against each other and run many times slower.
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: venv test test-fast book notebooks results bench clean
@@ -26,11 +28,13 @@ $(STAMP): pyproject.toml
 
 ## make test: unit tests, notebook pairing, papermill smoke runs, nbval, and the book build.
 # Notebooks run at the smoke preset in tests (their parameters cell reads GFT_PRESET).
+test: export OMP_NUM_THREADS = 1
 test: $(STAMP)
 	GFT_PRESET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile tests
 	GFT_PRESET=smoke $(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-current-env notebooks
 
 ## make test-fast: the unit tests alone.
+test-fast: export OMP_NUM_THREADS = 1
 test-fast: $(STAMP)
 	GFT_PRESET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not slow"
 
@@ -45,6 +49,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## make results: continue the full-protocol sweep (resumable), see book/results/README.md.
+results: export OMP_NUM_THREADS = 1
 results: $(STAMP)
 	$(BIN)/python -m gft sweep --plan book/results/plan.txt --out book/results/paper
 
