@@ -150,7 +150,7 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     def _solve_coef(self, W: torch.Tensor) -> np.ndarray:
         """``b`` (P,) for features ``W`` solved on the stored training split, in float64."""
         obj = ReducedObjective(
-            torch.as_tensor(self.X_train_), torch.as_tensor(self.y_train_), self.activation,
+            torch.tensor(self.X_train_), torch.tensor(self.y_train_), self.activation,
             self.ridge,
         )
         return obj.coefficients(W.detach().to(torch.float64).cpu()).numpy()
