@@ -70,7 +70,7 @@ def results_dir(start: str | os.PathLike | None = None) -> Path | None:
 
 def load_preset_results(root: str | os.PathLike | None,
                         presets: Sequence[str] = PRESET_NAMES) -> pd.DataFrame:
-    """Trial rows of the runner's folders ``root/<preset>/`` that exist (an empty frame if none, or if ``root`` is None)."""
+    """Trial rows of the runner's folders ``root/<preset>/`` that exist (empty if none or ``root=None``)."""
     unknown = [p for p in presets if p not in PRESET_NAMES]
     if unknown:
         raise ValueError(f"Unknown presets {unknown}. Must be among {list(PRESET_NAMES)}")
@@ -168,7 +168,7 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
 
     Points are the mean over trials, bars the min–max range over trials. A cell without
     results is a grey "×" on the bottom edge of the axes (legend: "not computed"), never a
-    value; a preset without any result gets no slot and is named in the axes' corner.
+    value; a preset without any result gets no slot and is named beside the axes.
     """
     ax = plt.subplots(figsize=(10, 4))[1] if ax is None else ax
     markers = dict(smoke="s", book="o", paper="*", **(preset_markers or {}))
@@ -197,8 +197,8 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
         ax.plot(missing_x, np.full(len(missing_x), 0.015), "x", color="0.55", ms=4,
                 transform=ax.get_xaxis_transform(), label="not computed")
     if absent:
-        ax.text(0.99, 0.98, "not computed: " + ", ".join(absent), transform=ax.transAxes,
-                ha="right", va="top", fontsize="small", color="0.4")
+        ax.text(1.01, 0.0, "not computed:\n" + ", ".join(absent), transform=ax.transAxes,
+                ha="left", va="bottom", fontsize="small", color="0.4")
     ax.set_xticks(range(len(settings)), settings, rotation=20, ha="right")
     ax.set_xlim(-0.5, len(settings) - 0.5)
     ax.set_ylabel("test MSE")
@@ -363,24 +363,26 @@ def read_sweep(path: str | os.PathLike) -> pd.DataFrame | None:
 
 
 def cached_sweep(path: str | os.PathLike | None, function: Any, config: Mapping[str, Any], *,
-                 refresh: bool = False, command: str = "", **run_kwargs: Any
-                 ) -> tuple[pd.DataFrame, str]:
+                 fingerprint: Any = None, write: bool = False, command: str = "",
+                 **run_kwargs: Any) -> tuple[pd.DataFrame, str]:
     """A stored sweep if it was made with ``config``, else ``function(**config, **run_kwargs)``.
 
-    The file's ``config`` column must equal the canonical JSON of ``function``'s name and
-    ``config``; ``run_kwargs`` (``device``, ``progress``) do not change results and are not
-    compared. With ``refresh=True`` the sweep is run and written to ``path`` (provenance from
+    The file's ``config`` column must equal the canonical JSON of ``function``'s name,
+    ``config`` and ``fingerprint`` (what else the results depend on, e.g. the preset's
+    keyword values); ``run_kwargs`` (``device``, ``progress``) are not compared. A sweep that
+    had to be run is written to ``path`` when ``write`` is true (provenance from
     :func:`write_sweep` with ``command``). Returns the frame and where it came from:
     ``"read <path>"``, ``"computed"`` or ``"computed and written to <path>"``.
     """
-    key = json.dumps({"function": function.__name__, **config}, sort_keys=True, default=str)
-    old = None if path is None or refresh else read_sweep(path)
+    key = json.dumps({"function": function.__name__, **config, "fingerprint": fingerprint},
+                     sort_keys=True, default=str)
+    old = None if path is None else read_sweep(path)
     if old is not None and "config" in old and len(old) and (old["config"] == key).all():
         return old, f"read {path}"
     start = time.perf_counter()
     df = function(**config, **run_kwargs).assign(config=key)
     wall = time.perf_counter() - start
-    if refresh and path is not None:
+    if write and path is not None:
         device = str(resolve_device(run_kwargs.get("device", "auto")))
         write_sweep(df, path, command, wall, device)
         return read_sweep(path), f"computed and written to {path}"

@@ -1,0 +1,210 @@
+"""Tests of gft.results: reading preset folders, summaries with missing cells, tables, charts, sweeps."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from gft import results  # noqa: E402
+from gft.experiments import COLUMNS  # noqa: E402
+
+SETTINGS = ["polynomial-d5", "friedman1-d5"]
+METHODS = ["gft-r", "rff", "nn"]
+
+
+def _rows(setting, method, preset, mses, activation="fourier", n_features=100, lam=0.0):
+    return [dict(setting=setting, kind="synthetic", method=method, activation=activation,
+                 preset=preset, n_features=n_features, seed=0, trial=t, data_seed=t,
+                 **{"lambda": lam}, test_mse=m, val_mse=m, train_seconds=1.0 + t,
+                 wall_seconds=2.0, selection_fit=t == 0, note="", estimator_kwargs="")
+            for t, m in enumerate(mses)]
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    """book/: gft-r (3 trials, one NaN extra), rff (2 trials) on polynomial; a sigmoid and an N=50 cell.
+    paper/: gft-r on polynomial, one trial. Nothing for nn, nothing for friedman1."""
+    book = (_rows("polynomial-d5", "gft-r", "book", [1e-3, 2e-3, 3e-3])
+            + _rows("polynomial-d5", "rff", "book", [4e-2, 6e-2], lam=math.nan)
+            + _rows("polynomial-d5", "gft-r", "book", [7.0], activation="sigmoid")
+            + _rows("polynomial-d5", "nn", "book", [9.0], n_features=50))
+    nan_row = _rows("friedman1-d5", "gft-r", "book", [math.nan])
+    paper = _rows("polynomial-d5", "gft-r", "paper", [5e-4])
+    for name, rows in (("book", book + nan_row), ("paper", paper)):
+        (tmp_path / name).mkdir()
+        df = pd.DataFrame(rows)
+        for (s, m, a, n), part in df.groupby(["setting", "method", "activation", "n_features"]):
+            part.reindex(columns=list(COLUMNS)).to_csv(tmp_path / name / f"{s}__{m}__{a}__{n}.csv",
+                                                      index=False)
+    (tmp_path / "ablations").mkdir()  # other folders are not read
+    pd.DataFrame({"x": [1]}).to_csv(tmp_path / "ablations" / "other.csv", index=False)
+    return tmp_path
+
+
+def test_load_and_summarise_counts_spread_and_missing(folder):
+    rows = results.load_preset_results(folder)
+    assert set(rows["preset"]) == {"book", "paper"}
+    assert results.available_presets(rows) == ["book", "paper"]
+    summary = results.summarise(rows, SETTINGS, METHODS, ["book", "paper"])
+    assert len(summary) == len(SETTINGS) * len(METHODS) * 2  # the full grid
+    cell = summary.set_index(["setting", "method", "preset"])
+    gr = cell.loc[("polynomial-d5", "gft-r", "book")]
+    assert gr.trials == 3
+    assert gr.test_mse_mean == pytest.approx(2e-3)
+    assert gr.test_mse_std == pytest.approx(1e-3)  # sample std, ddof 1
+    assert (gr.test_mse_min, gr.test_mse_max) == pytest.approx((1e-3, 3e-3))
+    assert cell.loc[("polynomial-d5", "gft-r", "paper")].trials == 1
+    assert math.isnan(cell.loc[("polynomial-d5", "gft-r", "paper")].test_mse_std)
+    assert math.isnan(cell.loc[("polynomial-d5", "rff", "book")]["lambda"])
+    # missing: no rows, a NaN-only cell, and a cell whose only rows have another N
+    for key in [("friedman1-d5", "rff", "book"), ("friedman1-d5", "gft-r", "book"),
+                ("polynomial-d5", "nn", "book"), ("friedman1-d5", "gft-r", "paper")]:
+        assert cell.loc[key].trials == 0, key
+        assert math.isnan(cell.loc[key].test_mse_mean), key  # missing is NaN, not zero
+    n50 = results.summarise(rows, ["polynomial-d5"], ["nn"], ["book"], n_features=50)
+    assert n50.trials.tolist() == [1] and n50.test_mse_mean.tolist() == [9.0]
+
+
+def test_format_table_labels_and_dashes(folder):
+    rows = results.load_preset_results(folder)
+    table = results.format_table(results.summarise(rows, SETTINGS, METHODS, ["book", "paper"]))
+    assert list(table.columns) == METHODS
+    assert list(table.index) == [(s, p) for s in SETTINGS for p in ("book", "paper")]
+    assert table.loc[("polynomial-d5", "book"), "gft-r"] == "2.00e-03 ± 1.0e-03 (n=3)"
+    assert table.loc[("polynomial-d5", "paper"), "gft-r"] == "5.00e-04 (n=1)"
+    assert table.loc[("friedman1-d5", "book"), "rff"] == "—"
+    assert not table.isin(["0", "0.00e+00"]).any().any()
+    both = results.format_table(results.summarise(rows, ["polynomial-d5"], ["gft-r"], ["book"],
+                                                  activation=["fourier", "sigmoid"]))
+    assert both.loc[("polynomial-d5", "book"), ("sigmoid", "gft-r")] == "7.00e+00 (n=1)"
+
+
+def test_missing_folders_and_bad_presets(tmp_path):
+    assert results.load_preset_results(None).empty
+    assert results.load_preset_results(tmp_path).empty
+    assert results.summarise(results.load_preset_results(None), ["kreuz"], ["gft"]).trials.tolist() == [0, 0]
+    with pytest.raises(ValueError, match="Unknown presets"):
+        results.load_preset_results(tmp_path, ["fast"])
+
+
+def test_results_dir_env_and_upward_search(tmp_path, monkeypatch):
+    (tmp_path / "book" / "results").mkdir(parents=True)
+    deep = tmp_path / "notebooks" / "sub"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    assert results.results_dir(deep) == tmp_path / "book" / "results"
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
+    assert results.results_dir(deep) == tmp_path
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "nowhere"))
+    assert results.results_dir(deep) is None
+
+
+def test_plot_marks_missing_cells_and_never_plots_zero(folder):
+    rows = results.load_preset_results(folder)
+    summary = results.summarise(rows, SETTINGS, METHODS, ["book", "smoke"])
+    ax = results.plot_summary(summary)
+    n_missing = int(((summary.trials == 0) & (summary.preset == "book")).sum())
+    marks = [line for line in ax.lines if line.get_label() == "not computed"]
+    assert n_missing == 4 and len(marks) == 1 and len(marks[0].get_xdata()) == n_missing
+    values = [line for line in ax.lines if line.get_label() != "not computed"]
+    ys = np.concatenate([line.get_ydata() for line in values if len(line.get_ydata())])
+    assert set(np.round(ys, 6)) == {1e-3, 2e-3, 3e-3, 4e-2, 5e-2, 6e-2}  # means and ranges only
+    assert [t.get_text() for t in ax.texts] == ["not computed:\nsmoke"]  # no slot for it
+    plt.close("all")
+
+
+def test_compare_methods_only_where_both_exist(folder):
+    summary = results.summarise(results.load_preset_results(folder), SETTINGS, METHODS, ["book"])
+    cmp = results.compare_methods(summary, "gft-r", "rff", "book")
+    assert cmp.setting.tolist() == ["polynomial-d5"]
+    assert cmp.ratio.iloc[0] == pytest.approx(5e-2 / 2e-3)
+    assert results.compare_methods(summary, "gft-r", "nn", "book").empty
+
+
+TINY = {"gft": dict(generator_steps=4, refine_steps=3, hidden=(8,)), "nn": dict(steps=3)}
+
+
+def test_sweep_n_features_tidy_and_reproducible(tmp_path):
+    df = results.sweep_n_features("polynomial-d5", ("gft", "gft-r", "rff"), n_values=(5, 10),
+                                  seeds=(0, 1), preset="smoke", budget=TINY, device="cpu",
+                                  progress=False)
+    assert len(df) == 2 * 2 * 3
+    assert {"n_features", "method", "seed", "test_mse", "train_seconds", "wall_seconds", "preset"} <= set(df)
+    assert np.all(df.wall_seconds >= df.train_seconds) and np.all(df.wall_seconds > 0)
+    assert np.all(np.isfinite(df.test_mse)) and np.all(df.test_mse > 0)
+    # gft and gft-r share a fit; gft is charged without the refinement
+    pair = df[df.method.isin(["gft", "gft-r"])].pivot_table(
+        index=["n_features", "seed"], columns="method", values="train_seconds")
+    assert np.all(pair["gft"] <= pair["gft-r"])
+    again = results.fit_and_score("polynomial-d5", ["rff"], 1, "smoke", n_features=10, device="cpu")
+    first = df[(df.method == "rff") & (df.n_features == 10) & (df.seed == 1)].test_mse.item()
+    assert again[0]["test_mse"] == pytest.approx(first, rel=1e-12)
+    summary = results.sweep_summary(df, ["n_features"])
+    assert len(summary) == 6 and summary.seeds.tolist() == [2] * 6
+    path = results.write_sweep(df, tmp_path / "a" / "n.csv", command="test", wall_seconds=1.5)
+    back = results.read_sweep(path)
+    # the provenance that tests/test_results_provenance.py asks of every committed results file
+    assert {"command", "preset", "seed", "commit", "dirty", "host", "torch", "device",
+            "wall_seconds", "date", "sweep_wall_seconds"} <= set(back)
+    assert back[["command", "commit", "host", "date"]].notna().all().all()
+    assert back.test_mse.tolist() == pytest.approx(df.test_mse.tolist())
+    assert results.read_sweep(tmp_path / "missing.csv") is None
+
+
+def test_sweep_tv_weight_noise_and_generator_grid():
+    df = results.sweep_tv_weight("friedman1-d5", ("gft-r", "rff"), lambdas=(0.0, 0.1),
+                                 seeds=(0,), preset="smoke", noise=0.5, budget=TINY,
+                                 device="cpu", progress=False)
+    assert sorted(df.tv_weight.unique()) == [0.0, 0.1] and set(df.noise) == {0.5}
+    rff = df[df.method == "rff"].test_mse.to_numpy()
+    assert rff[0] == rff[1]  # RFF has no TV weight: λ does not change it
+    gen = results.sweep_generator("polynomial-d5", widths=(4, 8), steps=(2, 4), depth=2,
+                                  preset="smoke", budget={"gft": dict(refine_steps=0)},
+                                  device="cpu", progress=False)
+    assert sorted(zip(gen.width, gen.generator_steps)) == [(4, 2), (4, 4), (8, 2), (8, 4)]
+    with pytest.raises(ValueError, match="only for synthetic"):
+        results.fit_and_score("airfoil", ["rff"], 0, "smoke", noise=0.1)
+    with pytest.raises(ValueError, match="Unknown method"):
+        results.fit_and_score("polynomial-d5", ["svm"], 0, "smoke")
+    with pytest.raises(ValueError, match="grid is empty"):
+        results.sweep("polynomial-d5", ["rff"], {})
+
+
+def test_input_weight_profile_matches_hand_computation():
+    W = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    assert results.input_weight_profile(W) == pytest.approx([2.0, 1.0, 0.75])
+    coef = np.array([1.0, 3.0j, 7.0])  # |b| = 1, 3; the constant column is ignored
+    assert results.input_weight_profile(W, coef, n_inputs=2) == pytest.approx([2.5, 0.5])
+
+
+def _tiny_sweep(n: int, progress: bool = False) -> pd.DataFrame:
+    _tiny_sweep.calls += 1
+    return pd.DataFrame({"n": [n], "preset": ["smoke"], "seed": [0], "test_mse": [1.0 / n],
+                         "wall_seconds": [0.1]})
+
+
+def test_cached_sweep_reads_only_a_matching_configuration(tmp_path):
+    _tiny_sweep.calls = 0
+    path = tmp_path / "ablations" / "tiny__smoke.csv"
+    df, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
+    assert origin == "computed" and not path.exists() and _tiny_sweep.calls == 1
+    df, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
+                                      write=True, command="make it")
+    assert origin.startswith("computed and written") and path.exists()
+    assert df.command.tolist() == ["make it"] and df.test_mse.tolist() == [0.5]
+    again, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
+                                         write=True)
+    assert origin == f"read {path}" and _tiny_sweep.calls == 2  # not run again
+    for config, fingerprint in (({"n": 4}, {"steps": 5}), ({"n": 2}, {"steps": 6})):
+        other, origin = results.cached_sweep(path, _tiny_sweep, config, fingerprint=fingerprint)
+        assert origin == "computed", (config, fingerprint)
+    assert _tiny_sweep.calls == 4
+    assert results.read_sweep(path).test_mse.tolist() == [0.5]  # not overwritten without write
