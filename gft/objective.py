@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 
 from .features import Activation, design_matrix, get_activation
-from .fused import fourier_reduced_mse, fourier_tv
-from .regularizers import sample_box, tv_penalty
+from .fused import fourier_reduced_mse
+from .regularizers import monte_carlo_tv
 from .ridge import ridge_solve
 
 __all__ = ["ReducedObjective", "mean_squared_error"]
@@ -74,11 +74,7 @@ class ReducedObjective:
             mse = mean_squared_error(A, b, self.y)
         if self.tv_weight == 0:
             return mse, mse, torch.zeros_like(mse)
-        xi = sample_box(self.low, self.high, self.n_tv_points, generator)
-        if self.activation.name == "fourier":
-            tv = fourier_tv(W, b, xi)
-        else:
-            tv = tv_penalty(W, b, xi, self.activation)
+        tv = monte_carlo_tv(W, b, self.low, self.high, self.n_tv_points, self.activation, generator)
         return mse + self.tv_weight * tv, mse, tv
 
     @torch.no_grad()

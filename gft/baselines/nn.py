@@ -10,8 +10,7 @@ from torch import Tensor
 
 from ..estimators import FeatureRegressorBase, _check_number
 from ..features import TWO_PI, Activation, design_matrix, get_activation, predict_from_features
-from ..fused import fourier_tv
-from ..regularizers import sample_box, tv_penalty
+from ..regularizers import monte_carlo_tv
 from ..training import TrainingDivergedError, TrainingHistory, optimise
 from ._common import ridge_coefficients, standard_normal_features, to_numpy64
 from .random_features import initial_scale
@@ -101,11 +100,7 @@ class NetworkObjective:
         mse = (network_output(self.X, W, b, self.activation) - self.y).square().mean()
         if self.tv_weight == 0:
             return mse, mse, torch.zeros_like(mse)
-        xi = sample_box(self.low, self.high, self.n_tv_points, generator)
-        if self.activation.name == "fourier":
-            tv = fourier_tv(W, b, xi)
-        else:
-            tv = tv_penalty(W, b, xi, self.activation)
+        tv = monte_carlo_tv(W, b, self.low, self.high, self.n_tv_points, self.activation, generator)
         return mse + self.tv_weight * tv, mse, tv
 
     @torch.no_grad()
