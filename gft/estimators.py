@@ -197,9 +197,9 @@ class GFTRegressor(FeatureRegressorBase):
     lr_schedule : {"constant", "cosine"}
         Learning rate of each phase: constant (the paper) or cosine-annealed to ``lr / 100``.
     dtype : {"float32", "float64"}
-        Precision of training (the fitted model is stored in float64). float32 is about
-        twice as fast; its Gram matrix is exact only to about ``N * eps32 * mean(diag)``,
-        below which the ridge is raised (see :mod:`gft.fused`).
+        Precision of the generator and the features (the fitted model is stored in
+        float64). float32 is about twice as fast; for ``fourier`` the Gram matrix, the
+        ridge solve and everything after it run in float64 either way (see :mod:`gft.fused`).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     random_state : int, RandomState or None

@@ -1,21 +1,44 @@
-r"""The Fourier reduced MSE in one autograd node: features, complex ridge solve and loss, with a real closed-form backward pass.
+r"""The Fourier reduced MSE and TV as single autograd nodes, with backward passes made of small matrix products.
 
-For :math:`A = C + iS`, :math:`C = \cos(2\pi t)/N`, :math:`S = \sin(2\pi t)/N`,
-:math:`t = XW^\top`, the complex system :math:`(A^HA + \delta I)\hat b = A^Hy` is assembled from
-the one real Gram matrix of :math:`B = [C, S]`,
+**Reduced MSE.** Write the features unscaled, :math:`\tilde B = [\tilde C, \tilde S] = [\cos s, \sin s]`
+with :math:`s = 2\pi XW^\top` of shape ``(M, N)``, so that :math:`A = (\tilde C + i\tilde S)/N`.
+The complex ridge system :math:`(A^HA + \delta I)\hat b = A^Hy`, multiplied by :math:`N^2`, is
+assembled from the one real Gram matrix :math:`H = \tilde B^\top\tilde B`,
 
-.. math:: A^HA = (C^\top C + S^\top S) + i(C^\top S - S^\top C), \qquad A^H y = C^\top y - i S^\top y,
+.. math:: \tilde K = (H_{CC} + H_{SS}) + i(H_{CS} - H_{SC}) + N^2\delta I, \qquad
+          \tilde K\,\tilde b = \tilde C^\top y - i\,\tilde S^\top y, \qquad \hat b = N\tilde b .
 
-and the loss is :math:`\frac1M\|\mathrm{Re}(A\hat b) - y\|^2` with
-:math:`\mathrm{Re}(A\hat b) = Cu - Sv`, :math:`\hat b = u + iv`. The backward pass combines the
-direct term and the implicit-function-theorem term
-:math:`\bar A = r g^H - (Ag)\hat b^H` (:mod:`gft.ridge`) into one ``(M, 4) @ (4, 2N)`` product and
-never forms a complex ``(M, N)`` tensor; autograd through the same computation spends most
-of its time in complex elementwise kernels. The Cholesky factorisation runs in float64
-whatever the input dtype, and so do the Gram matrix and ``A^H y`` they come from: with
-float32 features (a float32 generator is twice as fast) the solve is as accurate as in
-float64, which the refined fits need to reach test errors of 1e-5 and below. :func:`gft.ridge_solve` is the general-purpose layer; this node is what the
-training loop uses for ``fourier`` and is tested against it.
+In real terms :math:`x = [\mathrm{Re}\,\tilde b; -\mathrm{Im}\,\tilde b]` solves
+:math:`Rx = \tilde B^\top y` with :math:`R = H + J^\top HJ + N^2\delta I`,
+:math:`J = \begin{pmatrix}0 & -I\\ I & 0\end{pmatrix}`, and the prediction is
+:math:`\mathrm{Re}(A\hat b) = \tilde Bx`. Differentiating :math:`L = \frac1M\|\tilde Bx - y\|^2`
+through :math:`R` gives, with :math:`e = \tilde Bx - y`, :math:`\bar e = 2e/M` and
+:math:`g = R^{-1}\tilde B^\top\bar e`,
+
+.. math:: \frac{\partial L}{\partial\tilde B} = UV^\top, \quad
+          U = [\bar e - \tilde Bg,\; -e,\; -\tilde BJx,\; -\tilde BJg], \quad
+          V = [x,\; g,\; Jg,\; Jx],
+
+a rank-4 matrix. The chain through :math:`\cos` and :math:`\sin` then contracts to
+
+.. math:: \frac{\partial L}{\partial W_{lm}} = 2\pi\sum_k \bigl(V_{S,lk}\,T_{C,lkm} - V_{C,lk}\,T_{S,lkm}\bigr),
+          \qquad T = \tilde B^\top (U \otimes X) \in \mathbb R^{2N\times 4\times d},
+
+one ``(2N, M) @ (M, 4d)`` product: the backward pass never forms an ``(M, N)`` tensor.
+The Gram matrix, the solve and everything after it run in float64 whatever the input
+dtype: in float32, :math:`A^HA` is exact only to about :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`,
+far above :math:`\delta = 10^{-7}`, and the refined fits lose an order of magnitude of accuracy.
+
+**TV.** For :math:`f(x) = \mathrm{Re}\sum_l b_l\,e^{2\pi i\langle w_l, x\rangle}/N` the input gradient
+at the points :math:`\Xi` is :math:`G = -\frac{2\pi}{N}(\sin(s)\,\mathrm{diag}(u) + \cos(s)\,\mathrm{diag}(v))W`,
+:math:`s = 2\pi\,\Xi W^\top`, :math:`b = u + iv`; with :math:`\Sigma = [\sin s, \cos s]` it is the one
+product :math:`\Sigma\,[\mathrm{diag}(u)W; \mathrm{diag}(v)W]`, and the backward pass is again a
+contraction of :math:`\Sigma^\top` with :math:`[\bar G \otimes \Xi, \bar G]`.
+
+:func:`gft.ridge_solve` and :func:`gft.tv_penalty` are the general-purpose versions; these
+nodes are what training uses for ``fourier`` and are tested against them. The
+``*_forward`` / ``*_backward`` pairs are also called directly by the hand-written training
+step of :mod:`gft.step`.
 """
 
 from __future__ import annotations
@@ -28,71 +51,165 @@ from torch.autograd.function import once_differentiable
 
 from .ridge import cholesky_with_retry
 
-__all__ = ["fourier_reduced_mse", "fourier_tv"]
+__all__ = [
+    "fourier_reduced_mse",
+    "fourier_reduced_mse_prepared",
+    "fourier_data",
+    "fourier_tv",
+    "mse_forward",
+    "mse_backward",
+    "coefficients_from_solution",
+    "b_grad_to_w",
+    "tv_forward",
+    "tv_backward",
+]
 
 TWO_PI = 2.0 * math.pi
+#: Up to this input dimension the TV backward contracts ``[sin, cos]`` with ``G ⊗ Ξ`` in
+#: one product (cost ∝ d²); above it, elementwise passes over ``(n, N)`` are cheaper.
+_TV_CONTRACT_MAX_DIM = 8
 
 
-def _to_complex128(P: Tensor, Q: Tensor) -> Tensor:
-    return torch.complex(P.to(torch.float64), Q.to(torch.float64))
+def _stacked(f1, f2, s: Tensor) -> Tensor:
+    """``[f1(s); f2(s)]`` of shape ``(*, 2, m, n)``: the two halves of ``[f1(s), f2(s)]``,
+    each contiguous (a concatenation along the last dimension is several times slower)."""
+    out = s.new_empty(*s.shape[:-2], 2, *s.shape[-2:])
+    f1(s, out=out[..., 0, :, :])
+    f2(s, out=out[..., 1, :, :])
+    return out
+
+
+def _t_matmul(B2: Tensor, Z: Tensor) -> Tensor:
+    """:math:`[B_1, B_2]^\\top Z` of shape ``(*, 2n, k)`` for stacked ``B2`` (*, 2, m, n), ``Z`` (*, m, k)."""
+    return torch.matmul(B2.mT, Z.unsqueeze(-3)).flatten(-3, -2)
+
+
+def _matmul(B2: Tensor, Z: Tensor) -> Tensor:
+    """:math:`[B_1, B_2]\\,Z` of shape ``(*, m, k)`` for stacked ``B2`` (*, 2, m, n), ``Z`` (*, 2n, k)."""
+    return torch.matmul(B2, Z.unflatten(-2, (2, -1))).sum(-3)
+
+
+def _real_form(z: Tensor) -> Tensor:
+    """``[Re z; Im z]`` of shape ``(*, 2n, k)`` for complex ``z`` of shape ``(*, n, k)``."""
+    return torch.view_as_real(z).movedim(-1, -3).flatten(-3, -2)
+
+
+def _solve(U: Tensor, q: Tensor, n: int) -> Tensor:
+    r"""Complex ``w`` of shape ``(*, n, k)`` with :math:`x = [\mathrm{Re}\,w; \mathrm{Im}\,w] = R^{-1}q`.
+
+    :math:`Rx = q` is :math:`\tilde K z = q_1 - iq_2` with :math:`x = [\mathrm{Re}\,z; -\mathrm{Im}\,z]`,
+    that is :math:`\bar K w = q_1 + iq_2` with :math:`w = \bar z` — no sign flips. ``U`` is the
+    upper Cholesky factor of :math:`\bar K = U^HU` (the upper factorisation is the faster one
+    on the CPU)."""
+    w = torch.complex(q[..., :n, :], q[..., n:, :])
+    w = torch.linalg.solve_triangular(U.mH, w, upper=False)
+    return torch.linalg.solve_triangular(U, w, upper=True)
+
+
+def fourier_data(X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """``(2πX, y)`` in float64, ``y`` as a column ``(*, M, 1)``: the inputs of :func:`mse_forward`
+    (the training objective prepares them once)."""
+    return TWO_PI * X.to(torch.float64), y.to(torch.float64).unsqueeze(-1)
+
+
+def coefficients_from_solution(w: Tensor, W: Tensor) -> Tensor:
+    r""":math:`\hat b = N\bar w` of shape ``(*, N)``, complex of ``W``'s precision."""
+    b = torch.conj_physical(w.squeeze(-1)).mul_(W.shape[-2])
+    return b.to(torch.complex64 if W.dtype == torch.float32 else torch.complex128)
+
+
+def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
+    """Reduced MSE, the solution of the ridge system and what :func:`mse_backward` needs.
+
+    Parameters
+    ----------
+    Xs, y : Tensor of shapes (*, M, d) and (*, M, 1)
+        :math:`2\\pi X` and the targets, float64, from :func:`fourier_data`.
+    W : Tensor of shape (*, N, d)
+    ridge : float
+
+    Returns
+    -------
+    mse : Tensor of shape (*), float64
+    w : complex128 Tensor of shape (*, N, 1)
+        :math:`\\bar{\\hat b}/N`; :math:`\\hat b` is :func:`coefficients_from_solution` of it.
+    saved : tuple
+        For :func:`mse_backward`.
+    """
+    n = W.shape[-2]
+    s = torch.matmul(Xs, W.to(torch.float64).mT)  # (*, M, n)
+    B = _stacked(torch.cos, torch.sin, s)  # (*, 2, M, n): C, S
+    # Re K = C^T C + S^T S = [C; S]^T [C; S] and Im K = Q - Q^T with Q = C^T S: 3/4 of H's flops.
+    BM = B.flatten(-3, -2)  # (*, 2M, n)
+    Q = torch.matmul(B[..., 0, :, :].mT, B[..., 1, :, :])
+    Kr = torch.matmul(BM.mT, BM)
+    Kr.diagonal(dim1=-2, dim2=-1).add_(ridge * n * n)
+    chol = cholesky_with_retry(torch.complex(Kr, Q.mT - Q), upper=True)  # conj(K~): see _solve
+    w = _solve(chol, _t_matmul(B, y), n)  # (*, n, 1)
+    x = _real_form(w)  # (*, 2n, 1)
+    e = _matmul(B, x).sub_(y)  # (*, M, 1) residual
+    return e.square().mean(dim=(-2, -1)), w, (Xs, B, chol, w, e, y)
+
+
+def mse_backward(saved, grad_mse: Tensor | float, grad_w: Tensor | None) -> Tensor:
+    """Gradient with respect to ``W`` of :func:`mse_forward`'s outputs.
+
+    Parameters
+    ----------
+    saved : tuple
+        From :func:`mse_forward`.
+    grad_mse : Tensor of shape (*) or float
+        Incoming gradient of the MSE.
+    grad_w : complex Tensor of shape (*, N, 1) or None
+        Incoming gradient of ``w`` (:func:`b_grad_to_w` turns one of :math:`\\hat b` into it).
+
+    Returns
+    -------
+    Tensor of shape (*, N, d), float64
+    """
+    Xs, B, chol, w, e, y = saved
+    n, d = B.shape[-1], Xs.shape[-1]
+    if isinstance(grad_mse, Tensor):
+        grad_mse = grad_mse.to(torch.float64)[..., None, None]
+    e_bar = e * (grad_mse * (2.0 / e.shape[-2]))
+    q = _t_matmul(B, e_bar)  # dL/dx, (*, 2n, 1)
+    if grad_w is not None:
+        q = q + _real_form(grad_w)
+    gamma = _solve(chol, q, n)  # g = R^{-1} q = [Re gamma; Im gamma]
+    # J acts as multiplication by i on the complex form: Z = [x, g, Jx, Jg] in real form.
+    wg = torch.cat([w, gamma], dim=-1)
+    Z = _real_form(torch.cat([wg, wg * 1j], dim=-1))  # (*, 2n, 4)
+    P = _matmul(B, Z)  # (*, M, 4): Bx, Bg, BJx, BJg
+    # dL/dB = U V^T with U = [e_bar - Bg, -e, -BJg, -BJx] against V = Z = [x, g, Jx, Jg]
+    U = P[..., [1, 0, 3, 2]].neg_()  # -e = y - Bx
+    U[..., :1] += e_bar
+    U[..., 1:2] += y
+    T = _t_matmul(B, (U.unsqueeze(-1) * Xs.unsqueeze(-2)).flatten(-2)).unflatten(-1, (4, d))
+    # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k: rows swapped against T
+    V_swapped = torch.cat([Z[..., n:, :], -Z[..., :n, :]], dim=-2)  # [V_S; -V_C]
+    return (V_swapped.unsqueeze(-1) * T).unflatten(-3, (2, n)).sum(dim=(-4, -2))
+
+
+def b_grad_to_w(grad_b: Tensor, n: int) -> Tensor:
+    r"""The incoming gradient of :math:`\hat b = N\bar w` as one of ``w`` (shape ``(*, n, 1)``)."""
+    return torch.conj_physical(grad_b.to(torch.complex128)).mul_(n).unsqueeze(-1)
 
 
 class _FourierReducedMSE(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, X: Tensor, W: Tensor, y: Tensor, ridge: float):
-        n = W.shape[-2]
-        s = TWO_PI * torch.matmul(X, W.mT)  # (*, M, N)
-        B = torch.cat([torch.cos(s), torch.sin(s)], dim=-1).div_(n)  # (*, M, 2N) = [C, S]
-        # The Gram matrix and the right-hand side in float64 whatever B's dtype: in float32,
-        # A^H A is exact only to about N * eps32 * mean(diag), far above ridge = 1e-7, and
-        # the refined fits lose an order of magnitude of accuracy.
-        B64 = B.to(torch.float64)
-        H = torch.matmul(B64.mT, B64)  # (*, 2N, 2N)
-        K = torch.complex(H[..., :n, :n] + H[..., n:, n:], H[..., :n, n:] - H[..., n:, :n])
-        K.diagonal(dim1=-2, dim2=-1).add_(ridge)
-        L = cholesky_with_retry(K)
-        Bty = torch.matmul(B64.mT, y.to(torch.float64).unsqueeze(-1)).squeeze(-1)  # (*, 2N)
-        rhs = torch.complex(Bty[..., :n], -Bty[..., n:]).unsqueeze(-1)
-        b = torch.cholesky_solve(rhs, L).squeeze(-1)  # (*, N) complex128
-        u, v = b.real.to(B.dtype), b.imag.to(B.dtype)
-        ub = torch.cat([u, v], dim=-1)  # (*, 2N)
-        pred = torch.matmul(B, torch.cat([u, -v], dim=-1).unsqueeze(-1)).squeeze(-1)  # Re(Ab)
-        e = pred - y
-        mse = e.square().mean(-1)
-        ctx.save_for_backward(X, B, y, L, ub, e)
-        ctx.n, ctx.w_shape = n, W.shape
-        return mse, torch.complex(u, v)
+    def forward(ctx, Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
+        mse, w, saved = mse_forward(Xs, W, y, ridge)
+        ctx.save_for_backward(*saved)
+        ctx.w_shape, ctx.w_dtype = W.shape, W.dtype
+        return mse.to(W.dtype), coefficients_from_solution(w, W)
 
     @staticmethod
     @once_differentiable  # the backward uses saved factors: no exact double backward
     def backward(ctx, grad_mse: Tensor, grad_b: Tensor):
-        X, B, y, L, ub, e = ctx.saved_tensors
-        n = ctx.n
-        u, v = ub[..., :n], ub[..., n:]
-        e_bar = e * (2.0 / e.shape[-1]) * grad_mse.unsqueeze(-1)  # dL/dpred, (*, M)
-        q = torch.matmul(B.mT, e_bar.unsqueeze(-1)).squeeze(-1)  # d/d[u; -v]
-        gb_re, gb_im = q[..., :n], -q[..., n:]
-        if grad_b is not None:
-            gb_re = gb_re + grad_b.real
-            gb_im = gb_im + grad_b.imag
-        g = torch.cholesky_solve(_to_complex128(gb_re, gb_im).unsqueeze(-1), L).squeeze(-1)
-        gr, gi = g.real.to(B.dtype), g.imag.to(B.dtype)
-        # A g and Im(A b) as one product with B: columns [Re Ag, Im Ag, Im Ab]
-        rhs = torch.stack(
-            [torch.cat([gr, -gi], -1), torch.cat([gi, gr], -1), torch.cat([v, u], -1)], dim=-1
-        )  # (*, 2N, 3)
-        ag = torch.matmul(B, rhs)  # (*, M, 3)
-        ag_re, ag_im, ab_im = ag[..., 0], ag[..., 1], ag[..., 2]
-        r_re, r_im = -e, -ab_im  # r = y - A b
-        # [dL/dC, dL/dS] = U @ V^T: direct term e_bar (u, -v) plus r g^H - (A g) b^H.
-        U = torch.stack([e_bar - ag_re, r_re, r_im, -ag_im], dim=-1)  # (*, M, 4)
-        Vc = torch.stack([u, gr, gi, v], dim=-1)  # (*, N, 4)
-        Vs = torch.stack([-v, -gi, gr, u], dim=-1)
-        G = torch.matmul(U, torch.cat([Vc, Vs], dim=-2).mT)  # (*, M, 2N)
-        C, S = B[..., :n], B[..., n:]
-        grad_t = (C * G[..., n:] - S * G[..., :n]).mul_(TWO_PI)  # chain through cos, sin
-        grad_W = torch.matmul(grad_t.mT, X).sum_to_size(ctx.w_shape)
-        return None, grad_W, None, None
+        n = ctx.w_shape[-2]
+        grad_w = None if grad_b is None else b_grad_to_w(grad_b, n)
+        grad_W = mse_backward(ctx.saved_tensors, grad_mse, grad_w)
+        return None, grad_W.to(ctx.w_dtype).sum_to_size(ctx.w_shape), None, None
 
 
 def fourier_reduced_mse(X: Tensor, W: Tensor, y: Tensor, ridge: float) -> tuple[Tensor, Tensor]:
@@ -117,39 +234,67 @@ def fourier_reduced_mse(X: Tensor, W: Tensor, y: Tensor, ridge: float) -> tuple[
         :math:`\hat b(W)`, differentiable too (a penalty on it, such as TV, back-propagates
         through the implicit-function-theorem term).
     """
-    return _FourierReducedMSE.apply(X, W, y, float(ridge))
+    return fourier_reduced_mse_prepared(fourier_data(X, y), W, ridge)
+
+
+def fourier_reduced_mse_prepared(data: tuple[Tensor, Tensor], W: Tensor, ridge: float):
+    """:func:`fourier_reduced_mse` on inputs already passed through :func:`fourier_data`."""
+    return _FourierReducedMSE.apply(data[0], W, data[1], float(ridge))
+
+
+def tv_forward(W: Tensor, b: Tensor, points: Tensor):
+    """TV of the Fourier model at ``points`` and what :func:`tv_backward` needs."""
+    n = W.shape[-2]
+    uv = torch.view_as_real(b.to(W.dtype.to_complex())).movedim(-1, -2)  # (*, 2, n): [u; v]
+    W2 = TWO_PI * W
+    SC = _stacked(torch.sin, torch.cos, torch.matmul(points, W2.mT))  # (*, 2, P, n)
+    # G = -(2 pi / n) [sin, cos] [diag(u) W; diag(v) W]: the input gradients, (*, P, d)
+    G = torch.matmul(SC, uv.unsqueeze(-1) * (W * (-TWO_PI / n)).unsqueeze(-3)).sum(-3)
+    tv = torch.linalg.vector_norm(G, ord=1, dim=(-2, -1)) / G.shape[-2]
+    return tv, (W, W2, points, SC, G, uv)
+
+
+def tv_backward(saved, grad_tv: Tensor | float, b_shape) -> tuple[Tensor, Tensor]:
+    """Gradients of ``tv_forward``'s value with respect to ``W`` and ``b``."""
+    W, W2, points, SC, G, uv = saved
+    n, d = W.shape[-2:]
+    scale = -TWO_PI / (n * G.shape[-2])
+    # Gb = dL/dG times -2 pi / n: dL/dH = Gb W^T for H = sin diag(u) + cos diag(v)
+    if isinstance(grad_tv, Tensor):
+        scale = grad_tv[..., None, None] * scale
+    Gb = torch.sign(G).mul_(scale)
+    coef = uv.flip(-2)
+    coef[..., 0, :].neg_()  # [-v; u]: dH/ds = cos diag(u) - sin diag(v) against [sin; cos]
+    if d <= _TV_CONTRACT_MAX_DIM:
+        # one product [sin; cos]^T [Gb ⊗ (points, 1)]: the s-path (last index < d) and M
+        paug = torch.nn.functional.pad(points, (0, 1), value=1.0)
+        GP = (Gb.unsqueeze(-1) * paug.unsqueeze(-2)).flatten(-2)  # (*, P, d (d + 1))
+        T = torch.matmul(SC.mT, GP.unsqueeze(-3)).unflatten(-1, (d, d + 1))  # (*, 2, n, d, d+1)
+        M = T[..., d]  # [sin^T Gb; cos^T Gb], (*, 2, n, d)
+        grad_W = ((coef.unsqueeze(-1) * W2.unsqueeze(-3)).unsqueeze(-1) * T[..., :d]).sum((-4, -2))
+    else:
+        M = torch.matmul(SC.mT, Gb.unsqueeze(-3))  # (*, 2, n, d)
+        s_bar = torch.matmul(Gb, W.mT).mul_((SC * coef.unsqueeze(-2)).sum(-3))  # (*, P, n)
+        grad_W = torch.matmul(s_bar.mT, points).mul_(TWO_PI)
+    grad_W = grad_W + (uv.unsqueeze(-1) * M).sum(-3)  # + H^T Gb
+    grad_uv = (W.unsqueeze(-3) * M).sum(-1)  # (*, 2, n)
+    grad_b = torch.complex(grad_uv[..., 0, :], grad_uv[..., 1, :])
+    return grad_W.sum_to_size(W.shape), grad_b.sum_to_size(b_shape)
 
 
 class _FourierTV(torch.autograd.Function):
-    r"""TV of the Fourier model, :math:`\frac1n\sum_j\|g_j\|_1` with
-    :math:`g = -\frac{2\pi}{N}\,(\sin(s)\,\mathrm{diag}(u) + \cos(s)\,\mathrm{diag}(v))\,W`,
-    :math:`s = 2\pi\,\Xi W^\top`, :math:`b = u + iv`; real arithmetic throughout."""
-
     @staticmethod
     def forward(ctx, W: Tensor, b: Tensor, points: Tensor):
-        n = W.shape[-2]
-        u, v = b.real.unsqueeze(-2).contiguous(), b.imag.unsqueeze(-2).contiguous()  # (*, 1, N)
-        s = TWO_PI * torch.matmul(points, W.mT)  # (*, n, N)
-        sin, cos = torch.sin(s), torch.cos(s)
-        H = sin * u + cos * v
-        g = torch.matmul(H, W).mul_(-TWO_PI / n)  # (*, n, d)
-        ctx.save_for_backward(W, points, sin, cos, H, g, u, v)
+        tv, saved = tv_forward(W, b, points)
+        ctx.save_for_backward(*saved)
         ctx.b_shape = b.shape
-        return g.abs().sum(-1).mean(-1)
+        return tv
 
     @staticmethod
     @once_differentiable  # the backward uses saved factors: no exact double backward
-    def backward(ctx, grad_out: Tensor):
-        W, points, sin, cos, H, g, u, v = ctx.saved_tensors
-        n = W.shape[-2]
-        g_bar = torch.sign(g) * (grad_out[..., None, None] / g.shape[-2])  # (*, n, d)
-        H_bar = torch.matmul(g_bar, W.mT).mul_(-TWO_PI / n)  # (*, n, N)
-        grad_u = (H_bar * sin).sum(-2)
-        grad_v = (H_bar * cos).sum(-2)
-        s_bar = H_bar * (cos * u - sin * v)  # dH/ds
-        grad_W = torch.matmul(s_bar.mT, points).mul_(TWO_PI) + torch.matmul(H.mT, g_bar).mul_(-TWO_PI / n)
-        grad_b = torch.complex(grad_u, grad_v).sum_to_size(ctx.b_shape)
-        return grad_W.sum_to_size(W.shape), grad_b, None
+    def backward(ctx, grad_tv: Tensor):
+        grad_W, grad_b = tv_backward(ctx.saved_tensors, grad_tv, ctx.b_shape)
+        return grad_W, grad_b, None
 
 
 def fourier_tv(W: Tensor, b: Tensor, points: Tensor) -> Tensor:

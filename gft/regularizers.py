@@ -16,7 +16,7 @@ def sample_box(
 ) -> Tensor:
     r"""``n`` points :math:`\xi_j \sim U([low, high])`, shape ``(n, d)``, on ``low``'s device."""
     u = torch.rand(n, low.shape[-1], generator=generator, dtype=low.dtype, device=low.device)
-    return low + u * (high - low)
+    return torch.addcmul(low, u, high - low)
 
 
 def tv_penalty(

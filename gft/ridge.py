@@ -48,8 +48,10 @@ def _float64(t: Tensor) -> Tensor:
     return t.to(torch.complex128 if t.is_complex() else torch.float64)
 
 
-def cholesky_with_retry(S: Tensor, S64: Callable[[], Tensor] | None = None) -> Tensor:
-    """Lower Cholesky factor of Hermitian ``S`` of shape ``(*, N, N)``.
+def cholesky_with_retry(
+    S: Tensor, S64: Callable[[], Tensor] | None = None, upper: bool = False
+) -> Tensor:
+    """Lower (or with ``upper=True`` upper) Cholesky factor of Hermitian ``S`` of shape ``(*, N, N)``.
 
     When the factorisation fails in a lower precision it is redone in float64 (on
     ``S64()`` when given: ``S`` recomputed from float64 inputs, else on ``S`` cast up); when
@@ -57,18 +59,20 @@ def cholesky_with_retry(S: Tensor, S64: Callable[[], Tensor] | None = None) -> T
     ``_JITTERS``). Either retry warns with :class:`RidgeSolveWarning`; the factor is then
     float64. :class:`RidgeSolveError` when all of that fails.
     """
-    L, info = torch.linalg.cholesky_ex(S)
-    if not bool(info.any()):
-        return L
+    try:  # the common case: one call, the check done inside (no extra kernels from Python)
+        return torch.linalg.cholesky(S, upper=upper)
+    except torch.linalg.LinAlgError:
+        pass
     how = "in float64"
+    L, info = None, None
     if S.dtype not in (torch.float64, torch.complex128):
         S = S64() if S64 is not None else _float64(S)
-        L, info = torch.linalg.cholesky_ex(S)
-    if bool(info.any()):
+        L, info = torch.linalg.cholesky_ex(S, upper=upper)
+    if info is None or bool(info.any()):
         scale = S.diagonal(dim1=-2, dim2=-1).real.mean(-1).clamp_min(1e-300)
         eye = torch.eye(S.shape[-1], dtype=S.dtype, device=S.device)
         for jitter in _JITTERS:
-            L, info = torch.linalg.cholesky_ex(S + (jitter * scale)[..., None, None] * eye)
+            L, info = torch.linalg.cholesky_ex(S + (jitter * scale)[..., None, None] * eye, upper=upper)
             if not bool(info.any()):
                 how = f"in float64 with a diagonal jitter of {jitter:g} x mean(diag S)"
                 break

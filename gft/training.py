@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from .generator import Generator
 from .objective import ReducedObjective
 from .ridge import RidgeSolveError
+from .step import HandWrittenFourierStep, mlp_layers
 
 __all__ = [
     "GeneratorFeatures",
@@ -155,11 +156,14 @@ def make_adam_step(
     rng: torch.Generator | None = None,
     total_steps: int | None = None,
     schedule: str = "constant",
+    hand_written: bool = True,
 ) -> Callable[[], Tensor]:
     """One Adam step on the reduced objective: draw features, loss, backward, update.
 
     ``schedule="cosine"`` decays the learning rate from ``lr`` to ``lr / 100`` over
     ``total_steps`` steps (cosine annealing); ``"constant"`` keeps it (the paper's choice).
+    With Fourier features the step is the hand-written one of :mod:`gft.step` (same
+    computation, no autograd graph) unless ``hand_written=False``.
     Returns a function that performs a step and returns the detached loss (no device sync).
     """
     plist = params.parameters()
@@ -175,6 +179,11 @@ def make_adam_step(
             opt, T_max=max(int(total_steps or 1), 1), eta_min=lr / 100
         )
 
+    if hand_written:
+        step_by_hand = _hand_written_step(params, objective, opt, rng, sched)
+        if step_by_hand is not None:
+            return step_by_hand
+
     def step() -> Tensor:
         loss, _, _ = objective(params.train_features(), rng)
         opt.zero_grad(set_to_none=True)
@@ -185,6 +194,32 @@ def make_adam_step(
         return loss.detach()
 
     return step
+
+
+_REDUCED_OBJECTIVE_CALL = ReducedObjective.__call__
+
+
+def _hand_written_step(params, objective, opt, rng, sched) -> HandWrittenFourierStep | None:
+    """The hand-written step of :mod:`gft.step` where it applies (Fourier features, a
+    Linear/ReLU generator), else None."""
+    if not (isinstance(objective, ReducedObjective) and objective.activation.name == "fourier"):
+        return None
+    if type(objective).__call__ is not _REDUCED_OBJECTIVE_CALL:  # a subclass's (or a patched) objective
+        return None
+    kw = dict(objective=objective, optimizer=opt, params=params.parameters(), rng=rng, scheduler=sched)
+    if isinstance(params, DirectFeatures):
+        return HandWrittenFourierStep("direct", **kw)
+    layers = mlp_layers(params.generator)
+    if layers is None:
+        return None
+    if isinstance(params, GeneratorFeatures):
+        return HandWrittenFourierStep(
+            "generator", layers=layers, **kw,
+            latents=lambda: params.generator.sample_latents(params.n_features, generator=params.rng),
+        )
+    if isinstance(params, LatentFeatures):
+        return HandWrittenFourierStep("latent", layers=layers, **kw)
+    return None
 
 
 def optimise(

@@ -63,9 +63,10 @@ def test_sample_box_stays_in_box_and_is_seeded():
 
 
 @pytest.mark.parametrize("batch", [(), (3,)])
-def test_fused_fourier_tv_matches_generic(batch):
-    W, b = _model("fourier", batch=batch)
-    points = torch.rand(30, 3, dtype=torch.float64)
+@pytest.mark.parametrize("d", [3, 10])  # the contracted backward (d <= 8) and the elementwise one
+def test_fused_fourier_tv_matches_generic(batch, d):
+    W, b = _model("fourier", batch=batch, d=d)
+    points = torch.rand(30, d, dtype=torch.float64)
     torch.testing.assert_close(fourier_tv(W, b, points), tv_penalty(W, b, points, "fourier"))
     err = central_difference_jacobian_check(lambda W, b: fourier_tv(W, b, points).sum(), [W, b])
     assert err <= 1e-6

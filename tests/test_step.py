@@ -1,0 +1,145 @@
+"""gft.step: the hand-written Fourier training step equals the autograd step, and falls back where it does not apply."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from gft.generator import Generator
+from gft.objective import ReducedObjective
+from gft.ridge import cholesky_with_retry
+from gft.step import HandWrittenFourierStep, _fused_adam_arguments, mlp_layers
+from gft.training import DirectFeatures, GeneratorFeatures, LatentFeatures, make_adam_step
+
+
+def _objective(dtype, tv, activation="fourier"):
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 3, generator=g, dtype=dtype)
+    y = torch.sin(2 * math.pi * X[:, 0]) + X[:, 1] ** 2
+    return ReducedObjective(X, y, activation, 1e-6, tv, 40)
+
+
+def _params(mode, dtype, rng):
+    torch.manual_seed(1)
+    G = Generator(3, (16, 16)).to(dtype)
+    if mode == "generator":
+        return GeneratorFeatures(G, 8, 2, rng)
+    if mode == "latent":
+        return LatentFeatures(G, torch.randn(8, 3, dtype=dtype))
+    return DirectFeatures(torch.randn(8, 3, dtype=dtype))
+
+
+def _run(mode, dtype, tv, hand_written, steps=12, schedule="cosine"):
+    obj = _objective(dtype, tv)
+    rng = torch.Generator().manual_seed(5)
+    params = _params(mode, dtype, rng)
+    step = make_adam_step(params, obj, 1e-2, rng, steps, schedule, hand_written=hand_written)
+    losses = torch.stack([step() for _ in range(steps)])
+    return step, losses, [p.detach().clone() for p in params.parameters()]
+
+
+@pytest.mark.parametrize("mode", ["generator", "latent", "direct"])
+@pytest.mark.parametrize("tv", [0.0, 1e-2])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_hand_written_step_equals_autograd_step(mode, tv, dtype):
+    fast, loss_fast, p_fast = _run(mode, dtype, tv, hand_written=True)
+    slow, loss_slow, p_slow = _run(mode, dtype, tv, hand_written=False)
+    assert isinstance(fast, HandWrittenFourierStep) and not isinstance(slow, HandWrittenFourierStep)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(loss_fast.to(dtype), loss_slow, **tol)
+    for a, b in zip(p_fast, p_slow):
+        torch.testing.assert_close(a, b, **tol)
+    assert fast._adam  # from the second step on, the fused kernel is called directly
+
+
+def test_hand_written_step_gradient_matches_finite_differences():
+    """One step's parameter gradient (written into .grad by hand) against central differences."""
+    obj = _objective(torch.float64, 1e-2)
+    W = torch.randn(6, 3, dtype=torch.float64)
+    params = DirectFeatures(W)
+    rng = torch.Generator().manual_seed(3)
+    step = make_adam_step(params, obj, 0.0, rng)  # lr 0: the step only writes the gradient
+    step()
+    grad = params.W.grad.clone()
+
+    def loss(W_):  # the same TV points as the step: re-seed the generator
+        return obj(W_, torch.Generator().manual_seed(3))[0]
+
+    h, fd = 1e-6, torch.zeros_like(W)
+    for i in range(W.numel()):
+        E = torch.zeros_like(W).view(-1)
+        E[i] = h
+        fd.view(-1)[i] = (loss(W + E.view_as(W)) - loss(W - E.view_as(W))) / (2 * h)
+    torch.testing.assert_close(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_falls_back_to_autograd_where_the_step_does_not_apply():
+    rng = torch.Generator().manual_seed(0)
+    # another activation
+    obj = _objective(torch.float64, 0.0, "sigmoid")
+    D = obj.activation.feature_dim(3)
+    step = make_adam_step(DirectFeatures(torch.randn(8, D, dtype=torch.float64)), obj, 1e-2, rng)
+    assert not isinstance(step, HandWrittenFourierStep)
+
+    # a subclass that defines its own objective
+    class Shifted(ReducedObjective):
+        def __call__(self, W, generator=None):
+            loss, mse, tv = super().__call__(W, generator)
+            return loss + 1.0, mse, tv
+
+    base = _objective(torch.float64, 0.0)
+    shifted = Shifted(base.X, base.y, "fourier", 1e-6, 0.0, 10)
+    step = make_adam_step(DirectFeatures(torch.randn(8, 3, dtype=torch.float64)), shifted, 1e-2, rng)
+    assert not isinstance(step, HandWrittenFourierStep)
+    assert float(step()) > 1.0
+
+    # a generator that is not a Linear/ReLU stack
+    G = Generator(3, (16,)).double()
+    G.net[1] = nn.Tanh()
+    assert mlp_layers(G) is None
+    step = make_adam_step(GeneratorFeatures(G, 8, 1, rng), base, 1e-2, rng)
+    assert not isinstance(step, HandWrittenFourierStep)
+    assert mlp_layers(Generator(3, (16, 16))) is not None
+
+
+def test_fused_adam_arguments_only_for_plain_fused_adam():
+    p = torch.nn.Parameter(torch.randn(4))
+    p.grad = torch.randn(4)
+    for opt, ok in [
+        (torch.optim.Adam([p], fused=True), True),
+        (torch.optim.Adam([p], fused=True, amsgrad=True), False),
+        (torch.optim.Adam([p], fused=True, maximize=True), False),
+        (torch.optim.Adam([p]), False),  # not fused: another kernel
+        (torch.optim.SGD([p], lr=0.1), False),
+    ]:
+        opt.step()
+        assert (_fused_adam_arguments(opt) is not None) == ok, opt
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_upper_cholesky_factor_and_its_retry(cplx):
+    dtype = torch.complex128 if cplx else torch.float64
+    A = torch.randn(20, 6, dtype=dtype)
+    S = A.mH @ A + 1e-3 * torch.eye(6, dtype=dtype)
+    U = cholesky_with_retry(S, upper=True)
+    torch.testing.assert_close(U.mH @ U, S)
+    assert torch.equal(U, U.triu())
+    S_bad = S.clone()
+    S_bad.diagonal().sub_(S.diagonal().real.max() * 2)  # indefinite: jitter cannot fix it
+    with pytest.raises(Exception, match="not positive definite"):
+        cholesky_with_retry(S_bad, upper=True)
+
+
+def test_nan_loss_on_the_hand_written_path_stops_with_the_step():
+    from gft.training import TrainingDivergedError, optimise
+
+    base = _objective(torch.float64, 0.0)
+    y = base.y.clone()
+    y[3] = float("nan")
+    obj = ReducedObjective(base.X, y, "fourier", 1e-6, 0.0, 10, base.X[:10], base.y[:10])
+    params = DirectFeatures(torch.randn(8, 3, dtype=torch.float64))
+    assert isinstance(make_adam_step(params, obj, 1e-2), HandWrittenFourierStep)
+    with pytest.raises(TrainingDivergedError, match=r"at step 0 \(lr=0.01\)"):
+        optimise(params, obj, steps=20, lr=1e-2, val_every=5, progress=False)
+    assert torch.isfinite(params.W).all()
