@@ -3,10 +3,14 @@ r"""The Fourier reduced MSE and TV as single autograd nodes, with backward passe
 **Reduced MSE.** Write the features unscaled, :math:`\tilde B = [\tilde C, \tilde S] = [\cos s, \sin s]`
 with :math:`s = 2\pi XW^\top` of shape ``(M, N)``, so that :math:`A = (\tilde C + i\tilde S)/N`.
 The complex ridge system :math:`(A^HA + \delta I)\hat b = A^Hy`, multiplied by :math:`N^2`, is
-assembled from the one real Gram matrix :math:`H = \tilde B^\top\tilde B`,
+assembled from blocks of the real Gram matrix :math:`H = \tilde B^\top\tilde B`,
 
 .. math:: \tilde K = (H_{CC} + H_{SS}) + i(H_{CS} - H_{SC}) + N^2\delta I, \qquad
-          \tilde K\,\tilde b = \tilde C^\top y - i\,\tilde S^\top y, \qquad \hat b = N\tilde b .
+          \tilde K\,\tilde b = \tilde C^\top y - i\,\tilde S^\top y, \qquad \hat b = N\tilde b ,
+
+computed with two ``(N, M) @ (M, N)`` products instead of four:
+:math:`Q = \tilde C^\top\tilde S = H_{CS}`, and with :math:`D = \tilde C + \tilde S`,
+:math:`H_{CC} + H_{SS} = D^\top D - Q - Q^\top`.
 
 In real terms :math:`x = [\mathrm{Re}\,\tilde b; -\mathrm{Im}\,\tilde b]` solves
 :math:`Rx = \tilde B^\top y` with :math:`R = H + J^\top HJ + N^2\delta I`,
@@ -139,10 +143,12 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
     n = W.shape[-2]
     s = torch.matmul(Xs, W.to(torch.float64).mT)  # (*, M, n)
     B = _stacked(torch.cos, torch.sin, s)  # (*, 2, M, n): C, S
-    # Re K = C^T C + S^T S = [C; S]^T [C; S] and Im K = Q - Q^T with Q = C^T S: 3/4 of H's flops.
-    BM = B.flatten(-3, -2)  # (*, 2M, n)
-    Q = torch.matmul(B[..., 0, :, :].mT, B[..., 1, :, :])
-    Kr = torch.matmul(BM.mT, BM)
+    # Two (n, M) @ (M, n) products instead of H's four: Q = C^T S gives Im K = Q - Q^T, and
+    # with D = C + S, Re K = C^T C + S^T S = D^T D - Q - Q^T (float64: no harmful cancellation).
+    C, S = B[..., 0, :, :], B[..., 1, :, :]
+    Q = torch.matmul(C.mT, S)
+    D = C + S
+    Kr = torch.matmul(D.mT, D).sub_(Q).sub_(Q.mT)
     Kr.diagonal(dim1=-2, dim2=-1).add_(ridge * n * n)
     chol = cholesky_with_retry(torch.complex(Kr, Q.mT - Q), upper=True)  # conj(K~): see _solve
     w = _solve(chol, _t_matmul(B, y), n)  # (*, n, 1)
@@ -180,13 +186,12 @@ def mse_backward(saved, grad_mse: Tensor | float, grad_w: Tensor | None) -> Tens
     wg = torch.cat([w, gamma], dim=-1)
     Z = _real_form(torch.cat([wg, wg * 1j], dim=-1))  # (*, 2n, 4)
     P = _matmul(B, Z)  # (*, M, 4): Bx, Bg, BJx, BJg
-    # dL/dB = U V^T with U = [e_bar - Bg, -e, -BJg, -BJx] against V = Z = [x, g, Jx, Jg]
-    U = P[..., [1, 0, 3, 2]].neg_()  # -e = y - Bx
-    U[..., :1] += e_bar
-    U[..., 1:2] += y
+    # dL/dB = U V^T with U = [e_bar - Bg, y - Bx, BJg, BJx] against V = [x, g, -Jx, -Jg]
+    U = torch.cat([e_bar - P[..., 1:2], y - P[..., :1], P[..., 3:4], P[..., 2:3]], dim=-1)
     T = _t_matmul(B, (U.unsqueeze(-1) * Xs.unsqueeze(-2)).flatten(-2)).unflatten(-1, (4, d))
     # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k: rows swapped against T
     V_swapped = torch.cat([Z[..., n:, :], -Z[..., :n, :]], dim=-2)  # [V_S; -V_C]
+    V_swapped[..., 2:].neg_()
     return (V_swapped.unsqueeze(-1) * T).unflatten(-3, (2, n)).sum(dim=(-4, -2))
 
 
