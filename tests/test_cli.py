@@ -136,6 +136,16 @@ def test_bench_hook_adds_the_subcommand_when_present():
     assert "bench" in choices
 
 
+def test_bench_prints_both_step_timings_against_their_targets(capsys):
+    bench = pytest.importorskip("gft.bench")
+    result = bench.main(["--skip-accuracy", "--repeats", "1", "--block", "2"])
+    out = capsys.readouterr().out
+    for tv in (0.0, 1e-3):
+        assert result[tv]["reference"] > 0 and result[tv]["gft"] > 0
+        assert result[tv]["ratio"] == pytest.approx(result[tv]["reference"] / result[tv]["gft"])
+    assert "| 0 |" in out and "| 0.001 |" in out and "2.5x" in out and "4x" in out
+
+
 def test_smoke_run_end_to_end(tmp_path):
     """The real thing: ``python -m gft run ... --preset smoke --trials 2`` then ``table``."""
     out = tmp_path / "tmp"
