@@ -83,14 +83,17 @@ def _stacked(f1, f2, s: Tensor) -> Tensor:
     return out
 
 
-def _t_matmul(B2: Tensor, Z: Tensor) -> Tensor:
-    """:math:`[B_1, B_2]^\\top Z` of shape ``(*, 2n, k)`` for stacked ``B2`` (*, 2, m, n), ``Z`` (*, m, k)."""
-    return torch.matmul(B2.mT, Z.unsqueeze(-3)).flatten(-3, -2)
+def _t_matmul(BT: Tensor, Z: Tensor) -> Tensor:
+    """:math:`[B_1, B_2]^\\top Z` of shape ``(*, 2n, k)`` for ``BT`` = :math:`[B_1^\\top; B_2^\\top]`
+    of shape (*, 2, n, m) and ``Z`` of shape (*, m, k): one ``(2n, m) @ (m, k)`` product."""
+    if BT.dim() == 3 and Z.dim() == 2:
+        return torch.matmul(BT.flatten(0, 1), Z)
+    return torch.matmul(BT, Z.unsqueeze(-3)).flatten(-3, -2)
 
 
-def _matmul(B2: Tensor, Z: Tensor) -> Tensor:
-    """:math:`[B_1, B_2]\\,Z` of shape ``(*, m, k)`` for stacked ``B2`` (*, 2, m, n), ``Z`` (*, 2n, k)."""
-    return torch.matmul(B2, Z.unflatten(-2, (2, -1))).sum(-3)
+def _matmul(BT: Tensor, Z: Tensor) -> Tensor:
+    """:math:`[B_1, B_2]\\,Z` of shape ``(*, m, k)`` for ``BT`` of shape (*, 2, n, m), ``Z`` (*, 2n, k)."""
+    return torch.matmul(BT.mT, Z.unflatten(-2, (2, -1))).sum(-3)
 
 
 def _real_form(z: Tensor) -> Tensor:
@@ -141,14 +144,20 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
         For :func:`mse_backward`.
     """
     n = W.shape[-2]
-    s = torch.matmul(Xs, W.to(torch.float64).mT)  # (*, M, n)
-    B = _stacked(torch.cos, torch.sin, s)  # (*, 2, M, n): C, S
-    # Two (n, M) @ (M, n) products instead of H's four: Q = C^T S gives Im K = Q - Q^T, and
-    # with D = C + S, Re K = C^T C + S^T S = D^T D - Q - Q^T (float64: no harmful cancellation).
-    C, S = B[..., 0, :, :], B[..., 1, :, :]
-    Q = torch.matmul(C.mT, S)
-    D = C + S
-    Kr = torch.matmul(D.mT, D).sub_(Q).sub_(Q.mT)
+    s = torch.matmul(W.to(torch.float64), Xs.mT)  # (*, n, M): s^T
+    # [C; S; D]^T in one buffer, D = C + S, each (n, M): B^T = [C^T; S^T] and the Gram
+    # products are views of it.
+    CSD = s.new_empty(*s.shape[:-2], 3, *s.shape[-2:])
+    torch.cos(s, out=CSD[..., 0, :, :])
+    torch.sin(s, out=CSD[..., 1, :, :])
+    torch.add(CSD[..., 0, :, :], CSD[..., 1, :, :], out=CSD[..., 2, :, :])
+    B = CSD[..., :2, :, :]  # (*, 2, n, M): C^T, S^T
+    # Two (n, M) @ (M, n) products (one batched call) instead of H's four: Q = C^T S gives
+    # Im K = Q - Q^T, and Re K = C^T C + S^T S = D^T D - Q - Q^T (float64: no harmful
+    # cancellation).
+    QG = torch.matmul(CSD[..., 0::2, :, :], CSD[..., 1:, :, :].mT)  # (*, 2, n, n): Q, D^T D
+    Q = QG[..., 0, :, :]
+    Kr = QG[..., 1, :, :].sub_(Q).sub_(Q.mT)
     Kr.diagonal(dim1=-2, dim2=-1).add_(ridge * n * n)
     chol = cholesky_with_retry(torch.complex(Kr, Q.mT - Q), upper=True)  # conj(K~): see _solve
     w = _solve(chol, _t_matmul(B, y), n)  # (*, n, 1)
@@ -174,7 +183,7 @@ def mse_backward(saved, grad_mse: Tensor | float, grad_w: Tensor | None) -> Tens
     Tensor of shape (*, N, d), float64
     """
     Xs, B, chol, w, e, y = saved
-    n, d = B.shape[-1], Xs.shape[-1]
+    n, d = B.shape[-2], Xs.shape[-1]
     if isinstance(grad_mse, Tensor):
         grad_mse = grad_mse.to(torch.float64)[..., None, None]
     e_bar = e * (grad_mse * (2.0 / e.shape[-2]))
@@ -250,37 +259,39 @@ def fourier_reduced_mse_prepared(data: tuple[Tensor, Tensor], W: Tensor, ridge: 
 def tv_forward(W: Tensor, b: Tensor, points: Tensor):
     """TV of the Fourier model at ``points`` and what :func:`tv_backward` needs."""
     n = W.shape[-2]
-    uv = torch.view_as_real(b.to(W.dtype.to_complex())).movedim(-1, -2)  # (*, 2, n): [u; v]
+    b = b.to(W.dtype.to_complex())
+    uv = torch.view_as_real(b).movedim(-1, -2)  # (*, 2, n): [u; v]
     W2 = TWO_PI * W
-    SC = _stacked(torch.sin, torch.cos, torch.matmul(points, W2.mT))  # (*, 2, P, n)
+    # [sin; cos] of s^T = 2 pi W points^T, stored (*, 2, n, P): the backward's contraction
+    # with it is then one (2n, P) @ (P, k) product.
+    SC = _stacked(torch.sin, torch.cos, torch.matmul(W2, points.mT))
     # G = -(2 pi / n) [sin, cos] [diag(u) W; diag(v) W]: the input gradients, (*, P, d)
-    G = torch.matmul(SC, uv.unsqueeze(-1) * (W * (-TWO_PI / n)).unsqueeze(-3)).sum(-3)
+    G = torch.matmul(SC.mT, uv.unsqueeze(-1) * (W * (-TWO_PI / n)).unsqueeze(-3)).sum(-3)
     tv = torch.linalg.vector_norm(G, ord=1, dim=(-2, -1)) / G.shape[-2]
-    return tv, (W, W2, points, SC, G, uv)
+    return tv, (W, W2, points, SC, G, b, uv)
 
 
 def tv_backward(saved, grad_tv: Tensor | float, b_shape) -> tuple[Tensor, Tensor]:
     """Gradients of ``tv_forward``'s value with respect to ``W`` and ``b``."""
-    W, W2, points, SC, G, uv = saved
+    W, W2, points, SC, G, b, uv = saved
     n, d = W.shape[-2:]
     scale = -TWO_PI / (n * G.shape[-2])
     # Gb = dL/dG times -2 pi / n: dL/dH = Gb W^T for H = sin diag(u) + cos diag(v)
-    if isinstance(grad_tv, Tensor):
-        scale = grad_tv[..., None, None] * scale
+    scale = grad_tv[..., None, None] * scale if isinstance(grad_tv, Tensor) else grad_tv * scale
     Gb = torch.sign(G).mul_(scale)
-    coef = uv.flip(-2)
-    coef[..., 0, :].neg_()  # [-v; u]: dH/ds = cos diag(u) - sin diag(v) against [sin; cos]
+    # dH/ds = cos diag(u) - sin diag(v) against [sin; cos]: coefficients [-v; u] = [Re ib; Im ib]
+    coef = torch.view_as_real(b * 1j).movedim(-1, -2)  # (*, 2, n)
     if d <= _TV_CONTRACT_MAX_DIM:
-        # one product [sin; cos]^T [Gb ⊗ (points, 1)]: the s-path (last index < d) and M
+        # one product [sin; cos] [Gb ⊗ (points, 1)]: the s-path (last index < d) and M
         paug = torch.nn.functional.pad(points, (0, 1), value=1.0)
         GP = (Gb.unsqueeze(-1) * paug.unsqueeze(-2)).flatten(-2)  # (*, P, d (d + 1))
-        T = torch.matmul(SC.mT, GP.unsqueeze(-3)).unflatten(-1, (d, d + 1))  # (*, 2, n, d, d+1)
+        T = _t_matmul(SC, GP).unflatten(-2, (2, n)).unflatten(-1, (d, d + 1))  # (*, 2, n, d, d+1)
         M = T[..., d]  # [sin^T Gb; cos^T Gb], (*, 2, n, d)
         grad_W = ((coef.unsqueeze(-1) * W2.unsqueeze(-3)).unsqueeze(-1) * T[..., :d]).sum((-4, -2))
     else:
-        M = torch.matmul(SC.mT, Gb.unsqueeze(-3))  # (*, 2, n, d)
-        s_bar = torch.matmul(Gb, W.mT).mul_((SC * coef.unsqueeze(-2)).sum(-3))  # (*, P, n)
-        grad_W = torch.matmul(s_bar.mT, points).mul_(TWO_PI)
+        M = _t_matmul(SC, Gb).unflatten(-2, (2, n))  # (*, 2, n, d)
+        s_bar = torch.matmul(W, Gb.mT).mul_((SC * coef.unsqueeze(-1)).sum(-3))  # (*, n, P)
+        grad_W = torch.matmul(s_bar, points).mul_(TWO_PI)
     grad_W = grad_W + (uv.unsqueeze(-1) * M).sum(-3)  # + H^T Gb
     grad_uv = (W.unsqueeze(-3) * M).sum(-1)  # (*, 2, n)
     grad_b = torch.complex(grad_uv[..., 0, :], grad_uv[..., 1, :])

@@ -87,8 +87,6 @@ class HandWrittenFourierStep:
             p.grad = torch.zeros_like(p)
         self._acts: list[Tensor] = []
         self._grad_in: list[Tensor] = []
-        self._tv_weight = torch.tensor(objective.tv_weight, dtype=objective.X.dtype,
-                                       device=objective.X.device)
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
     def _buffers(self, z: Tensor) -> None:
@@ -140,7 +138,7 @@ class HandWrittenFourierStep:
                 b = coefficients_from_solution(w, W)
                 points = sample_box(obj.low, obj.high, obj.n_tv_points, self.rng)
                 tv, tv_saved = tv_forward(W, b, points)
-                grad_W_tv, grad_b = tv_backward(tv_saved, self._tv_weight, b.shape)
+                grad_W_tv, grad_b = tv_backward(tv_saved, obj.tv_weight, b.shape)
                 grad_w = b_grad_to_w(grad_b, W.shape[-2])
                 loss = loss + obj.tv_weight * tv
             grad_W = mse_backward(saved, 1.0, grad_w).to(W.dtype)
