@@ -107,10 +107,8 @@ def _solve(U: Tensor, q: Tensor, n: int) -> Tensor:
     :math:`Rx = q` is :math:`\tilde K z = q_1 - iq_2` with :math:`x = [\mathrm{Re}\,z; -\mathrm{Im}\,z]`,
     that is :math:`\bar K w = q_1 + iq_2` with :math:`w = \bar z` — no sign flips. ``U`` is the
     upper Cholesky factor of :math:`\bar K = U^HU` (the upper factorisation is the faster one
-    on the CPU)."""
-    w = torch.complex(q[..., :n, :], q[..., n:, :])
-    w = torch.linalg.solve_triangular(U.mH, w, upper=False)
-    return torch.linalg.solve_triangular(U, w, upper=True)
+    on the CPU; one ``cholesky_solve`` call beats two triangular solves in the training step)."""
+    return torch.cholesky_solve(torch.complex(q[..., :n, :], q[..., n:, :]), U, upper=True)
 
 
 def fourier_data(X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
