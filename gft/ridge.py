@@ -63,12 +63,12 @@ def cholesky_with_retry(
         return torch.linalg.cholesky(S, upper=upper)
     except torch.linalg.LinAlgError:
         pass
-    how = "in float64"
-    L, info = None, None
+    how, failed = "in float64", True
     if S.dtype not in (torch.float64, torch.complex128):
         S = S64() if S64 is not None else _float64(S)
         L, info = torch.linalg.cholesky_ex(S, upper=upper)
-    if info is None or bool(info.any()):
+        failed = bool(info.any())
+    if failed:
         scale = S.diagonal(dim1=-2, dim2=-1).real.mean(-1).clamp_min(1e-300)
         eye = torch.eye(S.shape[-1], dtype=S.dtype, device=S.device)
         for jitter in _JITTERS:

@@ -209,17 +209,17 @@ def _hand_written_step(params, objective, opt, rng, sched) -> HandWrittenFourier
     kw = dict(objective=objective, optimizer=opt, params=params.parameters(), rng=rng, scheduler=sched)
     if isinstance(params, DirectFeatures):
         return HandWrittenFourierStep("direct", **kw)
+    if not isinstance(params, (GeneratorFeatures, LatentFeatures)):
+        return None
     layers = mlp_layers(params.generator)
     if layers is None:
         return None
-    if isinstance(params, GeneratorFeatures):
-        return HandWrittenFourierStep(
-            "generator", layers=layers, **kw,
-            latents=lambda: params.generator.sample_latents(params.n_features, generator=params.rng),
-        )
     if isinstance(params, LatentFeatures):
         return HandWrittenFourierStep("latent", layers=layers, **kw)
-    return None
+    return HandWrittenFourierStep(
+        "generator", layers=layers, **kw,
+        latents=lambda: params.generator.sample_latents(params.n_features, generator=params.rng),
+    )
 
 
 def optimise(
