@@ -1,4 +1,4 @@
-r"""The Fourier reduced MSE and TV as single autograd nodes, with backward passes made of small matrix products.
+r"""The Fourier reduced MSE as one autograd node, with a backward pass made of small matrix products.
 
 **Reduced MSE.** Write the features unscaled, :math:`\tilde B = [\tilde C, \tilde S] = [\cos s, \sin s]`
 with :math:`s = 2\pi XW^\top` of shape ``(M, N)``, so that :math:`A = (\tilde C + i\tilde S)/N`.
@@ -33,16 +33,10 @@ The Gram matrix, the solve and everything after it run in float64 whatever the i
 dtype: in float32, :math:`A^HA` is exact only to about :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`,
 far above :math:`\delta = 10^{-7}`, and the refined fits lose an order of magnitude of accuracy.
 
-**TV.** For :math:`f(x) = \mathrm{Re}\sum_l b_l\,e^{2\pi i\langle w_l, x\rangle}/N` the input gradient
-at the points :math:`\Xi` is :math:`G = -\frac{2\pi}{N}(\sin(s)\,\mathrm{diag}(u) + \cos(s)\,\mathrm{diag}(v))W`,
-:math:`s = 2\pi\,\Xi W^\top`, :math:`b = u + iv`; with :math:`\Sigma = [\sin s, \cos s]` it is the one
-product :math:`\Sigma\,[\mathrm{diag}(u)W; \mathrm{diag}(v)W]`, and the backward pass is again a
-contraction of :math:`\Sigma^\top` with :math:`[\bar G \otimes \Xi, \bar G]`.
-
-:func:`gft.ridge_solve` and :func:`gft.tv_penalty` are the general-purpose versions; these
-nodes are what training uses for ``fourier`` and are tested against them. The
-``*_forward`` / ``*_backward`` pairs are also called directly by the hand-written training
-step of :mod:`gft.step`.
+:func:`gft.ridge_solve` is the general-purpose version; this node is what training uses for
+``fourier`` and is tested against it. :func:`mse_forward` / :func:`mse_backward` are also
+called directly by the hand-written training step of :mod:`gft.step`, with an
+:class:`MSEWorkspace` it keeps. The TV node is in :mod:`gft.fused_tv`.
 """
 
 from __future__ import annotations
@@ -59,56 +53,13 @@ __all__ = [
     "fourier_reduced_mse",
     "fourier_reduced_mse_prepared",
     "fourier_data",
-    "fourier_tv",
+    "MSEWorkspace",
     "mse_forward",
     "mse_backward",
     "coefficients_from_solution",
-    "b_grad_to_w",
-    "tv_forward",
-    "tv_backward",
 ]
 
 TWO_PI = 2.0 * math.pi
-#: Up to this input dimension the TV backward contracts ``[sin, cos]`` with ``G ⊗ Ξ`` in
-#: one product (cost ∝ d²); above it, elementwise passes over ``(n, N)`` are cheaper.
-_TV_CONTRACT_MAX_DIM = 8
-
-
-def _stacked(f1, f2, s: Tensor) -> Tensor:
-    """``[f1(s); f2(s)]`` of shape ``(*, 2, m, n)``: the two halves of ``[f1(s), f2(s)]``,
-    each contiguous (a concatenation along the last dimension is several times slower)."""
-    out = s.new_empty(*s.shape[:-2], 2, *s.shape[-2:])
-    f1(s, out=out[..., 0, :, :])
-    f2(s, out=out[..., 1, :, :])
-    return out
-
-
-def _t_matmul(BT: Tensor, Z: Tensor) -> Tensor:
-    """:math:`[B_1, B_2]^\\top Z` of shape ``(*, 2n, k)`` for ``BT`` = :math:`[B_1^\\top; B_2^\\top]`
-    of shape (*, 2, n, m) and ``Z`` of shape (*, m, k): one ``(2n, m) @ (m, k)`` product."""
-    if BT.dim() == 3 and Z.dim() == 2:
-        return torch.matmul(BT.flatten(0, 1), Z)
-    return torch.matmul(BT, Z.unsqueeze(-3)).flatten(-3, -2)
-
-
-def _matmul(BT: Tensor, Z: Tensor) -> Tensor:
-    """:math:`[B_1, B_2]\\,Z` of shape ``(*, m, k)`` for ``BT`` of shape (*, 2, n, m), ``Z`` (*, 2n, k)."""
-    return torch.matmul(BT.mT, Z.unflatten(-2, (2, -1))).sum(-3)
-
-
-def _real_form(z: Tensor) -> Tensor:
-    """``[Re z; Im z]`` of shape ``(*, 2n, k)`` for complex ``z`` of shape ``(*, n, k)``."""
-    return torch.view_as_real(z).movedim(-1, -3).flatten(-3, -2)
-
-
-def _solve(U: Tensor, q: Tensor, n: int) -> Tensor:
-    r"""Complex ``w`` of shape ``(*, n, k)`` with :math:`x = [\mathrm{Re}\,w; \mathrm{Im}\,w] = R^{-1}q`.
-
-    :math:`Rx = q` is :math:`\tilde K z = q_1 - iq_2` with :math:`x = [\mathrm{Re}\,z; -\mathrm{Im}\,z]`,
-    that is :math:`\bar K w = q_1 + iq_2` with :math:`w = \bar z` — no sign flips. ``U`` is the
-    upper Cholesky factor of :math:`\bar K = U^HU` (the upper factorisation is the faster one
-    on the CPU; one ``cholesky_solve`` call beats two triangular solves in the training step)."""
-    return torch.cholesky_solve(torch.complex(q[..., :n, :], q[..., n:, :]), U, upper=True)
 
 
 def fourier_data(X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -123,104 +74,210 @@ def coefficients_from_solution(w: Tensor, W: Tensor) -> Tensor:
     return b.to(torch.complex64 if W.dtype == torch.float32 else torch.complex128)
 
 
-def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
-    """Reduced MSE, the solution of the ridge system and what :func:`mse_backward` needs.
+class MSEWorkspace:
+    r"""The buffers of :func:`mse_forward` and :func:`mse_backward` for one problem size, and
+    the views of them that the two passes read and write.
+
+    Every intermediate has a fixed place, so a pass is a short list of kernels writing
+    with ``out=``: no allocations and no views made per call (the training step keeps one
+    workspace for all its steps; the autograd node makes one per call). The layout makes
+    the conversions between complex and real forms views or single copies:
+
+    - ``B`` ``(*, 2n, M)``: :math:`[\tilde C^\top; \tilde S^\top]`, followed in the same
+      buffer by :math:`D^\top = \tilde C^\top + \tilde S^\top` (the Gram products read views);
+    - ``K``, ``U`` ``(*, n, n)`` complex: :math:`\bar K` and its upper Cholesky factor,
+      ``K`` assembled through its real view;
+    - ``Zt`` ``(*, 4, 2n)``: the rows :math:`x, g, Jx, Jg` in planar real form (real parts
+      first), and ``Pt = Zt B`` ``(*, 4, M)``: products as rows run several times faster
+      than :math:`\tilde B^\top Z` on the CPU.
+    """
+
+    def __init__(self, Xs: Tensor, y: Tensor, n: int, batch: tuple[int, ...] = ()):
+        M, d = Xs.shape[-2:]
+        batch = tuple(torch.broadcast_shapes(batch, Xs.shape[:-2]))
+        f = dict(dtype=torch.float64, device=Xs.device)
+        c = dict(dtype=torch.complex128, device=Xs.device)
+        self.n, self.Xs, self.y, self.XsT = n, Xs, y, Xs.mT
+        self.W64 = torch.empty(*batch, n, d, **f)
+        self.s = torch.empty(*batch, n, M, **f)
+        CSD = torch.empty(*batch, 3, n, M, **f)
+        self.C, self.S, self.D = CSD.unbind(-3)
+        self.B = CSD[..., :2, :, :].flatten(-3, -2)
+        self.BT = self.B.mT
+        self.CD, self.SD_T = CSD[..., 0::2, :, :], CSD[..., 1:, :, :].mT
+        self.QG = torch.empty(*batch, 2, n, n, **f)
+        self.Q, self.DD = self.QG.unbind(-3)
+        self.QT = self.Q.mT
+        self.K = torch.empty(*batch, n, n, **c)
+        K_ri = torch.view_as_real(self.K)
+        self.K_re, self.K_im = K_ri[..., 0], K_ri[..., 1]
+        self.K_diag = self.K_re.diagonal(dim1=-2, dim2=-1)
+        self.U = torch.empty(*batch, n, n, **c).mT  # column-major, as LAPACK writes and reads it
+        self.q = torch.empty(*batch, 2 * n, 1, **f)
+        self.q_re, self.q_im = self.q[..., :n, :], self.q[..., n:, :]
+        self.q_planar = self.q.view(*batch, 2, n)
+        self.b_to_x = torch.tensor([[float(n)], [-float(n)]], **f)
+        self.qc = torch.empty(*batch, n, 1, **c)
+        self.qc_half = torch.empty(*batch, n, 1, **c)
+        self.UH = self.U.mH
+        self.info = torch.empty(batch, dtype=torch.int32, device=Xs.device)
+        self.w = torch.empty(*batch, n, 1, **c)
+        self.gamma = torch.empty(*batch, n, 1, **c)
+        self.Zt = torch.empty(*batch, 4, 2 * n, **f)  # rows x, g, Jx, Jg in planar real form
+        Z3 = self.Zt.unflatten(-1, (2, n))  # (*, 4, 2, n)
+        self.x_row = self.Zt[..., 0:1, :]
+        self.x_planar, self.g_planar = Z3[..., 0, :, :], Z3[..., 1, :, :]
+        self.w_planar = torch.view_as_real(self.w).squeeze(-2).mT  # (*, 2, n)
+        self.gamma_planar = torch.view_as_real(self.gamma).squeeze(-2).mT
+        self.re_wg, self.im_wg = Z3[..., 0:2, 0, :], Z3[..., 0:2, 1, :]
+        self.re_iwg, self.im_iwg = Z3[..., 2:4, 0, :], Z3[..., 2:4, 1, :]
+        self.Z_flat = self.Zt.flatten(-2)
+        self.y_row = y.mT
+        self.e = torch.empty(*batch, 1, M, **f)  # residuals as a row
+        self.e_bar = torch.empty(*batch, 1, M, **f)
+        self.e_bar_col = self.e_bar.mT
+        self.Pt = torch.empty(*batch, 4, M, **f)  # (B^T [x, g, Jx, Jg])^T, then U^T in place
+        self.P_0, self.P_1 = self.Pt[..., 0:1, :], self.Pt[..., 1:2, :]
+        self.UX = torch.empty(*batch, M, 4, d, **f)
+        self.UX_flat = self.UX.flatten(-2)
+        self.P_col, self.Xs_row = self.Pt.mT.unsqueeze(-1), Xs.unsqueeze(-2)
+        self.T = torch.empty(*batch, 2 * n, 4 * d, **f)
+        self.T5 = self.T.view(*batch, 2, n, 4, d)
+        self.V = torch.empty(*batch, 8 * n, **f)
+        self.V_col = self.V.view(*batch, 2, n, 4, 1)
+        self.VT = torch.empty(*batch, 2, n, 4, d, **f)
+        self.grad = torch.empty(*batch, n, d, **f)
+        # [V_S; -V_C] of V = [x, g, -Jg, -Jx], a signed gather of Z: see mse_backward
+        p, l, k = torch.meshgrid(torch.arange(2), torch.arange(n), torch.arange(4), indexing="ij")
+        perm = torch.tensor([0, 1, 3, 2])
+        self.v_index = (perm[k] * 2 * n + (1 - p) * n + l).flatten().to(Xs.device)
+        sign = torch.tensor([[1.0, 1.0, -1.0, -1.0], [-1.0, -1.0, 1.0, 1.0]], **f)
+        self.v_sign = sign[:, None, :].expand(2, n, 4).flatten()
+
+    def matches(self, Xs: Tensor, y: Tensor, W: Tensor) -> bool:
+        """Whether this workspace serves ``mse_forward(Xs, W, y, .)``."""
+        return (self.Xs is Xs and self.y is y and self.n == W.shape[-2]
+                and self.W64.shape == torch.broadcast_shapes(W.shape, self.W64.shape)
+                and self.W64.shape[:-2] == torch.broadcast_shapes(W.shape[:-2], Xs.shape[:-2]))
+
+
+def _solve(ws, out):
+    torch.linalg.solve_triangular(ws.UH, ws.qc, upper=False, out=ws.qc_half)
+    torch.linalg.solve_triangular(ws.U, ws.qc_half, upper=True, out=out)
+
+
+def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWorkspace | None = None):
+    r"""Reduced MSE, the solution of the ridge system and what :func:`mse_backward` needs.
 
     Parameters
     ----------
     Xs, y : Tensor of shapes (*, M, d) and (*, M, 1)
-        :math:`2\\pi X` and the targets, float64, from :func:`fourier_data`.
+        :math:`2\pi X` and the targets, float64, from :func:`fourier_data`.
     W : Tensor of shape (*, N, d)
     ridge : float
+    workspace : MSEWorkspace, optional
+        Buffers to reuse (they are overwritten); a new one when omitted.
 
     Returns
     -------
     mse : Tensor of shape (*), float64
     w : complex128 Tensor of shape (*, N, 1)
-        :math:`\\bar{\\hat b}/N`; :math:`\\hat b` is :func:`coefficients_from_solution` of it.
-    saved : tuple
+        :math:`\bar{\hat b}/N`; :math:`\hat b` is :func:`coefficients_from_solution` of it.
+        A buffer of the workspace.
+    workspace : MSEWorkspace
         For :func:`mse_backward`.
     """
     n = W.shape[-2]
-    s = torch.matmul(W.to(torch.float64), Xs.mT)  # (*, n, M): s^T
-    # [C; S; D]^T in one buffer, D = C + S, each (n, M): B^T = [C^T; S^T] and the Gram
-    # products are views of it.
-    CSD = s.new_empty(*s.shape[:-2], 3, *s.shape[-2:])
-    torch.cos(s, out=CSD[..., 0, :, :])
-    torch.sin(s, out=CSD[..., 1, :, :])
-    torch.add(CSD[..., 0, :, :], CSD[..., 1, :, :], out=CSD[..., 2, :, :])
-    B = CSD[..., :2, :, :]  # (*, 2, n, M): C^T, S^T
+    ws = workspace if workspace is not None else MSEWorkspace(Xs, y, n, W.shape[:-2])
+    ws.W64.copy_(W)
+    torch.matmul(ws.W64, ws.XsT, out=ws.s)  # s^T, (*, n, M)
+    torch.cos(ws.s, out=ws.C)
+    torch.sin(ws.s, out=ws.S)
+    torch.add(ws.C, ws.S, out=ws.D)
     # Two (n, M) @ (M, n) products (one batched call) instead of H's four: Q = C^T S gives
     # Im K = Q - Q^T, and Re K = C^T C + S^T S = D^T D - Q - Q^T (float64: no harmful
-    # cancellation).
-    QG = torch.matmul(CSD[..., 0::2, :, :], CSD[..., 1:, :, :].mT)  # (*, 2, n, n): Q, D^T D
-    Q = QG[..., 0, :, :]
-    Kr = QG[..., 1, :, :].sub_(Q).sub_(Q.mT)
-    Kr.diagonal(dim1=-2, dim2=-1).add_(ridge * n * n)
-    chol = cholesky_with_retry(torch.complex(Kr, Q.mT - Q), upper=True)  # conj(K~): see _solve
-    w = _solve(chol, _t_matmul(B, y), n)  # (*, n, 1)
-    x = _real_form(w)  # (*, 2n, 1)
-    e = _matmul(B, x).sub_(y)  # (*, M, 1) residual
-    return e.square().mean(dim=(-2, -1)), w, (Xs, B, chol, w, e, y)
+    # cancellation). K is conj(K~), see the module notes.
+    torch.matmul(ws.CD, ws.SD_T, out=ws.QG)
+    torch.sub(ws.DD, ws.Q, out=ws.K_re).sub_(ws.QT)
+    ws.K_diag.add_(ridge * n * n)
+    torch.sub(ws.QT, ws.Q, out=ws.K_im)
+    torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
+    if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
+        ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
+    # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips. One
+    # cholesky_solve call is faster than two triangular solves here.
+    torch.matmul(ws.B, y, out=ws.q)
+    torch.complex(ws.q_re, ws.q_im, out=ws.qc)
+    _solve(ws, ws.w)
+    ws.x_planar.copy_(ws.w_planar)
+    if ws.B.dim() == 2:
+        torch.addmm(ws.y_row, ws.x_row, ws.B, beta=-1, out=ws.e)  # residual B x - y, as a row
+    else:
+        torch.matmul(ws.x_row, ws.B, out=ws.e).sub_(ws.y_row)
+    return ws.e.square().mean(dim=(-2, -1)), ws.w, ws
 
 
-def mse_backward(saved, grad_mse: Tensor | float, grad_w: Tensor | None) -> Tensor:
-    """Gradient with respect to ``W`` of :func:`mse_forward`'s outputs.
+def mse_backward(ws: MSEWorkspace, grad_mse: Tensor | float, grad_uv: Tensor | None = None) -> Tensor:
+    r"""Gradient with respect to ``W`` of :func:`mse_forward`'s outputs.
 
     Parameters
     ----------
-    saved : tuple
+    ws : MSEWorkspace
         From :func:`mse_forward`.
     grad_mse : Tensor of shape (*) or float
         Incoming gradient of the MSE.
-    grad_w : complex Tensor of shape (*, N, 1) or None
-        Incoming gradient of ``w`` (:func:`b_grad_to_w` turns one of :math:`\\hat b` into it).
+    grad_uv : Tensor of shape (*, 2, N), optional
+        Incoming gradient of :math:`[\mathrm{Re}\,\hat b; \mathrm{Im}\,\hat b]` (a penalty
+        on the output weights, such as TV).
 
     Returns
     -------
     Tensor of shape (*, N, d), float64
+        A buffer of the workspace.
+
+    Notes
+    -----
+    The rank-4 factors are ordered :math:`U = [\bar e - \tilde Bg, -e, \tilde BJx, \tilde BJg]`
+    against :math:`V = [x, g, -Jg, -Jx]` (the pairing of the module notes), so that
+    :math:`U` is computed in place from :math:`\tilde B^\top[x, g, Jx, Jg]`; the contraction
+    then reads :math:`[V_S; -V_C]`, a signed gather of ``Z``.
     """
-    Xs, B, chol, w, e, y = saved
-    n, d = B.shape[-2], Xs.shape[-1]
+    scale = 2.0 / ws.e.shape[-1]
     if isinstance(grad_mse, Tensor):
-        grad_mse = grad_mse.to(torch.float64)[..., None, None]
-    e_bar = e * (grad_mse * (2.0 / e.shape[-2]))
-    q = _t_matmul(B, e_bar)  # dL/dx, (*, 2n, 1)
-    if grad_w is not None:
-        q = q + _real_form(grad_w)
-    gamma = _solve(chol, q, n)  # g = R^{-1} q = [Re gamma; Im gamma]
-    # J acts as multiplication by i on the complex form: Z = [x, g, Jx, Jg] in real form.
-    wg = torch.cat([w, gamma], dim=-1)
-    Z = _real_form(torch.cat([wg, wg * 1j], dim=-1))  # (*, 2n, 4)
-    P = _matmul(B, Z)  # (*, M, 4): Bx, Bg, BJx, BJg
-    # dL/dB = U V^T with U = [e_bar - Bg, y - Bx, BJg, BJx] against V = [x, g, -Jx, -Jg]
-    U = torch.cat([e_bar - P[..., 1:2], y - P[..., :1], P[..., 3:4], P[..., 2:3]], dim=-1)
-    T = _t_matmul(B, (U.unsqueeze(-1) * Xs.unsqueeze(-2)).flatten(-2)).unflatten(-1, (4, d))
-    # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k: rows swapped against T
-    V_swapped = torch.cat([Z[..., n:, :], -Z[..., :n, :]], dim=-2)  # [V_S; -V_C]
-    V_swapped[..., 2:].neg_()
-    return (V_swapped.unsqueeze(-1) * T).unflatten(-3, (2, n)).sum(dim=(-4, -2))
-
-
-def b_grad_to_w(grad_b: Tensor, n: int) -> Tensor:
-    r"""The incoming gradient of :math:`\hat b = N\bar w` as one of ``w`` (shape ``(*, n, 1)``)."""
-    return torch.conj_physical(grad_b.to(torch.complex128)).mul_(n).unsqueeze(-1)
+        scale = grad_mse.to(torch.float64)[..., None, None] * scale
+    torch.mul(ws.e, scale, out=ws.e_bar)
+    torch.matmul(ws.B, ws.e_bar_col, out=ws.q)  # dL/dx
+    if grad_uv is not None:  # b = N conj(w): dL/dx += [N dL/du; -N dL/dv]
+        ws.q_planar.addcmul_(grad_uv, ws.b_to_x)
+    torch.complex(ws.q_re, ws.q_im, out=ws.qc)
+    _solve(ws, ws.gamma)  # g = R^{-1} q
+    ws.g_planar.copy_(ws.gamma_planar)
+    torch.neg(ws.im_wg, out=ws.re_iwg)  # J is multiplication by i: Re(iz) = -Im z,
+    ws.im_iwg.copy_(ws.re_wg)  # Im(iz) = Re z
+    torch.matmul(ws.Zt, ws.B, out=ws.Pt)  # rows Bx, Bg, BJx, BJg (faster than B^T Z here)
+    torch.sub(ws.e_bar, ws.P_1, out=ws.P_0)  # U in place of P
+    torch.neg(ws.e, out=ws.P_1)
+    torch.mul(ws.P_col, ws.Xs_row, out=ws.UX)
+    torch.matmul(ws.B, ws.UX_flat, out=ws.T)  # B^T (U ⊗ X): (*, 2n, 4d)
+    torch.mul(ws.Z_flat.index_select(-1, ws.v_index), ws.v_sign, out=ws.V)
+    torch.mul(ws.V_col, ws.T5, out=ws.VT)
+    # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k
+    return torch.sum(ws.VT, dim=(-4, -2), out=ws.grad)
 
 
 class _FourierReducedMSE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, Xs: Tensor, W: Tensor, y: Tensor, ridge: float):
-        mse, w, saved = mse_forward(Xs, W, y, ridge)
-        ctx.save_for_backward(*saved)
+        mse, w, ws = mse_forward(Xs, W, y, ridge)
+        ctx.workspace = ws  # a fresh one per call, read once by backward
         ctx.w_shape, ctx.w_dtype = W.shape, W.dtype
         return mse.to(W.dtype), coefficients_from_solution(w, W)
 
     @staticmethod
     @once_differentiable  # the backward uses saved factors: no exact double backward
     def backward(ctx, grad_mse: Tensor, grad_b: Tensor):
-        n = ctx.w_shape[-2]
-        grad_w = None if grad_b is None else b_grad_to_w(grad_b, n)
-        grad_W = mse_backward(ctx.saved_tensors, grad_mse, grad_w)
+        grad_uv = None if grad_b is None else torch.view_as_real(grad_b).movedim(-1, -2)
+        grad_W = mse_backward(ctx.workspace, grad_mse, grad_uv)
         return None, grad_W.to(ctx.w_dtype).sum_to_size(ctx.w_shape), None, None
 
 
@@ -252,76 +309,3 @@ def fourier_reduced_mse(X: Tensor, W: Tensor, y: Tensor, ridge: float) -> tuple[
 def fourier_reduced_mse_prepared(data: tuple[Tensor, Tensor], W: Tensor, ridge: float):
     """:func:`fourier_reduced_mse` on inputs already passed through :func:`fourier_data`."""
     return _FourierReducedMSE.apply(data[0], W, data[1], float(ridge))
-
-
-def tv_forward(W: Tensor, b: Tensor, points: Tensor):
-    """TV of the Fourier model at ``points`` and what :func:`tv_backward` needs."""
-    n = W.shape[-2]
-    b = b.to(W.dtype.to_complex())
-    uv = torch.view_as_real(b).movedim(-1, -2)  # (*, 2, n): [u; v]
-    W2 = TWO_PI * W
-    # [sin; cos] of s^T = 2 pi W points^T, stored (*, 2, n, P): the backward's contraction
-    # with it is then one (2n, P) @ (P, k) product.
-    SC = _stacked(torch.sin, torch.cos, torch.matmul(W2, points.mT))
-    # G = -(2 pi / n) [sin, cos] [diag(u) W; diag(v) W]: the input gradients, (*, P, d)
-    G = torch.matmul(SC.mT, uv.unsqueeze(-1) * (W * (-TWO_PI / n)).unsqueeze(-3)).sum(-3)
-    tv = torch.linalg.vector_norm(G, ord=1, dim=(-2, -1)) / G.shape[-2]
-    return tv, (W, W2, points, SC, G, b, uv)
-
-
-def tv_backward(saved, grad_tv: Tensor | float, b_shape) -> tuple[Tensor, Tensor]:
-    """Gradients of ``tv_forward``'s value with respect to ``W`` and ``b``."""
-    W, W2, points, SC, G, b, uv = saved
-    n, d = W.shape[-2:]
-    scale = -TWO_PI / (n * G.shape[-2])
-    # Gb = dL/dG times -2 pi / n: dL/dH = Gb W^T for H = sin diag(u) + cos diag(v)
-    scale = grad_tv[..., None, None] * scale if isinstance(grad_tv, Tensor) else grad_tv * scale
-    Gb = torch.sign(G).mul_(scale)
-    # dH/ds = cos diag(u) - sin diag(v) against [sin; cos]: coefficients [-v; u] = [Re ib; Im ib]
-    coef = torch.view_as_real(b * 1j).movedim(-1, -2)  # (*, 2, n)
-    if d <= _TV_CONTRACT_MAX_DIM:
-        # one product [sin; cos] [Gb ⊗ (points, 1)]: the s-path (last index < d) and M
-        paug = torch.nn.functional.pad(points, (0, 1), value=1.0)
-        GP = (Gb.unsqueeze(-1) * paug.unsqueeze(-2)).flatten(-2)  # (*, P, d (d + 1))
-        T = _t_matmul(SC, GP).unflatten(-2, (2, n)).unflatten(-1, (d, d + 1))  # (*, 2, n, d, d+1)
-        M = T[..., d]  # [sin^T Gb; cos^T Gb], (*, 2, n, d)
-        grad_W = ((coef.unsqueeze(-1) * W2.unsqueeze(-3)).unsqueeze(-1) * T[..., :d]).sum((-4, -2))
-    else:
-        M = _t_matmul(SC, Gb).unflatten(-2, (2, n))  # (*, 2, n, d)
-        s_bar = torch.matmul(W, Gb.mT).mul_((SC * coef.unsqueeze(-1)).sum(-3))  # (*, n, P)
-        grad_W = torch.matmul(s_bar, points).mul_(TWO_PI)
-    grad_W = grad_W + (uv.unsqueeze(-1) * M).sum(-3)  # + H^T Gb
-    grad_uv = (W.unsqueeze(-3) * M).sum(-1)  # (*, 2, n)
-    grad_b = torch.complex(grad_uv[..., 0, :], grad_uv[..., 1, :])
-    return grad_W.sum_to_size(W.shape), grad_b.sum_to_size(b_shape)
-
-
-class _FourierTV(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, W: Tensor, b: Tensor, points: Tensor):
-        tv, saved = tv_forward(W, b, points)
-        ctx.save_for_backward(*saved)
-        ctx.b_shape = b.shape
-        return tv
-
-    @staticmethod
-    @once_differentiable  # the backward uses saved factors: no exact double backward
-    def backward(ctx, grad_tv: Tensor):
-        grad_W, grad_b = tv_backward(ctx.saved_tensors, grad_tv, ctx.b_shape)
-        return grad_W, grad_b, None
-
-
-def fourier_tv(W: Tensor, b: Tensor, points: Tensor) -> Tensor:
-    r"""Monte-Carlo TV of the Fourier model, equal to :func:`gft.tv_penalty` for ``fourier``.
-
-    Parameters
-    ----------
-    W : Tensor of shape (*, N, d)
-    b : complex Tensor of shape (*, N)
-    points : Tensor of shape (n, d) or (*, n, d)
-
-    Returns
-    -------
-    Tensor of shape (*)
-    """
-    return _FourierTV.apply(W, b, points)

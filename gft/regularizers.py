@@ -6,17 +6,19 @@ import torch
 from torch import Tensor
 
 from .features import Activation, input_gradient
-from .fused import fourier_tv
+from .fused_tv import fourier_tv
 
 __all__ = ["tv_penalty", "sample_box", "monte_carlo_tv"]
 
 
 def sample_box(
-    low: Tensor, high: Tensor, n: int, generator: torch.Generator | None = None
+    low: Tensor, high: Tensor, n: int, generator: torch.Generator | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
-    r"""``n`` points :math:`\xi_j \sim U([low, high])`, shape ``(n, d)``, on ``low``'s device."""
+    r"""``n`` points :math:`\xi_j \sim U([low, high])`, shape ``(n, d)``, on ``low``'s device
+    (written into ``out`` when given: the same draws)."""
     u = torch.rand(n, low.shape[-1], generator=generator, dtype=low.dtype, device=low.device)
-    return torch.addcmul(low, u, high - low)
+    return torch.addcmul(low, u, high - low, out=out)
 
 
 def tv_penalty(

@@ -9,15 +9,17 @@ same random draws:
 1. features ``W`` — the generator's forward pass kept layer by layer (``GeneratorFeatures``
    on fresh latents, ``LatentFeatures`` on the latent set), or ``W`` itself
    (``DirectFeatures``);
-2. :func:`gft.fused.mse_forward`, and with ``tv_weight > 0`` the TV term on fresh points of
-   the training box, :func:`gft.fused.tv_forward` / :func:`~gft.fused.tv_backward`;
+2. :func:`gft.fused.mse_forward` (in an :class:`~gft.fused.MSEWorkspace` the step keeps, so
+   that no step allocates), and with ``tv_weight > 0`` the TV term on fresh points of
+   the training box, :func:`gft.fused_tv.tv_forward` / :func:`~gft.fused_tv.tv_backward`;
 3. :func:`gft.fused.mse_backward` (the TV gradient in ``b`` enters its implicit term);
 4. the MLP's backward pass by hand into preallocated ``.grad`` tensors
    (:math:`\bar W_i = \bar h_i^\top h_{i-1}`, :math:`\bar b_i = \mathbf 1^\top\bar h_i`,
    :math:`\bar h_{i-1} = (\bar h_i W_i)\odot[h_{i-1} > 0]`);
 5. the optimizer's Adam update — from the second step on, the fused Adam kernel called
    on the optimizer's own state, which skips ``Optimizer.step``'s bookkeeping (about
-   0.1 ms of a 3 ms step); any other optimizer or setting goes through ``optimizer.step()``.
+   0.1 ms of a 3 ms step; the parameters' step counts are then views of one tensor, so one
+   kernel advances them all); any other optimizer or setting goes through ``optimizer.step()``.
 
 The tests check that both paths give the same parameters after several steps.
 """
@@ -27,14 +29,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .fused import (
-    b_grad_to_w,
-    coefficients_from_solution,
-    mse_backward,
-    mse_forward,
-    tv_backward,
-    tv_forward,
-)
+from .fused import MSEWorkspace, mse_backward, mse_forward
+from .fused_tv import TVWorkspace, tv_backward, tv_forward
 from .regularizers import sample_box
 
 __all__ = ["HandWrittenFourierStep", "mlp_layers"]
@@ -87,6 +83,9 @@ class HandWrittenFourierStep:
             p.grad = torch.zeros_like(p)
         self._acts: list[Tensor] = []
         self._grad_in: list[Tensor] = []
+        self._mse_ws: MSEWorkspace | None = None
+        self._tv_ws: TVWorkspace | None = None
+        self._grad_W_buffer: Tensor | None = None
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
     def _buffers(self, z: Tensor) -> None:
@@ -96,6 +95,17 @@ class HandWrittenFourierStep:
         kw = dict(dtype=z.dtype, device=z.device)
         self._acts = [torch.empty(n, lin.out_features, **kw) for lin in self.layers]
         self._grad_in = [torch.empty(n, lin.in_features, **kw) for lin in self.layers]
+
+    def _tv_workspace(self, W: Tensor) -> TVWorkspace:
+        ws, n_points = self._tv_ws, self.objective.n_tv_points
+        if ws is None or ws.W2.shape != W.shape or ws.W2.dtype != W.dtype or ws.n_points != n_points:
+            ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device)
+        return ws
+
+    def _grad_W(self, W: Tensor) -> Tensor:
+        if self._grad_W_buffer is None or self._grad_W_buffer.shape != W.shape:
+            self._grad_W_buffer = torch.empty_like(W)
+        return self._grad_W_buffer
 
     def _mlp_forward(self, z: Tensor) -> Tensor:
         self._buffers(z)
@@ -132,17 +142,20 @@ class HandWrittenFourierStep:
             else:
                 W = self.params[0]
             Xs, y = obj.fourier_data
-            loss, w, saved = mse_forward(Xs, W, y, obj.ridge)
-            grad_w = None
+            if self._mse_ws is None or not self._mse_ws.matches(Xs, y, W):
+                self._mse_ws = MSEWorkspace(Xs, y, W.shape[-2], W.shape[:-2])
+            loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws)
+            grad_uv = None
             if obj.tv_weight != 0:
-                b = coefficients_from_solution(w, W)
-                points = sample_box(obj.low, obj.high, obj.n_tv_points, self.rng)
-                tv, tv_saved = tv_forward(W, b, points)
-                grad_W_tv, grad_b = tv_backward(tv_saved, obj.tv_weight, b.shape)
-                grad_w = b_grad_to_w(grad_b, W.shape[-2])
+                tws = self._tv_workspace(W)
+                sample_box(obj.low, obj.high, obj.n_tv_points, self.rng, out=tws.points)
+                tws.set_coefficients_from_solution(w)
+                tv = tv_forward(W, tws)
+                grad_W_tv, grad_uv = tv_backward(tws, obj.tv_weight)
                 loss = loss + obj.tv_weight * tv
-            grad_W = mse_backward(saved, 1.0, grad_w).to(W.dtype)
-            if grad_w is not None:
+            grad_W = self._grad_W(W)
+            grad_W.copy_(mse_backward(saved, 1.0, grad_uv))
+            if grad_uv is not None:
                 grad_W += grad_W_tv
             if self.mode == "direct":
                 self.params[0].grad.copy_(grad_W)
@@ -160,8 +173,8 @@ class HandWrittenFourierStep:
                 self._adam = _fused_adam_arguments(self.optimizer) or False
             return
         group = self.optimizer.param_groups[0]
-        params, grads, exp_avgs, exp_avg_sqs, steps = self._adam
-        torch._foreach_add_(steps, 1)
+        params, grads, exp_avgs, exp_avg_sqs, steps, all_steps = self._adam
+        all_steps.add_(1)  # the step counts of all parameters, one kernel
         torch._fused_adam_(
             params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
             beta1=group["betas"][0], beta2=group["betas"][1], weight_decay=group["weight_decay"],
@@ -184,5 +197,10 @@ def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
             and all(p.grad is not None and opt.state.get(p) for p in params)):
         return None
     state = [opt.state[p] for p in params]
+    # The per-parameter step counts become views of one tensor (equal values, the same
+    # tensors to Optimizer.step) so that a single kernel advances them all.
+    all_steps = torch.stack([s["step"] for s in state])
+    for i, s in enumerate(state):
+        s["step"] = all_steps[i]
     return (list(params), [p.grad for p in params], [s["exp_avg"] for s in state],
-            [s["exp_avg_sq"] for s in state], [s["step"] for s in state])
+            [s["exp_avg_sq"] for s in state], [s["step"] for s in state], all_steps)

@@ -51,6 +51,8 @@ def test_hand_written_step_equals_autograd_step(mode, tv, dtype):
     for a, b in zip(p_fast, p_slow):
         torch.testing.assert_close(a, b, **tol)
     assert fast._adam  # from the second step on, the fused kernel is called directly
+    # the optimizer's own step counts advanced once per step (they share one tensor)
+    assert [float(st["step"]) for st in fast.optimizer.state.values()] == [12.0] * len(p_fast)
 
 
 def test_hand_written_step_gradient_matches_finite_differences():
