@@ -52,6 +52,9 @@ def mlp_layers(module: nn.Module) -> list[nn.Linear] | None:
 class HandWrittenFourierStep:
     """One Adam step on a Fourier :class:`~gft.ReducedObjective`; call it, get the detached loss.
 
+    Every buffer — activations, gradients, the workspaces of the fused nodes — is allocated
+    here, once, for the fixed shapes of the run; a step only launches kernels.
+
     Parameters
     ----------
     mode : {"generator", "latent", "direct"}
@@ -65,85 +68,88 @@ class HandWrittenFourierStep:
         The optimised tensors; their ``.grad`` is allocated once and overwritten every step.
     layers : list of nn.Linear, optional
         The generator's layers (modes ``generator`` and ``latent``).
-    latents : callable, optional
-        Draws the latents of one step (mode ``generator``).
+    n_features : int, optional
+        Latents drawn per step (mode ``generator``).
+    latent_rng : torch.Generator, optional
+        For the latents (mode ``generator``).
     rng : torch.Generator, optional
         For the TV points.
     scheduler : optional
         Stepped after the optimizer.
     """
 
-    def __init__(self, mode, objective, optimizer, params, layers=None, latents=None, rng=None,
-                 scheduler=None):
+    def __init__(self, mode, objective, optimizer, params, layers=None, n_features=None,
+                 latent_rng=None, rng=None, scheduler=None):
         if mode not in ("generator", "latent", "direct"):
             raise ValueError(f"Unknown mode {mode!r}")
+        if mode == "generator" and n_features is None:
+            raise ValueError("mode 'generator' needs n_features")
         self.mode, self.objective, self.optimizer, self.scheduler = mode, objective, optimizer, scheduler
-        self.params, self.layers, self.latents, self.rng = params, layers or [], latents, rng
+        self.params, self.layers, self.rng, self.latent_rng = params, layers or [], rng, latent_rng
         for p in params:
             p.grad = torch.zeros_like(p)
-        self._acts: list[Tensor] = []
-        self._grad_in: list[Tensor] = []
-        self._mse_ws: MSEWorkspace | None = None
+        p0 = params[0]
+        kw = dict(dtype=p0.dtype, device=p0.device)
+        if mode == "generator":
+            self._z = torch.empty(n_features, self.layers[0].in_features, **kw)
+        else:
+            self._z = p0  # the latents (mode latent) or the features (mode direct)
+        n = self._z.shape[-2]
+        W_shape = (n, self.layers[-1].out_features) if self.layers else tuple(p0.shape)
+        self._grad_W = torch.empty(W_shape, **kw)
+        Xs, y = objective.fourier_data
+        self._mse_ws = MSEWorkspace(Xs, y, n)
         self._tv_ws: TVWorkspace | None = None
-        self._grad_W_buffer: Tensor | None = None
+        # the MLP's passes as lists of fixed tensors: (bias, weight^T, activation) forward;
+        # (incoming grad, its transpose, layer input, weight, weight.grad, bias.grad, grad_in)
+        # backward, grad_in None for the first layer
+        acts = [torch.empty(n, lin.out_features, **kw) for lin in self.layers]
+        forward_plan = [(lin.bias, lin.weight.mT, a) for lin, a in zip(self.layers, acts)]
+        self._hidden_plan, self._last_plan = forward_plan[:-1], forward_plan[-1] if forward_plan else None
+        self._backward_plan = []
+        grad = self._grad_W
+        for i in range(len(self.layers) - 1, -1, -1):
+            lin, x = self.layers[i], (acts[i - 1] if i > 0 else self._z)
+            grad_in = torch.empty(n, lin.in_features, **kw) if i > 0 else None
+            self._backward_plan.append((grad, grad.mT, x, lin.weight, lin.weight.grad, lin.bias.grad, grad_in))
+            grad = grad_in
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
-
-    def _buffers(self, z: Tensor) -> None:
-        n = z.shape[-2]
-        if self._acts and self._acts[0].shape[-2] == n:
-            return
-        kw = dict(dtype=z.dtype, device=z.device)
-        self._acts = [torch.empty(n, lin.out_features, **kw) for lin in self.layers]
-        self._grad_in = [torch.empty(n, lin.in_features, **kw) for lin in self.layers]
 
     def _tv_workspace(self, W: Tensor) -> TVWorkspace:
         ws, n_points = self._tv_ws, self.objective.n_tv_points
-        if ws is None or ws.W2.shape != W.shape or ws.W2.dtype != W.dtype or ws.n_points != n_points:
+        if ws is None or ws.n_points != n_points:
             ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device)
         return ws
 
-    def _grad_W(self, W: Tensor) -> Tensor:
-        if self._grad_W_buffer is None or self._grad_W_buffer.shape != W.shape:
-            self._grad_W_buffer = torch.empty_like(W)
-        return self._grad_W_buffer
-
     def _mlp_forward(self, z: Tensor) -> Tensor:
-        self._buffers(z)
-        h, last = z, len(self.layers) - 1
-        for i, lin in enumerate(self.layers):
-            out = torch.addmm(lin.bias, h, lin.weight.mT, out=self._acts[i])
-            if i < last:
-                out.clamp_min_(0)
-            h = out
-        return h
+        h = z
+        for bias, weight_T, out in self._hidden_plan:
+            h = torch.addmm(bias, h, weight_T, out=out).clamp_min_(0)
+        bias, weight_T, out = self._last_plan  # no ReLU after the last layer
+        return torch.addmm(bias, h, weight_T, out=out)
 
-    def _mlp_backward(self, z: Tensor, grad: Tensor) -> None:
+    def _mlp_backward(self) -> None:
         weights = self.mode == "generator"
-        for i in range(len(self.layers) - 1, -1, -1):
-            lin, x = self.layers[i], (self._acts[i - 1] if i > 0 else z)
+        for grad, grad_T, x, weight, weight_grad, bias_grad, grad_in in self._backward_plan:
             if weights:
-                torch.mm(grad.mT, x, out=lin.weight.grad)
-                torch.sum(grad, 0, out=lin.bias.grad)
-            if i > 0:
-                g_in = torch.mm(grad, lin.weight, out=self._grad_in[i])
-                grad = torch.ops.aten.threshold_backward.grad_input(g_in, x, 0, grad_input=g_in)
+                torch.mm(grad_T, x, out=weight_grad)
+                torch.sum(grad, 0, out=bias_grad)
+            if grad_in is not None:
+                torch.mm(grad, weight, out=grad_in)
+                torch.ops.aten.threshold_backward.grad_input(grad_in, x, 0, grad_input=grad_in)
             elif not weights:
-                torch.mm(grad, lin.weight, out=z.grad)
+                torch.mm(grad, weight, out=self._z.grad)
 
     def __call__(self) -> Tensor:
         obj = self.objective
         with torch.no_grad():
-            if self.mode == "generator":
-                z = self.latents()
-                W = self._mlp_forward(z)
-            elif self.mode == "latent":
-                z = self.params[0]
-                W = self._mlp_forward(z)
+            if self.mode == "direct":
+                W = self._z
             else:
-                W = self.params[0]
+                if self.mode == "generator":
+                    torch.randn(self._z.shape, generator=self.latent_rng, out=self._z)
+                W = self._mlp_forward(self._z)
             Xs, y = obj.fourier_data
-            if self._mse_ws is None or not self._mse_ws.matches(Xs, y, W):
-                self._mse_ws = MSEWorkspace(Xs, y, W.shape[-2], W.shape[:-2])
             loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws)
             grad_uv = None
             if obj.tv_weight != 0:
@@ -153,14 +159,13 @@ class HandWrittenFourierStep:
                 tv = tv_forward(W, tws)
                 grad_W_tv, grad_uv = tv_backward(tws, obj.tv_weight)
                 loss = loss + obj.tv_weight * tv
-            grad_W = self._grad_W(W)
-            grad_W.copy_(mse_backward(saved, 1.0, grad_uv))
+            self._grad_W.copy_(mse_backward(saved, 1.0, grad_uv))
             if grad_uv is not None:
-                grad_W += grad_W_tv
+                self._grad_W += grad_W_tv
             if self.mode == "direct":
-                self.params[0].grad.copy_(grad_W)
+                self._z.grad.copy_(self._grad_W)
             else:
-                self._mlp_backward(z, grad_W)
+                self._mlp_backward()
         self._optimizer_step()
         if self.scheduler is not None:
             self.scheduler.step()

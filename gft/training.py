@@ -217,8 +217,7 @@ def _hand_written_step(params, objective, opt, rng, sched) -> HandWrittenFourier
     if isinstance(params, LatentFeatures):
         return HandWrittenFourierStep("latent", layers=layers, **kw)
     return HandWrittenFourierStep(
-        "generator", layers=layers, **kw,
-        latents=lambda: params.generator.sample_latents(params.n_features, generator=params.rng),
+        "generator", layers=layers, n_features=params.n_features, latent_rng=params.rng, **kw
     )
 
 
