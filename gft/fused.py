@@ -120,7 +120,7 @@ class MSEWorkspace:
         self.b_to_x = torch.tensor([[float(n)], [-float(n)]], **f)
         self.qc = torch.empty(*batch, n, 1, **c)
         self.qc_half = torch.empty(*batch, n, 1, **c)
-        self.UH = self.U.mH
+        self.UH = torch.empty(*batch, n, n, **c).mT  # U^H materialised once per factorisation
         self.info = torch.empty(batch, dtype=torch.int32, device=Xs.device)
         self.w = torch.empty(*batch, n, 1, **c)
         self.gamma = torch.empty(*batch, n, 1, **c)
@@ -200,6 +200,7 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
     if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
+    torch.conj_physical(ws.U.mT, out=ws.UH)
     # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips. One
     # cholesky_solve call is faster than two triangular solves here.
     torch.matmul(ws.B, y, out=ws.q)
