@@ -109,10 +109,13 @@ class MSEWorkspace:
         self.QG = torch.empty(*batch, 2, n, n, **f)
         self.Q, self.DD = self.QG.unbind(-3)
         self.QT = self.Q.mT
-        self.K = torch.empty(*batch, n, n, **c)
+        # K column-major like U (the factorisation copies it straight); its real and
+        # imaginary parts are written through their transposes, row by row: Re K is
+        # symmetric, Im K antisymmetric
+        self.K = torch.empty(*batch, n, n, **c).mT
         K_ri = torch.view_as_real(self.K)
-        self.K_re, self.K_im = K_ri[..., 0], K_ri[..., 1]
-        self.K_diag = self.K_re.diagonal(dim1=-2, dim2=-1)
+        self.K_re_T, self.K_im_T = K_ri[..., 0].mT, K_ri[..., 1].mT
+        self.K_diag = self.K_re_T.diagonal(dim1=-2, dim2=-1)
         self.U = torch.empty(*batch, n, n, **c).mT  # column-major, as LAPACK writes and reads it
         self.q = torch.empty(*batch, 2 * n, 1, **f)
         self.q_re, self.q_im = self.q[..., :n, :], self.q[..., n:, :]
@@ -135,6 +138,7 @@ class MSEWorkspace:
         self.Z_flat = self.Zt.flatten(-2)
         self.y_row = y.mT
         self.e = torch.empty(*batch, 1, M, **f)  # residuals as a row
+        self.e_flat = self.e.view(-1)
         self.e_bar = torch.empty(*batch, 1, M, **f)
         self.e_bar_col = self.e_bar.mT
         self.Pt = torch.empty(*batch, 4, M, **f)  # (B^T [x, g, Jx, Jg])^T, then U^T in place
@@ -194,9 +198,9 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     # Im K = Q - Q^T, and Re K = C^T C + S^T S = D^T D - Q - Q^T (float64: no harmful
     # cancellation). K is conj(K~), see the module notes.
     torch.matmul(ws.CD, ws.SD_T, out=ws.QG)
-    torch.sub(ws.DD, ws.Q, out=ws.K_re).sub_(ws.QT)
+    torch.sub(ws.DD, ws.Q, out=ws.K_re_T).sub_(ws.QT)
     ws.K_diag.add_(ridge * n * n)
-    torch.sub(ws.QT, ws.Q, out=ws.K_im)
+    torch.sub(ws.Q, ws.QT, out=ws.K_im_T)  # (Im K)^T = -(Q^T - Q)
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
     if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
@@ -211,10 +215,16 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
         torch.addmm(ws.y_row, ws.x_row, ws.B, beta=-1, out=ws.e)  # residual B x - y, as a row
     else:
         torch.matmul(ws.x_row, ws.B, out=ws.e).sub_(ws.y_row)
-    return ws.e.square().mean(dim=(-2, -1)), ws.w, ws
+    if ws.e.dim() == 2:
+        mse = torch.dot(ws.e_flat, ws.e_flat).div_(ws.e.shape[-1])
+    else:
+        mse = ws.e.square().mean(dim=(-2, -1))
+    return mse, ws.w, ws
 
 
-def mse_backward(ws: MSEWorkspace, grad_mse: Tensor | float, grad_uv: Tensor | None = None) -> Tensor:
+def mse_backward(
+    ws: MSEWorkspace, grad_mse: Tensor | float, grad_uv: Tensor | None = None, out: Tensor | None = None
+) -> Tensor:
     r"""Gradient with respect to ``W`` of :func:`mse_forward`'s outputs.
 
     Parameters
@@ -226,11 +236,13 @@ def mse_backward(ws: MSEWorkspace, grad_mse: Tensor | float, grad_uv: Tensor | N
     grad_uv : Tensor of shape (*, 2, N), optional
         Incoming gradient of :math:`[\mathrm{Re}\,\hat b; \mathrm{Im}\,\hat b]` (a penalty
         on the output weights, such as TV).
+    out : Tensor of shape (*, N, d), optional
+        Where to write the result (cast to its dtype).
 
     Returns
     -------
-    Tensor of shape (*, N, d), float64
-        A buffer of the workspace.
+    Tensor of shape (*, N, d)
+        ``out``, or a float64 buffer of the workspace.
 
     Notes
     -----
@@ -259,7 +271,7 @@ def mse_backward(ws: MSEWorkspace, grad_mse: Tensor | float, grad_uv: Tensor | N
     torch.mul(ws.Z_flat.index_select(-1, ws.v_index), ws.v_sign, out=ws.V)
     # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k: 2n products (1, 4) @ (4, d)
     torch.matmul(ws.V_rows, ws.T_rows, out=ws.VT)
-    return torch.add(ws.VT_sin, ws.VT_cos, out=ws.grad)
+    return torch.add(ws.VT_sin, ws.VT_cos, out=ws.grad if out is None else out)
 
 
 class _FourierReducedMSE(torch.autograd.Function):

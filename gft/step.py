@@ -159,7 +159,7 @@ class HandWrittenFourierStep:
                 tv = tv_forward(W, tws)
                 grad_W_tv, grad_uv = tv_backward(tws, obj.tv_weight)
                 loss = loss + obj.tv_weight * tv
-            self._grad_W.copy_(mse_backward(saved, 1.0, grad_uv))
+            mse_backward(saved, 1.0, grad_uv, out=self._grad_W)
             if grad_uv is not None:
                 self._grad_W += grad_W_tv
             if self.mode == "direct":
