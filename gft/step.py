@@ -207,5 +207,9 @@ def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
     all_steps = torch.stack([s["step"] for s in state])
     for i, s in enumerate(state):
         s["step"] = all_steps[i]
-    return (list(params), [p.grad for p in params], [s["exp_avg"] for s in state],
-            [s["exp_avg_sq"] for s in state], [s["step"] for s in state], all_steps)
+    # Last parameters first: the update then ends on the generator's first layers, which
+    # the next forward pass reads first (they are still in cache).
+    order = list(range(len(params)))[::-1]
+    return ([params[i] for i in order], [params[i].grad for i in order],
+            [state[i]["exp_avg"] for i in order], [state[i]["exp_avg_sq"] for i in order],
+            [state[i]["step"] for i in order], all_steps)
