@@ -122,8 +122,11 @@ class MSEWorkspace:
         self.q_planar = self.q.view(*batch, 2, n)
         self.b_to_x = torch.tensor([[float(n)], [-float(n)]], **f)
         self.qc = torch.empty(*batch, n, 1, **c)
-        self.qc_half = torch.empty(*batch, n, 1, **c)
-        self.UH = torch.empty(*batch, n, n, **c).mT  # U^H materialised once per factorisation
+        self.qc_H = self.qc.mH  # (*, 1, n)
+        self.t_row = torch.empty(*batch, 1, n, **c)
+        self.t_col = self.t_row.mH
+        # matrix products: mm where there are no batch dimensions (less overhead per call)
+        self.mm = torch.matmul if batch else torch.mm
         self.info = torch.empty(batch, dtype=torch.int32, device=Xs.device)
         self.w = torch.empty(*batch, n, 1, **c)
         self.gamma = torch.empty(*batch, n, 1, **c)
@@ -162,8 +165,9 @@ class MSEWorkspace:
 
 
 def _solve(ws, out):
-    torch.linalg.solve_triangular(ws.UH, ws.qc, upper=False, out=ws.qc_half)
-    torch.linalg.solve_triangular(ws.U, ws.qc_half, upper=True, out=out)
+    # U^H t = q as t^H U = q^H (U itself, not a conjugate view that would be copied), then U w = t
+    torch.linalg.solve_triangular(ws.U, ws.qc_H, upper=True, left=False, out=ws.t_row)
+    torch.linalg.solve_triangular(ws.U, ws.t_col, upper=True, out=out)
 
 
 def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWorkspace | None = None):
@@ -190,7 +194,7 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     n = W.shape[-2]
     ws = workspace if workspace is not None else MSEWorkspace(Xs, y, n, W.shape[:-2])
     ws.W64.copy_(W)
-    torch.matmul(ws.W64, ws.XsT, out=ws.s)  # s^T, (*, n, M)
+    ws.mm(ws.W64, ws.XsT, out=ws.s)  # s^T, (*, n, M)
     torch.cos(ws.s, out=ws.C)
     torch.sin(ws.s, out=ws.S)
     torch.add(ws.C, ws.S, out=ws.D)
@@ -204,10 +208,9 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
     if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
-    torch.conj_physical(ws.U.mT, out=ws.UH)
     # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips. One
     # cholesky_solve call is faster than two triangular solves here.
-    torch.matmul(ws.B, y, out=ws.q)
+    ws.mm(ws.B, y, out=ws.q)
     torch.complex(ws.q_re, ws.q_im, out=ws.qc)
     _solve(ws, ws.w)
     ws.x_planar.copy_(ws.w_planar)
@@ -255,7 +258,7 @@ def mse_backward(
     if isinstance(grad_mse, Tensor):
         scale = grad_mse.to(torch.float64)[..., None, None] * scale
     torch.mul(ws.e, scale, out=ws.e_bar)
-    torch.matmul(ws.B, ws.e_bar_col, out=ws.q)  # dL/dx
+    ws.mm(ws.B, ws.e_bar_col, out=ws.q)  # dL/dx
     if grad_uv is not None:  # b = N conj(w): dL/dx += [N dL/du; -N dL/dv]
         ws.q_planar.addcmul_(grad_uv, ws.b_to_x)
     torch.complex(ws.q_re, ws.q_im, out=ws.qc)
@@ -263,11 +266,11 @@ def mse_backward(
     ws.g_planar.copy_(ws.gamma_planar)
     torch.neg(ws.im_wg, out=ws.re_iwg)  # J is multiplication by i: Re(iz) = -Im z,
     ws.im_iwg.copy_(ws.re_wg)  # Im(iz) = Re z
-    torch.matmul(ws.Zt, ws.B, out=ws.Pt)  # rows Bx, Bg, BJx, BJg (faster than B^T Z here)
+    ws.mm(ws.Zt, ws.B, out=ws.Pt)  # rows Bx, Bg, BJx, BJg (faster than B^T Z here)
     torch.sub(ws.e_bar, ws.P_1, out=ws.P_0)  # U in place of P
     torch.neg(ws.e, out=ws.P_1)
     torch.mul(ws.P_row, ws.XsT_row, out=ws.UXt)
-    torch.matmul(ws.B, ws.UX, out=ws.T)  # B^T (U ⊗ X): (*, 2n, 4d)
+    ws.mm(ws.B, ws.UX, out=ws.T)  # B^T (U ⊗ X): (*, 2n, 4d)
     torch.mul(ws.Z_flat.index_select(-1, ws.v_index), ws.v_sign, out=ws.V)
     # dL/dW = sum_k V_S T_C - V_C T_S over the rank-4 index k: 2n products (1, 4) @ (4, d)
     torch.matmul(ws.V_rows, ws.T_rows, out=ws.VT)

@@ -106,12 +106,26 @@ class HandWrittenFourierStep:
         acts = [torch.empty(n, lin.out_features, **kw) for lin in self.layers]
         forward_plan = [(lin.bias, lin.weight.mT, a) for lin, a in zip(self.layers, acts)]
         self._hidden_plan, self._last_plan = forward_plan[:-1], forward_plan[-1] if forward_plan else None
+        # With equal hidden widths the gradients at the hidden layers' outputs share one
+        # (L - 1, n, h) buffer and their biases' .grad one (L - 1, h) buffer: one sum
+        # gives all those bias gradients.
+        hidden = [lin.out_features for lin in self.layers[:-1]]
+        self._bias_sum = None
+        if mode == "generator" and len(set(hidden)) == 1:
+            stack = torch.empty(len(hidden), n, hidden[0], **kw)
+            bias_grads = torch.zeros(len(hidden), hidden[0], **kw)
+            for j, lin in enumerate(self.layers[:-1]):
+                lin.bias.grad = bias_grads[j]
+            self._bias_sum = (stack, bias_grads)
         self._backward_plan = []
         grad = self._grad_W
         for i in range(len(self.layers) - 1, -1, -1):
             lin, x = self.layers[i], (acts[i - 1] if i > 0 else self._z)
-            grad_in = torch.empty(n, lin.in_features, **kw) if i > 0 else None
-            self._backward_plan.append((grad, grad.mT, x, lin.weight, lin.weight.grad, lin.bias.grad, grad_in))
+            grad_in = None
+            if i > 0:
+                grad_in = self._bias_sum[0][i - 1] if self._bias_sum else torch.empty(n, lin.in_features, **kw)
+            bias_grad = lin.bias.grad if (self._bias_sum is None or i == len(self.layers) - 1) else None
+            self._backward_plan.append((grad, grad.mT, x, lin.weight, lin.weight.grad, bias_grad, grad_in))
             grad = grad_in
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
@@ -133,12 +147,15 @@ class HandWrittenFourierStep:
         for grad, grad_T, x, weight, weight_grad, bias_grad, grad_in in self._backward_plan:
             if weights:
                 torch.mm(grad_T, x, out=weight_grad)
-                torch.sum(grad, 0, out=bias_grad)
+                if bias_grad is not None:
+                    torch.sum(grad, 0, out=bias_grad)
             if grad_in is not None:
                 torch.mm(grad, weight, out=grad_in)
                 torch.ops.aten.threshold_backward.grad_input(grad_in, x, 0, grad_input=grad_in)
             elif not weights:
                 torch.mm(grad, weight, out=self._z.grad)
+        if weights and self._bias_sum is not None:
+            torch.sum(self._bias_sum[0], 1, out=self._bias_sum[1])
 
     def __call__(self) -> Tensor:
         obj = self.objective

@@ -55,6 +55,25 @@ def test_hand_written_step_equals_autograd_step(mode, tv, dtype):
     assert [float(st["step"]) for st in fast.optimizer.state.values()] == [12.0] * len(p_fast)
 
 
+@pytest.mark.parametrize("hidden", [(16, 8), (12,)])
+def test_hand_written_step_with_other_generator_shapes(hidden):
+    """Unequal hidden widths (bias gradients summed layer by layer) and a single hidden layer."""
+    results = []
+    for hand_written in (True, False):
+        obj = _objective(torch.float64, 1e-2)
+        rng = torch.Generator().manual_seed(5)
+        torch.manual_seed(1)
+        params = GeneratorFeatures(Generator(3, hidden).double(), 8, 2, rng)
+        step = make_adam_step(params, obj, 1e-2, rng, hand_written=hand_written)
+        losses = torch.stack([step() for _ in range(6)])
+        results.append((step, losses, [p.detach().clone() for p in params.parameters()]))
+    (fast, l1, p1), (slow, l2, p2) = results
+    assert isinstance(fast, HandWrittenFourierStep) and not isinstance(slow, HandWrittenFourierStep)
+    torch.testing.assert_close(l1.to(l2.dtype), l2, rtol=1e-10, atol=1e-12)
+    for a, b in zip(p1, p2):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_hand_written_step_gradient_matches_finite_differences():
     """One step's parameter gradient (written into .grad by hand) against central differences."""
     obj = _objective(torch.float64, 1e-2)
