@@ -61,6 +61,9 @@ def test_sample_box_stays_in_box_and_is_seeded():
     assert torch.equal(p1, p2)
     assert (p1 >= low).all() and (p1 <= high).all()
     assert p1.shape == (500, 2)
+    out = torch.empty(500, 3, dtype=torch.float64)[:, :2]  # a strided view, as the TV workspace has
+    p3 = sample_box(low, high, 500, torch.Generator().manual_seed(3), out=out)
+    assert p3 is out and torch.equal(out, p1)  # the same draws written in place
 
 
 @pytest.mark.parametrize("batch", [(), (3,)])
