@@ -100,6 +100,8 @@ class HandWrittenFourierStep:
         Xs, y = objective.fourier_data
         self._mse_ws = MSEWorkspace(Xs, y, n)
         self._tv_ws: TVWorkspace | None = None
+        if objective.tv_weight != 0:
+            self._tv_workspace(torch.empty(W_shape, **kw))
         # the MLP's passes as lists of fixed tensors: (bias, weight^T, activation) forward;
         # (incoming grad, its transpose, layer input, weight, weight.grad, bias.grad, grad_in)
         # backward, grad_in None for the first layer
@@ -159,7 +161,8 @@ class HandWrittenFourierStep:
 
     def __call__(self) -> Tensor:
         obj = self.objective
-        with torch.no_grad():
+        # inference mode: the kernels skip autograd's bookkeeping (view and version tracking)
+        with torch.inference_mode():
             if self.mode == "direct":
                 W = self._z
             else:
@@ -196,12 +199,13 @@ class HandWrittenFourierStep:
             return
         group = self.optimizer.param_groups[0]
         params, grads, exp_avgs, exp_avg_sqs, steps, all_steps = self._adam
-        all_steps.add_(1)  # the step counts of all parameters, one kernel
-        torch._fused_adam_(
-            params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
-            beta1=group["betas"][0], beta2=group["betas"][1], weight_decay=group["weight_decay"],
-            eps=group["eps"], maximize=False, grad_scale=None, found_inf=None,
-        )
+        with torch.inference_mode():  # in-place updates of ordinary tensors: allowed
+            all_steps.add_(1)  # the step counts of all parameters, one kernel
+            torch._fused_adam_(
+                params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
+                beta1=group["betas"][0], beta2=group["betas"][1], weight_decay=group["weight_decay"],
+                eps=group["eps"], maximize=False, grad_scale=None, found_inf=None,
+            )
 
 
 def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
