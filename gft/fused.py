@@ -97,14 +97,12 @@ class MSEWorkspace:
         batch = tuple(torch.broadcast_shapes(batch, Xs.shape[:-2]))
         f = dict(dtype=torch.float64, device=Xs.device)
         c = dict(dtype=torch.complex128, device=Xs.device)
-        self.n, self.Xs, self.y = n, Xs, y
         self.XsT = Xs.mT.contiguous()  # (*, d, M): the products read rows
         self.W64 = torch.empty(*batch, n, d, **f)
         self.s = torch.empty(*batch, n, M, **f)
         CSD = torch.empty(*batch, 3, n, M, **f)
         self.C, self.S, self.D = CSD.unbind(-3)
         self.B = CSD[..., :2, :, :].flatten(-3, -2)
-        self.BT = self.B.mT
         self.CD, self.SD_T = CSD[..., 0::2, :, :], CSD[..., 1:, :, :].mT
         self.QG = torch.empty(*batch, 2, n, n, **f)
         self.Q, self.DD = self.QG.unbind(-3)
@@ -208,8 +206,7 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
     if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
-    # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips. One
-    # cholesky_solve call is faster than two triangular solves here.
+    # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips.
     ws.mm(ws.B, y, out=ws.q)
     torch.complex(ws.q_re, ws.q_im, out=ws.qc)
     _solve(ws, ws.w)
@@ -252,7 +249,7 @@ def mse_backward(
     The rank-4 factors are ordered :math:`U = [\bar e - \tilde Bg, -e, \tilde BJx, \tilde BJg]`
     against :math:`V = [x, g, -Jg, -Jx]` (the pairing of the module notes), so that
     :math:`U` is computed in place from :math:`\tilde B^\top[x, g, Jx, Jg]`; the contraction
-    then reads :math:`[V_S; -V_C]`, a signed gather of ``Z``.
+    then reads :math:`[V_S; -V_C]`, a signed gather of ``Zt``.
     """
     scale = 2.0 / ws.e.shape[-1]
     if isinstance(grad_mse, Tensor):

@@ -55,7 +55,7 @@ class TVWorkspace:
         *w_batch, n, d = W_shape
         batch = tuple(torch.broadcast_shapes(tuple(w_batch), tuple(points_batch)))
         r = dict(dtype=dtype, device=device)
-        self.n, self.d, self.n_points, self.w_batch = n, d, n_points, tuple(w_batch)
+        self.n, self.n_points = n, n_points
         self.contract = d <= _TV_CONTRACT_MAX_DIM
         self.paug = torch.ones(*points_batch, n_points, d + 1, **r)  # [Ξ, 1]
         self.points = self.paug[..., :d]

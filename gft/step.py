@@ -87,7 +87,7 @@ class HandWrittenFourierStep:
         if mode == "generator" and n_features is None:
             raise ValueError("mode 'generator' needs n_features")
         self.mode, self.objective, self.optimizer, self.scheduler = mode, objective, optimizer, scheduler
-        self.params, self.layers, self.rng, self.latent_rng = params, layers or [], rng, latent_rng
+        self.layers, self.rng, self.latent_rng = layers or [], rng, latent_rng
         for p in params:
             p.grad = torch.zeros_like(p)
         p0 = params[0]
@@ -103,7 +103,7 @@ class HandWrittenFourierStep:
         self._mse_ws = MSEWorkspace(Xs, y, n)
         self._tv_ws: TVWorkspace | None = None
         if objective.tv_weight != 0:
-            self._tv_workspace(torch.empty(W_shape, **kw))
+            self._tv_workspace()
         # the MLP's passes as lists of fixed tensors: (bias, weight^T, activation) forward;
         # (incoming grad, its transpose, layer input, weight, weight.grad, bias.grad, grad_in)
         # backward, grad_in None for the first layer
@@ -133,8 +133,8 @@ class HandWrittenFourierStep:
             grad = grad_in
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
-    def _tv_workspace(self, W: Tensor) -> TVWorkspace:
-        ws, n_points = self._tv_ws, self.objective.n_tv_points
+    def _tv_workspace(self) -> TVWorkspace:
+        ws, n_points, W = self._tv_ws, self.objective.n_tv_points, self._grad_W  # W's shape and dtype
         if ws is None or ws.n_points != n_points:
             ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device)
         return ws
@@ -175,7 +175,7 @@ class HandWrittenFourierStep:
             loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws)
             grad_uv = None
             if obj.tv_weight != 0:
-                tws = self._tv_workspace(W)
+                tws = self._tv_workspace()
                 sample_box(obj.low, obj.high, obj.n_tv_points, self.rng, out=tws.points)
                 tws.set_coefficients_from_solution(w)
                 tv = tv_forward(W, tws)
