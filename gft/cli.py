@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import shlex
 import sys
 from typing import Sequence
@@ -63,7 +62,7 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m gft`` (``run``, ``table``, ``sweep``, and ``bench`` if present)."""
+    """The argument parser of ``python -m gft`` (``run``, ``table``, ``sweep``, ``bench``)."""
     from .datasets import setting_names, uci_names
     from .experiments import DEFAULT_TRIALS, LAMBDA_GRID, method_names
     from .features import ACTIVATIONS
@@ -151,26 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ---------------------------------------------------------------------------------------
-# Hook for `gft bench` (gft/bench.py, the lead engineer's). gft.bench is imported here, lazily,
-# and the subcommand is skipped while the module does not exist. Contract: either
-# `add_parser(subparsers)` (adds "bench" and sets `func(args, argv) -> int`), or
-# `add_arguments(parser)` and `run(args)` (wrapped here; exit code 0).
-# ---------------------------------------------------------------------------------------
 def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
-    try:
-        bench = importlib.import_module("gft.bench")
-    except ModuleNotFoundError as err:
-        if err.name == "gft.bench":
-            return
-        raise
-    if hasattr(bench, "add_parser"):
-        bench.add_parser(subparsers)
-        return
-    doc = (bench.__doc__ or "").strip()
+    from . import bench
+
     parser = subparsers.add_parser(
-        "bench", help=doc.splitlines()[0].replace("``python -m gft bench``: ", "") if doc else "benchmark",
-        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "bench", help="time GFTRegressor.fit against a straightforward implementation, beside the machine's floor",
+        description=bench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_arguments(parser)
 

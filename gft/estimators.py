@@ -17,7 +17,9 @@ from .features import ACTIVATIONS, design_matrix, get_activation
 from .generator import Generator
 from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
+from .ridge import RidgeSolveError
 from .training import (
+    ENGINES,
     SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
@@ -199,12 +201,19 @@ class GFTRegressor(FeatureRegressorBase):
     dtype : {"float32", "float64"}
         Precision of the generator and the features (the fitted model is stored in
         float64). float32 is about twice as fast; for ``fourier`` the Gram matrix, the
-        ridge solve and everything after it run in float64 either way (see :mod:`gft.fused`).
+        ridge solve and everything after it run in float64 either way (see :class:`gft.ReducedObjective`).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     random_state : int, RandomState or None
     progress : bool
         Show tqdm progress bars.
+    engine : {"auto", "autograd", "fused"}
+        How a training step is computed (see :func:`gft.training.resolve_engine`): ``"auto"``
+        runs the fused Fourier engine where it applies and autograd otherwise; the engine
+        that ran is in ``history_[phase].engine``.
+    callback : callable, optional
+        ``callback(step, loss)`` after every training step of both phases (see
+        :func:`gft.optimise`), e.g. to log the loss or stop a fit by raising.
 
     Attributes
     ----------
@@ -242,6 +251,8 @@ class GFTRegressor(FeatureRegressorBase):
         device: str = "auto",
         random_state: Any = None,
         progress: bool = True,
+        engine: str = "auto",
+        callback: Any = None,
     ):
         self.n_features = n_features
         self.activation = activation
@@ -261,8 +272,14 @@ class GFTRegressor(FeatureRegressorBase):
         self.device = device
         self.random_state = random_state
         self.progress = progress
+        self.engine = engine
+        self.callback = callback
 
     def _validate_params(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {list(ENGINES)}, got {self.engine!r}")
+        if self.callback is not None and not callable(self.callback):
+            raise ValueError(f"callback must be callable or None, got {self.callback!r}")
         _check_number("generator_steps", self.generator_steps, 0, integer=True)
         _check_number("refine_steps", self.refine_steps, 0, integer=True)
         if self.refine_lr is not None:
@@ -284,7 +301,7 @@ class GFTRegressor(FeatureRegressorBase):
         )
         generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
         common = dict(val_every=self.val_every, rng=rng, progress=self.progress,
-                      schedule=self.lr_schedule)
+                      schedule=self.lr_schedule, engine=self.engine, callback=self.callback)
         self.history_: dict[str, TrainingHistory] = {}
         error: Exception | None = None
         try:
@@ -308,7 +325,13 @@ class GFTRegressor(FeatureRegressorBase):
             W = generator(z)
         self.generator_ = generator.cpu().to(torch.float64).eval()
         self.features_ = W.detach().to(torch.float64).cpu().numpy()
-        self.coef_ = self._solve_coef(W)
+        try:
+            self.coef_ = self._solve_coef(W)
+        except RidgeSolveError:
+            if error is None:
+                raise
+            del self.features_  # no usable model: the estimator stays unfitted
+            raise error from None
         scale2 = self.y_scale_**2
         self.generator_val_mse_ = self.history_.get("generator", TrainingHistory()).best_val_mse * scale2
         self.refine_val_mse_ = self.history_.get("refine", TrainingHistory()).best_val_mse * scale2

@@ -1,4 +1,9 @@
-r"""The reduced objective :math:`L(w) = \frac1M\|\mathrm{Re}(A\hat b(w)) - y\|^2 + \lambda\,\mathrm{TV}(w)`: where features, solve and penalty meet."""
+r"""The reduced objective :math:`L(w) = \frac1M\|\mathrm{Re}(A\hat b(w)) - y\|^2 + \lambda\,\mathrm{TV}(w)`, defined once.
+
+Every engine of :func:`gft.optimise` minimises this function: the ``autograd`` engine calls
+``ReducedObjective.__call__``; the ``fused`` engine for Fourier features computes the
+same value and gradient by hand and is tested against it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ import torch
 from torch import Tensor
 
 from .features import Activation, design_matrix, get_activation
-from .fused import fourier_data, fourier_reduced_mse_prepared
-from .regularizers import monte_carlo_tv
+from .regularizers import sample_box, tv_penalty
 from .ridge import ridge_solve
 
 __all__ = ["ReducedObjective", "mean_squared_error"]
@@ -23,9 +27,26 @@ def mean_squared_error(A: Tensor, b: Tensor, y: Tensor) -> Tensor:
     return (pred - y).square().mean(-1)
 
 
+def _complex_of(dtype: torch.dtype) -> torch.dtype:
+    return torch.complex64 if dtype == torch.float32 else torch.complex128
+
+
 @dataclass
 class ReducedObjective:
     r"""Training data and settings of the reduced problem in the features ``W`` alone.
+
+    For features ``W`` of shape ``(*, N, D)`` the value is
+
+    .. math:: L(W) = \frac1M\|\mathrm{Re}(A\hat b) - y\|^2 + \lambda\,\frac1n\sum_{j=1}^n
+              \|\nabla_x f_{W,\hat b}(\xi_j)\|_1, \qquad
+              \hat b = (A^HA + \delta I)^{-1}A^Hy, \quad A = A(X, W),
+
+    with :math:`\xi_j` drawn uniformly from the bounding box of ``X`` at every call.
+    :math:`\hat b` ignores the TV term: TV acts on the model through ``W`` (and through
+    :math:`\hat b(W)` in the gradient). The design matrix, the ridge solve and the MSE run
+    in float64 whatever ``W``'s dtype (in float32, :math:`A^HA` is exact only to about
+    :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`, far above :math:`\delta = 10^{-7}`);
+    the TV term runs in ``W``'s dtype.
 
     Parameters
     ----------
@@ -39,7 +60,7 @@ class ReducedObjective:
     tv_weight : float
         :math:`\lambda`; 0 switches the TV term (and its sampling) off.
     n_tv_points : int
-        Monte-Carlo points per evaluation, redrawn each call, uniform over the box of ``X``.
+        Monte-Carlo points ``n`` per evaluation, uniform over the box of ``X``.
     X_val, y_val : Tensor, optional
         Validation data for :meth:`validation_mse`.
     """
@@ -57,34 +78,35 @@ class ReducedObjective:
         self.activation = get_activation(self.activation)
         self.low = self.X.min(0).values
         self.high = self.X.max(0).values
-        # The fused Fourier node's inputs (float64, X scaled by 2 pi), prepared once.
-        self.fourier_data = fourier_data(self.X, self.y)
+        self._X64, self._y64 = self.X.to(torch.float64), self.y.to(torch.float64)
+
+    def tv_points(self, generator: torch.Generator | None = None) -> Tensor:
+        """``n_tv_points`` fresh points of the training box, shape (n, d), in ``X``'s dtype."""
+        return sample_box(self.low, self.high, self.n_tv_points, generator)
 
     def __call__(
         self, W: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:
-        r"""Loss, MSE and TV (each of shape ``(*)``) at features ``W`` of shape (*, N, D).
+        r"""Loss, MSE and TV (each of shape ``(*)``, float64) at features ``W`` of shape (*, N, D).
 
-        ``b`` is the ridge solution on the training data, differentiated implicitly.
+        ``b`` is the ridge solution on the training data, differentiated implicitly; the TV
+        points are drawn from ``generator``.
         """
-        if self.activation.name == "fourier":
-            # Same value and gradient as the generic path below, in one fused node.
-            mse, b = fourier_reduced_mse_prepared(self.fourier_data, W, self.ridge)
-        else:
-            A = design_matrix(self.X, W, self.activation)  # (*, M, P)
-            b = ridge_solve(A, self.y, self.ridge)  # (*, P)
-            mse = mean_squared_error(A, b, self.y)
+        W64 = W.to(torch.float64)
+        A = design_matrix(self._X64, W64, self.activation)  # (*, M, P)
+        b = ridge_solve(A, self._y64, self.ridge)  # (*, P)
+        mse = mean_squared_error(A, b, self._y64)
         if self.tv_weight == 0:
             return mse, mse, torch.zeros_like(mse)
-        tv = monte_carlo_tv(W, b, self.low, self.high, self.n_tv_points, self.activation, generator)
+        b_tv = b.to(_complex_of(W.dtype) if b.is_complex() else W.dtype)
+        tv = tv_penalty(W, b_tv, self.tv_points(generator), self.activation).to(torch.float64)
         return mse + self.tv_weight * tv, mse, tv
 
     @torch.no_grad()
     def coefficients(self, W: Tensor) -> Tensor:
-        """Output weights ``b`` of shape ``(*, P)`` solved on the training data (as in training)."""
-        if self.activation.name == "fourier":
-            return fourier_reduced_mse_prepared(self.fourier_data, W, self.ridge)[1]
-        return ridge_solve(design_matrix(self.X, W, self.activation), self.y, self.ridge)
+        """Output weights ``b`` of shape ``(*, P)`` solved on the training data, in float64."""
+        return ridge_solve(design_matrix(self._X64, W.to(torch.float64), self.activation),
+                           self._y64, self.ridge)
 
     @torch.no_grad()
     def validation_mse(self, W: Tensor) -> Tensor:
@@ -92,4 +114,5 @@ class ReducedObjective:
         if self.X_val is None or self.y_val is None:
             raise ValueError("ReducedObjective has no validation data")
         b = self.coefficients(W)
-        return mean_squared_error(design_matrix(self.X_val, W, self.activation), b, self.y_val)
+        A_val = design_matrix(self.X_val.to(torch.float64), W.to(torch.float64), self.activation)
+        return mean_squared_error(A_val, b, self.y_val.to(torch.float64))

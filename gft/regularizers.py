@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from .features import Activation, input_gradient
-from .fused_tv import fourier_tv
+from ._fourier.tv import fourier_tv
 
 __all__ = ["tv_penalty", "sample_box", "monte_carlo_tv"]
 
@@ -59,9 +59,9 @@ def monte_carlo_tv(
 ) -> Tensor:
     """TV at ``n_points`` fresh uniform points of the box ``[low, high]``, shape (*).
 
-    The one place where training draws the points and picks the implementation: the fused
-    real-arithmetic node for ``fourier`` (same value and gradient, several times faster),
-    :func:`tv_penalty` otherwise.
+    For objectives trained by autograd (the NN baseline): the fused real-arithmetic node for
+    ``fourier`` (same value and gradient as :func:`tv_penalty`, several times faster, tested
+    against it), :func:`tv_penalty` otherwise.
     """
     points = sample_box(low, high, n_points, generator)
     if activation.name == "fourier":

@@ -133,8 +133,10 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
     A : Tensor of shape (*, M, N)
         Design matrix, real or complex, float32 or float64, on any device.
     y : Tensor of shape (*, M) or (*, M, K)
-        Targets (real or of ``A``'s dtype). ``K`` columns cost one factorisation. A 1-D
-        ``y`` is one column shared by every batch entry of ``A``; batch dimensions broadcast.
+        Targets (real or of ``A``'s dtype). ``K`` columns cost one factorisation. As in
+        :func:`torch.linalg.solve`, ``y`` is read as one column per batch entry when it is
+        1-D or of shape ``A.shape[:-1]``, else as ``(*, M, K)`` when ``y.shape[-2] == M``
+        (so an ``(M, M)`` ``y`` is ``M`` columns); batch dimensions broadcast.
     ridge : float or Tensor of shape (*)
         :math:`\delta \geq 0`.
 
@@ -156,14 +158,29 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
     """
     if A.dim() < 2:
         raise ValueError(f"A must have shape (*, M, N), got {tuple(A.shape)}")
-    vector = y.dim() in (1, A.dim() - 1)
+    M = A.shape[-2]
+    # As torch.linalg.solve: y is one column per batch entry when it is 1-D or has A's
+    # batch shape; otherwise columns (*, M, K) where its second-to-last size is M.
+    if y.dim() == 1 or y.shape == A.shape[:-1]:
+        vector = True
+    elif y.dim() >= 2 and y.shape[-2] == M:
+        vector = False
+    else:
+        vector = y.shape[-1] == M  # a batch of columns that broadcasts against A's batch
     Y = y.unsqueeze(-1) if vector else y
-    if Y.dim() < 2 or Y.shape[-2] != A.shape[-2]:
+    if Y.shape[-2] != M:
         raise ValueError(
-            f"y must have shape (*, M) or (*, M, K) with M = {A.shape[-2]} rows like A; "
+            f"y must have shape (*, M) or (*, M, K) with M = {M} rows like A; "
             f"got A: {tuple(A.shape)}, y: {tuple(y.shape)}"
         )
-    batch = torch.broadcast_shapes(A.shape[:-2], Y.shape[:-2])
+    try:
+        batch = torch.broadcast_shapes(A.shape[:-2], Y.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the batch dimensions of A {tuple(A.shape[:-2])} and y {tuple(Y.shape[:-2])} do not "
+            f"broadcast (A: {tuple(A.shape)}, y: {tuple(y.shape)}, read as "
+            f"{'(*, M)' if vector else '(*, M, K)'})"
+        ) from None
     A = A.expand(*batch, *A.shape[-2:])
     Y = Y.to(A.dtype).expand(*batch, *Y.shape[-2:])
     real_dtype = A.real.dtype if A.is_complex() else A.dtype

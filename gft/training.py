@@ -1,4 +1,4 @@
-r"""One training loop (Adam, validation every k steps, best iterate, history, progress bar) for three parameterisations of the features.
+r"""One training loop (Adam, validation every k steps, best iterate, history, progress bar, callback) for three parameterisations of the features.
 
 - :class:`GeneratorFeatures` — GFT: train :math:`\theta` on :math:`E_z L(G_\theta(z))`, a fresh
   draw of ``N`` latents per step;
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from .generator import Generator
 from .objective import ReducedObjective
 from .ridge import RidgeSolveError
-from .step import HandWrittenFourierStep, mlp_layers
+from ._fourier.step import HandWrittenFourierStep, mlp_layers
 
 __all__ = [
     "GeneratorFeatures",
@@ -33,6 +33,8 @@ __all__ = [
     "TrainingDivergedError",
     "optimise",
     "make_adam_step",
+    "resolve_engine",
+    "ENGINES",
 ]
 
 
@@ -59,6 +61,8 @@ class TrainingHistory:
     wall_seconds : float
     interrupted : bool
         True when the run was stopped by Ctrl-C and the best iterate so far was kept.
+    engine, engine_reason : str
+        The engine that ran ("autograd" or "fused") and why (see :func:`resolve_engine`).
     """
 
     name: str = ""
@@ -69,6 +73,8 @@ class TrainingHistory:
     best_val_mse: float = math.inf
     wall_seconds: float = 0.0
     interrupted: bool = False
+    engine: str = ""
+    engine_reason: str = ""
 
 
 class GeneratorFeatures:
@@ -149,6 +155,71 @@ class DirectFeatures:
             self.W.copy_(state)
 
 
+#: Engines of :func:`optimise` (and of the estimators' ``engine`` parameter).
+ENGINES = ("auto", "autograd", "fused")
+
+
+def _fused_unavailable(params, objective) -> str | None:
+    """Why the fused engine cannot run ``params`` on ``objective``, or None when it can."""
+    if not isinstance(objective, ReducedObjective):
+        return f"the objective is a {type(objective).__name__}, not a ReducedObjective"
+    if objective.activation.name != "fourier":
+        return f"the fused engine implements 'fourier' features only, not {objective.activation.name!r}"
+    if not isinstance(params, (GeneratorFeatures, LatentFeatures, DirectFeatures)):
+        return f"the parameters are a {type(params).__name__}, not Generator/Latent/DirectFeatures"
+    if not isinstance(params, DirectFeatures) and mlp_layers(params.generator) is None:
+        return "the generator is not a Linear/ReLU stack with biases (gft.Generator)"
+    plist = params.parameters()
+    if len({(p.device, p.dtype) for p in plist}) != 1 or not plist[0].dtype.is_floating_point:
+        return "the parameters do not share one floating-point dtype and device"
+    return None
+
+
+def resolve_engine(
+    engine: str, params: GeneratorFeatures | LatentFeatures | DirectFeatures, objective: ReducedObjective
+) -> tuple[str, str]:
+    """The engine that will run and why: ``(name, reason)`` with ``name`` "autograd" or "fused".
+
+    ``"auto"`` picks ``"fused"`` where it applies (Fourier features, a Linear/ReLU generator
+    or the features themselves) and otherwise ``"autograd"``, with the reason in
+    ``reason``. An explicit ``"fused"`` that cannot run raises ``ValueError`` saying why.
+    The fused engine computes the definition, ``ReducedObjective.__call__``, by hand: a
+    subclass that changes ``__call__`` needs ``engine="autograd"``.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if engine == "autograd":
+        return "autograd", "asked for"
+    why_not = _fused_unavailable(params, objective)
+    if engine == "fused":
+        if why_not is not None:
+            raise ValueError(f"engine='fused' cannot run here: {why_not}. Use engine='autograd' or 'auto'.")
+        return "fused", "asked for"
+    if why_not is not None:
+        return "autograd", why_not
+    return "fused", "auto: Fourier features"
+
+
+class _AutogradStep:
+    """One Adam step through :meth:`ReducedObjective.__call__` and ``loss.backward()``."""
+
+    def __init__(self, params, objective, optimizer, rng, scheduler):
+        self.params, self.objective, self.optimizer = params, objective, optimizer
+        self.rng, self.scheduler = rng, scheduler
+
+    def __call__(self) -> Tensor:
+        loss, _, _ = self.objective(self.params.train_features(), self.rng)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return loss.detach()
+
+    def check(self) -> None:
+        """Nothing deferred: :func:`gft.ridge_solve` raises at the step that fails."""
+
+
 def make_adam_step(
     params: GeneratorFeatures | LatentFeatures | DirectFeatures,
     objective: ReducedObjective,
@@ -156,16 +227,18 @@ def make_adam_step(
     rng: torch.Generator | None = None,
     total_steps: int | None = None,
     schedule: str = "constant",
-    hand_written: bool = True,
+    engine: str = "auto",
 ) -> Callable[[], Tensor]:
     """One Adam step on the reduced objective: draw features, loss, backward, update.
 
     ``schedule="cosine"`` decays the learning rate from ``lr`` to ``lr / 100`` over
     ``total_steps`` steps (cosine annealing); ``"constant"`` keeps it (the paper's choice).
-    With Fourier features the step is the hand-written one of :mod:`gft.step` (same
-    computation, no autograd graph) unless ``hand_written=False``.
-    Returns a function that performs a step and returns the detached loss (no device sync).
+    ``engine`` is resolved by :func:`resolve_engine`; the returned step has attributes
+    ``engine`` and ``engine_reason``. Calling it performs a step and returns the detached
+    loss without a device synchronisation; its ``check()`` raises
+    :class:`~gft.RidgeSolveError` when a ridge system failed since the last check.
     """
+    name, reason = resolve_engine(engine, params, objective)
     plist = params.parameters()
     # The fused kernel updates all parameters in one pass (several times faster than the
     # default on the 3x512 generator); it needs floating-point tensors on CPU or CUDA.
@@ -178,42 +251,17 @@ def make_adam_step(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(
             opt, T_max=max(int(total_steps or 1), 1), eta_min=lr / 100
         )
-
-    if hand_written:
-        step_by_hand = _hand_written_step(params, objective, opt, rng, sched)
-        if step_by_hand is not None:
-            return step_by_hand
-
-    def step() -> Tensor:
-        loss, _, _ = objective(params.train_features(), rng)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        return loss.detach()
-
+    step = (_fused_step(params, objective, opt, rng, sched) if name == "fused"
+            else _AutogradStep(params, objective, opt, rng, sched))
+    step.engine, step.engine_reason = name, reason
     return step
 
 
-_REDUCED_OBJECTIVE_CALL = ReducedObjective.__call__
-
-
-def _hand_written_step(params, objective, opt, rng, sched) -> HandWrittenFourierStep | None:
-    """The hand-written step of :mod:`gft.step` where it applies (Fourier features, a
-    Linear/ReLU generator), else None."""
-    if not (isinstance(objective, ReducedObjective) and objective.activation.name == "fourier"):
-        return None
-    if type(objective).__call__ is not _REDUCED_OBJECTIVE_CALL:  # a subclass's (or a patched) objective
-        return None
+def _fused_step(params, objective, opt, rng, sched) -> HandWrittenFourierStep:
     kw = dict(objective=objective, optimizer=opt, params=params.parameters(), rng=rng, scheduler=sched)
     if isinstance(params, DirectFeatures):
         return HandWrittenFourierStep("direct", **kw)
-    if not isinstance(params, (GeneratorFeatures, LatentFeatures)):
-        return None
     layers = mlp_layers(params.generator)
-    if layers is None:
-        return None
     if isinstance(params, LatentFeatures):
         return HandWrittenFourierStep("latent", layers=layers, **kw)
     return HandWrittenFourierStep(
@@ -231,18 +279,32 @@ def optimise(
     progress: bool = True,
     name: str = "",
     schedule: str = "constant",
+    engine: str = "auto",
+    callback: Callable[[int, Tensor], Any] | None = None,
 ) -> TrainingHistory:
     r"""Minimise the reduced objective over ``params`` with Adam and keep the best iterate.
 
     The validation MSE (``b`` solved on the training data) is measured at step 0, every
     ``val_every`` steps and after the last step; the parameters with the lowest value are
-    restored at the end. A NaN or inf loss restores the best iterate and raises
-    :class:`TrainingDivergedError` naming the step; Ctrl-C restores it, warns and returns
-    with ``history.interrupted = True``.
+    restored at the end. The loss and the ridge factorisations are checked at those
+    validations (no device synchronisation in between): a NaN or inf loss restores the best
+    iterate and raises :class:`TrainingDivergedError` naming the first bad step, as does a
+    ridge system that could not be factorised; Ctrl-C restores it, warns and returns with
+    ``history.interrupted = True``.
+
+    Parameters
+    ----------
+    engine : {"auto", "autograd", "fused"}
+        See :func:`resolve_engine`; the engine that ran is ``history.engine``.
+    callback : callable, optional
+        ``callback(step, loss)`` after every step, ``loss`` the step's loss as a 0-d tensor
+        on the training device (reading its value synchronises). An exception raised by the
+        callback stops the run like one raised by the step: ``KeyboardInterrupt`` keeps the
+        best iterate and returns, anything else restores it and propagates.
     """
-    step_fn = make_adam_step(params, objective, lr, rng, steps, schedule)
-    history = TrainingHistory(name=name)
-    losses = torch.full((steps,), math.nan, dtype=objective.X.dtype, device=objective.X.device)  # no per-step sync
+    step_fn = make_adam_step(params, objective, lr, rng, steps, schedule, engine)
+    history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
+    losses = torch.full((steps,), math.nan, dtype=objective.X.dtype, device=objective.X.device)
     val_steps: list[int] = []
     val_mses: list[float] = []
     best_state, best_val, best_step = None, math.inf, 0
@@ -267,19 +329,24 @@ def optimise(
                 f"{best_val:.3e}) has been restored."
             )
 
+    def checkpoint(step: int) -> None:
+        check_finite(step)
+        step_fn.check()
+        validate(step)
+
     bar = tqdm(total=steps, desc=name or "training", disable=not progress, leave=False)
     step = 0
     try:
         for step in range(steps):
             if step % val_every == 0:
-                check_finite(step)
-                validate(step)
+                checkpoint(step)
                 bar.set_postfix(val_mse=f"{val_mses[-1]:.3e}", refresh=False)
             losses[step] = step_fn()
+            if callback is not None:
+                callback(step, losses[step])
             bar.update()
         step = steps
-        check_finite(steps)
-        validate(steps)
+        checkpoint(steps)
     except KeyboardInterrupt:
         history.interrupted = True
         warnings.warn(
@@ -288,17 +355,19 @@ def optimise(
             RuntimeWarning,
             stacklevel=2,
         )
-    except (TrainingDivergedError, RidgeSolveError) as err:
+    except RidgeSolveError as err:
         if best_state is not None:
             params.restore(best_state)
-        if isinstance(err, TrainingDivergedError):
-            raise
         check_finite(step)  # a NaN loss before the breakdown is the better diagnosis
         raise TrainingDivergedError(
-            f"{name or 'training'}: the ridge system broke down at step {step} (lr={lr:g}): {err} "
-            f"Try a smaller learning rate (e.g. lr={lr / 10:g}). The best iterate so far "
-            f"(step {best_step}) has been restored."
+            f"{name or 'training'}: the ridge system broke down at or before step {step} "
+            f"(lr={lr:g}): {err} Try a smaller learning rate (e.g. lr={lr / 10:g}). The best "
+            f"iterate so far (step {best_step}) has been restored."
         ) from err
+    except BaseException:
+        if best_state is not None:
+            params.restore(best_state)
+        raise
     finally:
         bar.close()
     if best_state is not None:

@@ -21,10 +21,11 @@ REPOSITORY = "gft-book/gft"
 
 
 def public_namespaces() -> list[str]:
-    """``gft``, its subpackages and ``gft.plotting``: the namespaces whose ``__all__`` the API page covers."""
+    """``gft``, its public subpackages and ``gft.plotting``: the namespaces whose ``__all__`` the API page covers."""
     import gft
 
-    subpackages = [f"gft.{info.name}" for info in pkgutil.iter_modules(gft.__path__) if info.ispkg]
+    subpackages = [f"gft.{info.name}" for info in pkgutil.iter_modules(gft.__path__)
+                   if info.ispkg and not info.name.startswith("_")]
     return ["gft", *subpackages, "gft.plotting"]
 
 

@@ -192,39 +192,81 @@ def test_y_scale_is_handled_by_internal_scaling(scale, data):
     np.testing.assert_allclose(scaled.predict(X) / scale, base.predict(X), rtol=1e-5, atol=1e-8)
 
 
-def test_training_divergence_keeps_best_model_and_names_the_step(data, monkeypatch):
+def test_nan_loss_on_the_default_engine_keeps_best_model_and_names_the_step(data):
+    """The callback poisons the recorded loss of step 24; the check at step 30 finds it."""
     X, y = data
-    original = ReducedObjective.__call__
-    calls = {"n": 0}
 
-    def poisoned(self, W, generator=None):
-        calls["n"] += 1
-        loss, mse, tv = original(self, W, generator)
-        return (loss * float("nan") if calls["n"] == 25 else loss), mse, tv
+    def poison(step, loss):
+        if step == 24:
+            loss.fill_(float("nan"))
 
-    monkeypatch.setattr(ReducedObjective, "__call__", poisoned)
-    m = smoke()
+    m = smoke(callback=poison)
     with pytest.raises(gft.TrainingDivergedError, match=r"at step 24 .*smaller learning rate"):
         m.fit(X, y)
-    assert np.isfinite(m.predict(X)).all()  # the best model so far is kept
-
-
-def test_ctrl_c_during_fit_leaves_a_usable_estimator(data, monkeypatch):
-    X, y = data
-    original = ReducedObjective.__call__
-    calls = {"n": 0}
-
-    def interrupted(self, W, generator=None):
-        calls["n"] += 1
-        if calls["n"] == 15:
-            raise KeyboardInterrupt
-        return original(self, W, generator)
-
-    monkeypatch.setattr(ReducedObjective, "__call__", interrupted)
-    with pytest.warns(RuntimeWarning, match="interrupted at step 14"):
-        m = smoke().fit(X, y)
-    assert m.history_["generator"].interrupted and "refine" not in m.history_
+    # the kept model is the generator validated best before the fault, not the last one
     assert np.isfinite(m.predict(X)).all()
+    clean = smoke(generator_steps=20, refine_steps=0).fit(X, y)  # validated at 0, 10, 20
+    for a, b in zip(m.generator_.parameters(), clean.generator_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_a_real_divergence_is_reported_without_patching(data):
+    """lr = 1e35 sends the float32 generator's weights past float32's range within steps."""
+    X, y = data
+    m = smoke(dtype="float32", lr=1e35)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gft.RidgeSolveWarning)
+        with pytest.raises(gft.TrainingDivergedError, match=r"at (or before )?step \d+ \(lr=1e\+35\)"):
+            m.fit(X, y)
+    assert np.isfinite(m.predict(X)).all()
+
+
+def test_singular_systems_on_the_default_engine_stop_at_the_first_check(data):
+    """An input of 1e308 is finite (it passes validation) but 2 pi x is not: the fused
+    engine's features are NaN and its ridge system cannot be factorised, on a real run; the
+    first check (step 0's loss is read before the factorisation record) stops the fit."""
+    X, y = data
+    X_bad = X.copy()
+    X_bad[3, 0] = 1e308
+    m = smoke()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gft.RidgeSolveWarning)
+        with pytest.raises(gft.TrainingDivergedError, match="the loss became nan at step 0"):
+            m.fit(X_bad, y)
+    with pytest.raises(ValueError, match="infinity"):  # inf itself is refused at the boundary
+        m.fit(np.where(X_bad > 1, np.inf, X_bad), y)
+
+
+def test_ctrl_c_during_fit_leaves_a_usable_estimator(data):
+    X, y = data
+
+    def interrupt(step, loss):
+        if step == 14:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted at step 14"):
+        m = smoke(callback=interrupt).fit(X, y)
+    assert m.history_["generator"].interrupted and "refine" not in m.history_
+    assert m.history_["generator"].engine == "fused"
+    # the generator kept is the one validated best at steps 0 and 10
+    assert m.history_["generator"].best_val_mse == m.history_["generator"].val_mse.min()
+    assert list(m.history_["generator"].val_steps) == [0, 10]
+    assert np.isfinite(m.predict(X)).all()
+
+
+def test_engine_is_validated_and_recorded(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"engine must be one of \['auto', 'autograd', 'fused'\]"):
+        smoke(engine="gpu").fit(X, y)
+    m = smoke(activation="sigmoid", generator_steps=5, refine_steps=0).fit(X, y)
+    assert m.history_["generator"].engine == "autograd"
+    assert "'fourier' features only" in m.history_["generator"].engine_reason
+    with pytest.raises(ValueError, match="engine='fused' cannot run here"):
+        smoke(activation="sigmoid", engine="fused").fit(X, y)
+    a = smoke(engine="autograd").fit(X, y)
+    f = smoke(engine="fused").fit(X, y)
+    assert (a.history_["refine"].engine, f.history_["refine"].engine) == ("autograd", "fused")
+    np.testing.assert_allclose(a.predict(X), f.predict(X), rtol=1e-6, atol=1e-8)
 
 
 # -- persistence -----------------------------------------------------------------------------

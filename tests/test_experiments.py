@@ -322,6 +322,7 @@ def test_real_smoke_run_has_complete_provenance_and_shared_fits_match_solo(tmp_p
     dates = [dt.datetime.fromisoformat(d) for d in df["date"]]
     assert all(d.utcoffset() == dt.timedelta(0) for d in dates)
     assert (df["n_features"] == 100).all() and np.isfinite(df["test_mse"]).all()
+    assert (df["engine"] == "fused").all()  # Fourier features, gft.Generator: the fused engine
     assert (df["train_seconds"] > 0).all() and (df["wall_seconds"] >= df["train_seconds"] - 1e-9).all()
     assert df["command"].str.startswith("gft.experiments.run_cells(").all()
     solo = run_cells(make_cells(["friedman1-d5"], ["gft"], presets=["smoke"]), tmp_path / "solo",

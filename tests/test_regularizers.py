@@ -1,12 +1,12 @@
-"""gft.regularizers and gft.fused: TV from the closed form equals the double-backward value."""
+"""gft.regularizers and the fused kernels: TV from the closed form equals the double-backward value."""
 
 import pytest
 import torch
 
 from conftest import central_difference_jacobian_check
 from gft.features import ACTIVATIONS, design_matrix, predict_from_features
-from gft.fused import fourier_reduced_mse
-from gft.fused_tv import fourier_tv
+from gft._fourier.mse import fourier_reduced_mse
+from gft._fourier.tv import fourier_tv
 from gft.objective import mean_squared_error
 from gft.regularizers import sample_box, tv_penalty
 from gft.ridge import ridge_solve

@@ -117,3 +117,37 @@ def test_shape_errors():
         ridge_solve(A, y[:-1], 0.1)
     with pytest.raises(ValueError, match=r"shape \(\*, M, N\)"):
         ridge_solve(y, y, 0.1)
+
+
+def _lstsq_ridge(A: np.ndarray, Y: np.ndarray, ridge: float) -> np.ndarray:
+    """min |A b - Y|^2 + ridge |b|^2 by lstsq of the stacked system [A; sqrt(ridge) I]."""
+    N = A.shape[-1]
+    stacked = np.vstack([A, np.sqrt(ridge) * np.eye(N)])
+    return np.linalg.lstsq(stacked, np.vstack([Y, np.zeros((N, Y.shape[1]))]), rcond=None)[0]
+
+
+@pytest.mark.parametrize("K", [4, 5])  # K == M: a square y is M columns, not M batch entries
+def test_columns_broadcast_over_batched_A(K):
+    A, _ = _data((3,), 5, 2, None, False)
+    Y = torch.randn(5, K, dtype=torch.float64)
+    b = ridge_solve(A, Y, 0.1)
+    assert b.shape == (3, 2, K)
+    for i in range(3):
+        np.testing.assert_allclose(b[i].numpy(), _lstsq_ridge(A[i].numpy(), Y.numpy(), 0.1), rtol=1e-10)
+
+
+def test_a_batch_of_columns_broadcasts_against_A():
+    A, _ = _data((3, 1), 6, 2, None, False)  # batch (3, 1)
+    y = torch.randn(4, 6, dtype=torch.float64)  # four vectors: batch (4,)
+    b = ridge_solve(A, y, 0.1)
+    assert b.shape == (3, 4, 2)
+    for i in range(3):
+        for j in range(4):
+            ref = _lstsq_ridge(A[i, 0].numpy(), y[j].numpy()[:, None], 0.1)[:, 0]
+            np.testing.assert_allclose(b[i, j].numpy(), ref, rtol=1e-10)
+
+
+def test_batch_shapes_that_do_not_broadcast_are_named():
+    A, _ = _data((3,), 6, 2, None, False)
+    with pytest.raises(ValueError, match=r"batch dimensions of A \(3,\) and y \(4,\) do not broadcast"):
+        ridge_solve(A, torch.randn(4, 6, dtype=torch.float64), 0.1)

@@ -1,4 +1,4 @@
-"""gft.step: the hand-written Fourier training step equals the autograd step, and falls back where it does not apply."""
+"""The fused engine (gft._fourier.step) equals the autograd engine on the definition, ReducedObjective.__call__; engines are chosen in one place."""
 
 import math
 
@@ -8,9 +8,13 @@ from torch import nn
 
 from gft.generator import Generator
 from gft.objective import ReducedObjective
-from gft.ridge import cholesky_with_retry
-from gft.step import HandWrittenFourierStep, _fused_adam_arguments, mlp_layers
-from gft.training import DirectFeatures, GeneratorFeatures, LatentFeatures, make_adam_step
+from gft.ridge import RidgeSolveError, cholesky_with_retry
+from gft._fourier import step as fourier_step
+from gft._fourier.step import HandWrittenFourierStep, _fused_adam_arguments, mlp_layers
+from gft.training import (
+    DirectFeatures, GeneratorFeatures, LatentFeatures, TrainingDivergedError, make_adam_step, optimise,
+    resolve_engine,
+)
 
 
 def _objective(dtype, tv, activation="fourier"):
@@ -30,11 +34,11 @@ def _params(mode, dtype, rng):
     return DirectFeatures(torch.randn(8, 3, dtype=dtype))
 
 
-def _run(mode, dtype, tv, hand_written, steps=12, schedule="cosine"):
+def _run(mode, dtype, tv, engine, steps=12, schedule="cosine"):
     obj = _objective(dtype, tv)
     rng = torch.Generator().manual_seed(5)
     params = _params(mode, dtype, rng)
-    step = make_adam_step(params, obj, 1e-2, rng, steps, schedule, hand_written=hand_written)
+    step = make_adam_step(params, obj, 1e-2, rng, steps, schedule, engine=engine)
     losses = torch.stack([step() for _ in range(steps)])
     return step, losses, [p.detach().clone() for p in params.parameters()]
 
@@ -42,12 +46,15 @@ def _run(mode, dtype, tv, hand_written, steps=12, schedule="cosine"):
 @pytest.mark.parametrize("mode", ["generator", "latent", "direct"])
 @pytest.mark.parametrize("tv", [0.0, 1e-2])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_hand_written_step_equals_autograd_step(mode, tv, dtype):
-    fast, loss_fast, p_fast = _run(mode, dtype, tv, hand_written=True)
-    slow, loss_slow, p_slow = _run(mode, dtype, tv, hand_written=False)
+def test_fused_engine_equals_autograd_engine(mode, tv, dtype):
+    fast, loss_fast, p_fast = _run(mode, dtype, tv, "fused")
+    slow, loss_slow, p_slow = _run(mode, dtype, tv, "autograd")
     assert isinstance(fast, HandWrittenFourierStep) and not isinstance(slow, HandWrittenFourierStep)
-    tol = dict(rtol=1e-10, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(loss_fast.to(dtype), loss_slow, **tol)
+    assert (fast.engine, slow.engine) == ("fused", "autograd")
+    # two algorithms for one definition (a real block system by hand against a complex
+    # Cholesky solve): they agree to rounding, which Adam's normalised steps carry along
+    tol = dict(rtol=1e-8, atol=1e-10) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(loss_fast, loss_slow, **tol)
     for a, b in zip(p_fast, p_slow):
         torch.testing.assert_close(a, b, **tol)
     assert fast._adam  # from the second step on, the fused kernel is called directly
@@ -59,19 +66,19 @@ def test_hand_written_step_equals_autograd_step(mode, tv, dtype):
 def test_hand_written_step_with_other_generator_shapes(hidden):
     """Unequal hidden widths (bias gradients summed layer by layer) and a single hidden layer."""
     results = []
-    for hand_written in (True, False):
+    for engine in ("fused", "autograd"):
         obj = _objective(torch.float64, 1e-2)
         rng = torch.Generator().manual_seed(5)
         torch.manual_seed(1)
         params = GeneratorFeatures(Generator(3, hidden).double(), 8, 2, rng)
-        step = make_adam_step(params, obj, 1e-2, rng, hand_written=hand_written)
+        step = make_adam_step(params, obj, 1e-2, rng, engine=engine)
         losses = torch.stack([step() for _ in range(6)])
         results.append((step, losses, [p.detach().clone() for p in params.parameters()]))
     (fast, l1, p1), (slow, l2, p2) = results
     assert isinstance(fast, HandWrittenFourierStep) and not isinstance(slow, HandWrittenFourierStep)
-    torch.testing.assert_close(l1.to(l2.dtype), l2, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(l1, l2, rtol=1e-8, atol=1e-10)
     for a, b in zip(p1, p2):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
 
 
 def test_hand_written_step_gradient_matches_finite_differences():
@@ -95,33 +102,70 @@ def test_hand_written_step_gradient_matches_finite_differences():
     torch.testing.assert_close(grad, fd, rtol=1e-6, atol=1e-8)
 
 
-def test_falls_back_to_autograd_where_the_step_does_not_apply():
+def test_engines_are_resolved_in_one_place_with_reasons():
     rng = torch.Generator().manual_seed(0)
-    # another activation
+    base = _objective(torch.float64, 0.0)
+    direct = DirectFeatures(torch.randn(8, 3, dtype=torch.float64))
+    assert resolve_engine("auto", direct, base) == ("fused", "auto: Fourier features")
+    assert resolve_engine("autograd", direct, base) == ("autograd", "asked for")
+    with pytest.raises(ValueError, match=r"engine must be one of \['auto', 'autograd', 'fused'\], got 'fast'"):
+        resolve_engine("fast", direct, base)
+
+    # another activation: auto falls back and says why; an explicit fused engine refuses
     obj = _objective(torch.float64, 0.0, "sigmoid")
     D = obj.activation.feature_dim(3)
-    step = make_adam_step(DirectFeatures(torch.randn(8, D, dtype=torch.float64)), obj, 1e-2, rng)
-    assert not isinstance(step, HandWrittenFourierStep)
+    params = DirectFeatures(torch.randn(8, D, dtype=torch.float64))
+    step = make_adam_step(params, obj, 1e-2, rng)
+    assert step.engine == "autograd" and "'fourier' features only, not 'sigmoid'" in step.engine_reason
+    with pytest.raises(ValueError, match="engine='fused' cannot run here: .*not 'sigmoid'"):
+        make_adam_step(params, obj, 1e-2, rng, engine="fused")
 
-    # a subclass that defines its own objective
+    # a generator that is not a Linear/ReLU stack
+    G = Generator(3, (16,)).double()
+    G.net[1] = nn.Tanh()
+    assert mlp_layers(G) is None and mlp_layers(Generator(3, (16, 16))) is not None
+    step = make_adam_step(GeneratorFeatures(G, 8, 1, rng), base, 1e-2, rng)
+    assert step.engine == "autograd" and "Linear/ReLU" in step.engine_reason
+    with pytest.raises(ValueError, match="Linear/ReLU"):
+        make_adam_step(GeneratorFeatures(G, 8, 1, rng), base, 1e-2, rng, engine="fused")
+
+    # a subclass that changes the objective runs as written on the autograd engine
     class Shifted(ReducedObjective):
         def __call__(self, W, generator=None):
             loss, mse, tv = super().__call__(W, generator)
             return loss + 1.0, mse, tv
 
-    base = _objective(torch.float64, 0.0)
     shifted = Shifted(base.X, base.y, "fourier", 1e-6, 0.0, 10)
-    step = make_adam_step(DirectFeatures(torch.randn(8, 3, dtype=torch.float64)), shifted, 1e-2, rng)
-    assert not isinstance(step, HandWrittenFourierStep)
+    step = make_adam_step(DirectFeatures(torch.randn(8, 3, dtype=torch.float64)), shifted, 1e-2, rng,
+                          engine="autograd")
     assert float(step()) > 1.0
 
-    # a generator that is not a Linear/ReLU stack
-    G = Generator(3, (16,)).double()
-    G.net[1] = nn.Tanh()
-    assert mlp_layers(G) is None
-    step = make_adam_step(GeneratorFeatures(G, 8, 1, rng), base, 1e-2, rng)
-    assert not isinstance(step, HandWrittenFourierStep)
-    assert mlp_layers(Generator(3, (16, 16))) is not None
+
+def test_relu_backward_fallback_equals_the_private_kernel(monkeypatch):
+    """The public fallback of the private threshold_backward kernel gives the same step."""
+    results = []
+    for private in (True, False):
+        monkeypatch.setattr(fourier_step, "_THRESHOLD_BACKWARD", private)
+        _, losses, params = _run("generator", torch.float64, 1e-2, "fused", steps=4)
+        results.append((losses, params))
+    (l1, p1), (l2, p2) = results
+    torch.testing.assert_close(l1, l2, rtol=0, atol=0)
+    for a, b in zip(p1, p2):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_fused_step_defers_the_factorisation_check_to_validation():
+    """A non-positive-definite system (negative ridge) is reported at the next check, not
+    read on the host inside the step."""
+    base = _objective(torch.float64, 0.0)
+    bad = ReducedObjective(base.X, base.y, "fourier", -1e3, 0.0, 10, base.X[:10], base.y[:10])
+    params = DirectFeatures(torch.randn(8, 3, dtype=torch.float64))
+    step = make_adam_step(params, bad, 1e-2, engine="fused")
+    step()
+    step()
+    with pytest.raises(RidgeSolveError, match="not positive definite"):
+        step.check()
+    step.check()  # the record was reset
 
 
 def test_fused_adam_arguments_only_for_plain_fused_adam():
@@ -148,19 +192,17 @@ def test_upper_cholesky_factor_and_its_retry(cplx):
     assert torch.equal(U, U.triu())
     S_bad = S.clone()
     S_bad.diagonal().sub_(S.diagonal().real.max() * 2)  # indefinite: jitter cannot fix it
-    with pytest.raises(Exception, match="not positive definite"):
+    with pytest.raises(RidgeSolveError, match="not positive definite"):
         cholesky_with_retry(S_bad, upper=True)
 
 
-def test_nan_loss_on_the_hand_written_path_stops_with_the_step():
-    from gft.training import TrainingDivergedError, optimise
-
+def test_nan_loss_on_the_fused_engine_stops_with_the_step():
     base = _objective(torch.float64, 0.0)
     y = base.y.clone()
     y[3] = float("nan")
     obj = ReducedObjective(base.X, y, "fourier", 1e-6, 0.0, 10, base.X[:10], base.y[:10])
     params = DirectFeatures(torch.randn(8, 3, dtype=torch.float64))
-    assert isinstance(make_adam_step(params, obj, 1e-2), HandWrittenFourierStep)
+    assert make_adam_step(params, obj, 1e-2).engine == "fused"
     with pytest.raises(TrainingDivergedError, match=r"at step 0 \(lr=0.01\)"):
         optimise(params, obj, steps=20, lr=1e-2, val_every=5, progress=False)
     assert torch.isfinite(params.W).all()

@@ -76,8 +76,7 @@ class NetworkObjective:
 
     The interface of :class:`gft.ReducedObjective` (called on the "features" ``(W, b)`` it
     returns loss, MSE and TV; :meth:`validation_mse`), so that :func:`gft.optimise` drives
-    it. TV as in :func:`gft.tv_penalty` (the fused equal :func:`gft.fused_tv.fourier_tv` for
-    ``fourier``) at ``n_tv_points`` points redrawn each call, uniform over the box of ``X``.
+    it. TV by :func:`gft.regularizers.monte_carlo_tv` at ``n_tv_points`` points redrawn each call, uniform over the box of ``X``.
     """
 
     X: Tensor

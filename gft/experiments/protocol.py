@@ -95,11 +95,24 @@ def _fmt_lambda(lam: float | None) -> str:
 
 
 # -- one fit serving one or more methods --------------------------------------------------
+def _histories(est: Any) -> dict[str, Any]:
+    hist = getattr(est, "history_", None)
+    if isinstance(hist, dict):
+        return hist
+    return {} if hist is None else {"fit": hist}
+
+
+def _engine(est: Any) -> str:
+    """The engine(s) that trained ``est``, for the results row (empty: no iterative training)."""
+    engines = {phase: getattr(h, "engine", "") for phase, h in _histories(est).items()}
+    if len(set(engines.values())) <= 1:
+        return next(iter(engines.values()), "")
+    return ", ".join(f"{phase}: {e}" for phase, e in engines.items())
+
+
 def _raise_if_interrupted(est: Any) -> None:
     """A Ctrl-C caught inside the training loop must not turn into a finished trial."""
-    hist = getattr(est, "history_", None)
-    runs = hist.values() if isinstance(hist, dict) else [hist] if hist is not None else []
-    if any(getattr(h, "interrupted", False) for h in runs):
+    if any(getattr(h, "interrupted", False) for h in _histories(est).values()):
         raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
 
 
@@ -136,7 +149,7 @@ def _fit_and_score(members: Sequence[tuple[Cell, Method]], lam: float | None, da
                 raise
             val = test = math.nan
         scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, fit_seconds),
-                         wall_seconds=time.perf_counter() - start, note=note,
+                         wall_seconds=time.perf_counter() - start, note=note, engine=_engine(est),
                          n_features=int(getattr(est, "n_features", cell.n_features or 0)))
     return scores
 
@@ -191,7 +204,7 @@ def _row(cell: Cell, cfg: RunConfig, trial: int, lam: float | None, score: Mappi
         data_seed=cfg.seed + trial, **{"lambda": math.nan if lam is None else lam},
         test_mse=score["test_mse"], val_mse=score["val_mse"],
         train_seconds=score["train_seconds"], wall_seconds=score["wall_seconds"],
-        selection_fit=selection_fit, note=score["note"],
+        selection_fit=selection_fit, note=score["note"], engine=score["engine"],
         estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs),
         **{k: provenance[k] for k in ("command", "commit", "dirty", "host", "torch", "device",
                                       "device_name", "threads")},
@@ -216,7 +229,8 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
                 entry = next(e for e in rec["entries"] if e["lambda"] == rec["selected_lambda"])
                 score = {k: (math.nan if entry.get(k) is None else entry[k])
                          for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
-                score.update(note=entry.get("note", ""), n_features=entry["n_features"])
+                score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
+                             n_features=entry["n_features"])
                 rows[c] = _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
                                entry.get("date", rec["date"]))
         refit = [(c, m, records[c]["selected_lambda"]) for c, m in pending if c not in rows]

@@ -25,6 +25,8 @@ Columns of a results CSV (:data:`COLUMNS`), one row per trial:
   refinement), fit plus scoring;
 - ``selection_fit``: the row is the selection fit at the chosen λ (trial 0), not a refit;
 - ``note``: e.g. ``diverged: ...`` when training stopped at a NaN (best iterate scored);
+- ``engine``: the training engine(s) that ran (``fused``, ``autograd``; ``generator:
+  fused, refine: fused`` when the phases differ; empty for closed-form fits such as RFF);
 - ``estimator_kwargs``: JSON of extra estimator keywords (empty: the preset's);
 - provenance: ``command`` (CLI line or Python call), ``commit``, ``dirty`` (uncommitted
   changes under ``gft/``; empty outside a checkout), ``host``, ``torch``, ``device``,
@@ -69,7 +71,7 @@ __all__ = [
 COLUMNS: tuple[str, ...] = (
     "setting", "kind", "method", "activation", "preset", "n_features", "seed", "trial",
     "data_seed", "lambda", "test_mse", "val_mse", "train_seconds", "wall_seconds",
-    "selection_fit", "note", "estimator_kwargs", "command", "commit", "dirty", "host", "torch",
+    "selection_fit", "note", "engine", "estimator_kwargs", "command", "commit", "dirty", "host", "torch",
     "device", "device_name", "threads", "date",
 )
 _LOCK_DIR = ".locks"
@@ -251,14 +253,14 @@ def load_results(folder: str | os.PathLike) -> pd.DataFrame:
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"results folder {str(folder)!r} does not exist")
-    text = {c: str for c in ("note", "estimator_kwargs", "command", "commit", "host", "torch",
+    text = {c: str for c in ("note", "engine", "estimator_kwargs", "command", "commit", "host", "torch",
                              "device", "device_name", "date")}
     frames = [pd.read_csv(p, dtype=text) for p in sorted(folder.glob("*.csv"))]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
     df = pd.concat(frames, ignore_index=True)
-    for col in ("note", "estimator_kwargs"):
+    for col in ("note", "engine", "estimator_kwargs"):
         if col in df:
             df[col] = df[col].fillna("")
     return df

@@ -3,16 +3,17 @@ r"""The training step for the Fourier reduced objective written out by hand: no 
 A GFT step is small — an MLP on ``N`` latents, one ridge solve, a rank-4 backward pass —
 so autograd's bookkeeping (graph nodes, fresh gradient tensors, ``zero_grad``) and the
 Python around it are a large part of its cost. This step runs the same computation as
-:func:`gft.training.make_adam_step` on the autograd path, in the same order and with the
-same random draws:
+the ``autograd`` engine of :func:`gft.training.make_adam_step` (which differentiates
+:meth:`gft.ReducedObjective.__call__`, the definition), in the same order and with the same
+random draws:
 
 1. features ``W`` — the generator's forward pass kept layer by layer (``GeneratorFeatures``
    on fresh latents, ``LatentFeatures`` on the latent set), or ``W`` itself
    (``DirectFeatures``);
-2. :func:`gft.fused.mse_forward` (in an :class:`~gft.fused.MSEWorkspace` the step keeps, so
+2. :func:`gft._fourier.mse.mse_forward` (in an :class:`~gft._fourier.mse.MSEWorkspace` the step keeps, so
    that no step allocates), and with ``tv_weight > 0`` the TV term on fresh points of
-   the training box, :func:`gft.fused_tv.tv_forward` / :func:`~gft.fused_tv.tv_backward`;
-3. :func:`gft.fused.mse_backward` (the TV gradient in ``b`` enters its implicit term);
+   the training box, :func:`gft._fourier.tv.tv_forward` / :func:`~gft._fourier.tv.tv_backward`;
+3. :func:`gft._fourier.mse.mse_backward` (the TV gradient in ``b`` enters its implicit term);
 4. the MLP's backward pass by hand into preallocated ``.grad`` tensors
    (:math:`\bar W_i = \bar h_i^\top h_{i-1}`, :math:`\bar b_i = \mathbf 1^\top\bar h_i`,
    :math:`\bar h_{i-1} = (\bar h_i W_i)\odot[h_{i-1} > 0]`);
@@ -23,7 +24,11 @@ same random draws:
 
 Every buffer is allocated when the step is built, and the kernels run in inference mode
 (no autograd view or version tracking), so a step is a fixed list of kernel launches.
-The tests check that both paths give the same parameters after several steps.
+The step never reads device memory on the host: a failed ridge factorisation is recorded
+on the device and raised by :meth:`HandWrittenFourierStep.check`, which the training loop
+calls at each validation. Two private torch kernels are used where they exist
+(``torch._fused_adam_`` and ``aten.threshold_backward.grad_input``), each with a public
+fallback. The tests check that both engines give the same parameters after several steps.
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .fused import MSEWorkspace, mse_backward, mse_forward
-from .fused_tv import TVWorkspace, tv_backward, tv_forward
-from .regularizers import sample_box
+from ..regularizers import sample_box
+from .mse import MSEWorkspace, fourier_data, mse_backward, mse_forward
+from .tv import TVWorkspace, tv_backward, tv_forward
 
 __all__ = ["HandWrittenFourierStep", "mlp_layers"]
 
@@ -49,6 +54,29 @@ def mlp_layers(module: nn.Module) -> list[nn.Linear] | None:
         if i % 2 == 1 and not isinstance(m, nn.ReLU):
             return None
     return mods[0::2]
+
+
+def _threshold_backward_available() -> bool:
+    try:
+        g = torch.ones(2)
+        torch.ops.aten.threshold_backward.grad_input(g, torch.tensor([-1.0, 1.0]), 0, grad_input=g)
+        return bool(g[0] == 0 and g[1] == 1)
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_THRESHOLD_BACKWARD: bool | None = None  # probed on first use
+
+
+def _relu_backward_(grad: Tensor, x: Tensor) -> Tensor:
+    """``grad *= [x > 0]`` in place: one kernel where torch's ``threshold_backward`` out
+    variant exists, ``masked_fill_`` (one temporary mask) otherwise."""
+    global _THRESHOLD_BACKWARD
+    if _THRESHOLD_BACKWARD is None:
+        _THRESHOLD_BACKWARD = _threshold_backward_available()
+    if _THRESHOLD_BACKWARD:
+        return torch.ops.aten.threshold_backward.grad_input(grad, x, 0, grad_input=grad)
+    return grad.masked_fill_(x <= 0, 0)
 
 
 class HandWrittenFourierStep:
@@ -99,8 +127,8 @@ class HandWrittenFourierStep:
         n = self._z.shape[-2]
         W_shape = (n, self.layers[-1].out_features) if self.layers else tuple(p0.shape)
         self._grad_W = torch.empty(W_shape, **kw)
-        Xs, y = objective.fourier_data
-        self._mse_ws = MSEWorkspace(Xs, y, n)
+        self._data = fourier_data(objective.X, objective.y)
+        self._mse_ws = MSEWorkspace(*self._data, n)
         self._tv_ws: TVWorkspace | None = None
         if objective.tv_weight != 0:
             self._tv_workspace()
@@ -155,7 +183,7 @@ class HandWrittenFourierStep:
                     torch.sum(grad, 0, out=bias_grad)
             if grad_in is not None:
                 torch.mm(grad, weight, out=grad_in)
-                torch.ops.aten.threshold_backward.grad_input(grad_in, x, 0, grad_input=grad_in)
+                _relu_backward_(grad_in, x)
             elif not weights:
                 torch.mm(grad, weight, out=self._z.grad)
         if weights and self._bias_sum is not None:
@@ -171,8 +199,8 @@ class HandWrittenFourierStep:
                 if self.mode == "generator":
                     torch.randn(self._z.shape, generator=self.latent_rng, out=self._z)
                 W = self._mlp_forward(self._z)
-            Xs, y = obj.fourier_data
-            loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws)
+            Xs, y = self._data
+            loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws, defer_check=True)
             grad_uv = None
             if obj.tv_weight != 0:
                 tws = self._tv_workspace()
@@ -192,6 +220,11 @@ class HandWrittenFourierStep:
         if self.scheduler is not None:
             self.scheduler.step()
         return loss
+
+    def check(self) -> None:
+        """Raise :class:`~gft.RidgeSolveError` when a ridge factorisation failed since the
+        last check (the step itself never reads device memory on the host)."""
+        self._mse_ws.check_factorisations()
 
     def _optimizer_step(self) -> None:
         if not self._adam:

@@ -33,10 +33,12 @@ The Gram matrix, the solve and everything after it run in float64 whatever the i
 dtype: in float32, :math:`A^HA` is exact only to about :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`,
 far above :math:`\delta = 10^{-7}`, and the refined fits lose an order of magnitude of accuracy.
 
-:func:`gft.ridge_solve` is the general-purpose version; this node is what training uses for
-``fourier`` and is tested against it. :func:`mse_forward` / :func:`mse_backward` are also
-called directly by the hand-written training step of :mod:`gft.step`, with an
-:class:`MSEWorkspace` it keeps. The TV node is in :mod:`gft.fused_tv`.
+:func:`mse_forward` / :func:`mse_backward` are the fused engine's MSE (the hand-written step
+of :mod:`gft._fourier.step` calls them with an :class:`MSEWorkspace` it keeps); the tests
+compare them with :func:`gft.ridge_solve` and :func:`gft.objective.mean_squared_error`, the
+definition. :func:`fourier_reduced_mse` wraps them as one autograd node (for gradient
+checks of the kernels and the NN baseline's experiments). The TV kernels are in
+:mod:`gft._fourier.tv`.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .ridge import cholesky_with_retry
+from ..ridge import RidgeSolveError, cholesky_with_retry
 
 __all__ = [
     "fourier_reduced_mse",
@@ -126,6 +128,7 @@ class MSEWorkspace:
         # matrix products: mm where there are no batch dimensions (less overhead per call)
         self.mm = torch.matmul if batch else torch.mm
         self.info = torch.empty(batch, dtype=torch.int32, device=Xs.device)
+        self.failed = torch.zeros(batch, dtype=torch.int32, device=Xs.device)
         self.w = torch.empty(*batch, n, 1, **c)
         self.gamma = torch.empty(*batch, n, 1, **c)
         self.Zt = torch.empty(*batch, 4, 2 * n, **f)  # rows x, g, Jx, Jg in planar real form
@@ -162,13 +165,26 @@ class MSEWorkspace:
         self.v_sign = sign[:, None, :].expand(2, n, 4).flatten()
 
 
+    def check_factorisations(self) -> None:
+        """Raise :class:`~gft.RidgeSolveError` when a deferred factorisation failed since the
+        last call (one host read), and reset the record."""
+        failed = bool(self.failed.any())
+        self.failed.zero_()
+        if failed:
+            raise RidgeSolveError(
+                "the Fourier ridge system N^2 (A^H A + ridge*I) was not positive definite in "
+                "float64: the features or the inputs probably hold NaN or inf."
+            )
+
+
 def _solve(ws, out):
     # U^H t = q as t^H U = q^H (U itself, not a conjugate view that would be copied), then U w = t
     torch.linalg.solve_triangular(ws.U, ws.qc_H, upper=True, left=False, out=ws.t_row)
     torch.linalg.solve_triangular(ws.U, ws.t_col, upper=True, out=out)
 
 
-def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWorkspace | None = None):
+def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWorkspace | None = None,
+                defer_check: bool = False):
     r"""Reduced MSE, the solution of the ridge system and what :func:`mse_backward` needs.
 
     Parameters
@@ -179,6 +195,11 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     ridge : float
     workspace : MSEWorkspace, optional
         Buffers to reuse (they are overwritten); a new one when omitted.
+    defer_check : bool
+        False: a failed Cholesky factorisation is retried at once (float64 jitter, see
+        :func:`gft.ridge.cholesky_with_retry`), which reads its status on the host. True: the
+        status is accumulated on the device and :meth:`MSEWorkspace.check_factorisations`
+        raises later (a failed step's outputs are then meaningless).
 
     Returns
     -------
@@ -204,7 +225,9 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     ws.K_diag.add_(ridge * n * n)
     torch.sub(ws.Q, ws.QT, out=ws.K_im_T)  # (Im K)^T = -(Q^T - Q)
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
-    if ws.info.item() if ws.info.dim() == 0 else bool(ws.info.any()):
+    if defer_check:  # no device sync: failures accumulate until ws.check_factorisations()
+        torch.maximum(ws.failed, ws.info.abs(), out=ws.failed)
+    elif bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
     # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips.
     ws.mm(ws.B, y, out=ws.q)

@@ -104,7 +104,7 @@ class TVWorkspace:
 
     def set_coefficients_from_solution(self, w: Tensor) -> None:
         r"""Write :math:`b = N\bar w` from the solution ``w`` (``(*, n, 1)``) of
-        :func:`gft.fused.mse_forward` (:func:`gft.fused.coefficients_from_solution` without
+        :func:`gft._fourier.mse.mse_forward` (:func:`gft._fourier.mse.coefficients_from_solution` without
         allocations)."""
         torch.mul(w.squeeze(-1).conj(), self.n, out=self.b)
         torch.mul(self.b, 1j, out=self.ib)
