@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.axes import Axes
-from tqdm.auto import tqdm
+from ._progress import progress_bar as tqdm
 
 from .datasets import load_setting
 from .estimators import resolve_device
@@ -362,6 +362,14 @@ def read_sweep(path: str | os.PathLike) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+def _shown(path: str | os.PathLike) -> str:
+    """``path`` from ``book/`` on when it lies in a checkout's book folder (no machine paths on a page)."""
+    parts = Path(path).resolve().parts
+    if "book" in parts:
+        return "/".join(parts[len(parts) - 1 - parts[::-1].index("book"):])
+    return Path(path).name
+
+
 def cached_sweep(path: str | os.PathLike | None, function: Any, config: Mapping[str, Any], *,
                  fingerprint: Any = None, write: bool = False, command: str = "",
                  **run_kwargs: Any) -> tuple[pd.DataFrame, str]:
@@ -372,20 +380,21 @@ def cached_sweep(path: str | os.PathLike | None, function: Any, config: Mapping[
     keyword values); ``run_kwargs`` (``device``, ``progress``) are not compared. A sweep that
     had to be run is written to ``path`` when ``write`` is true (provenance from
     :func:`write_sweep` with ``command``). Returns the frame and where it came from:
-    ``"read <path>"``, ``"computed"`` or ``"computed and written to <path>"``.
+    ``"read <path>"``, ``"computed"`` or ``"computed and written to <path>"``, the path
+    shown relative to the checkout (``book/results/...``) when it lies in one.
     """
     key = json.dumps({"function": function.__name__, **config, "fingerprint": fingerprint},
                      sort_keys=True, default=str)
     old = None if path is None else read_sweep(path)
     if old is not None and "config" in old and len(old) and (old["config"] == key).all():
-        return old, f"read {path}"
+        return old, f"read {_shown(path)}"
     start = time.perf_counter()
     df = function(**config, **run_kwargs).assign(config=key)
     wall = time.perf_counter() - start
     if write and path is not None:
         device = str(resolve_device(run_kwargs.get("device", "auto")))
         write_sweep(df, path, command, wall, device)
-        return read_sweep(path), f"computed and written to {path}"
+        return read_sweep(path), f"computed and written to {_shown(path)}"
     return df.assign(sweep_wall_seconds=wall), "computed"
 
 

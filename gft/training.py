@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from ._progress import progress_bar as tqdm
 
 from .generator import Generator
 from .objective import ReducedObjective

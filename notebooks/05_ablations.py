@@ -92,6 +92,8 @@ widths = [32, 128, 512]  # generator hidden width (three hidden layers)
 step_fractions = [1 / 12, 1 / 3, 1]  # generator steps, as fractions of the preset's
 demo_noise = 0.3  # σ of the label noise of the 1-D example
 demo_lambda = 1e-2  # its TV weight
+demo_seeds = [0, 1, 2, 3, 4]  # its data draws and initialisations
+demo_steps = 500  # Adam steps of each phase in the 1-D example, at every preset (about 4 s a fit)
 write_ablations = False  # True: sweeps not stored for this configuration are run and written
 
 # %%
@@ -123,13 +125,13 @@ def stored_sweep(name: str, function, config: dict) -> pd.DataFrame:
                                       write=write_ablations, command=COMMAND, device=device,
                                       progress=False)
     print(f"{name}: {origin} ({len(df)} rows; whole sweep {df['sweep_wall_seconds'].iloc[0]:.0f} s"
-          + (f" on {df['host'].iloc[0]}, {df['date'].iloc[0]}" if "host" in df else "") + ")")
+          + (f", {df['date'].iloc[0][:10]}" if "date" in df else "") + ")")
     return df
 
 
 print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 print("budget of the N and width sweeps:", budget)
-print("budget of the λ sweep and the 1-D example:", tv_budget)
+print("budget of the λ sweep:", tv_budget, "| the 1-D example: book generator,", demo_steps, "steps per phase")
 
 # %% [markdown]
 # ## The number of features
@@ -305,7 +307,11 @@ if preset != "smoke":
 #
 # with 200 noisy samples. We fit GFT-r without TV and with TV and measure both the test
 # error and the total variation $\int_0^1 |g'(x)|\,dx$ of each fit $g$ (by finite
-# differences on a fine grid), next to the target's.
+# differences on a fine grid), next to the target's, which is 5: 1 for the step and 4 for
+# the wave. One fit says little, so each of five seeds draws new data and a new
+# initialisation. This example is cheap, so it runs with the `book` generator and
+# `demo_steps` steps per phase at every preset, and its claims are checked wherever the
+# chapter runs.
 
 # %%
 def target_1d(x: np.ndarray) -> np.ndarray:
@@ -313,41 +319,73 @@ def target_1d(x: np.ndarray) -> np.ndarray:
     return (x > 0.5).astype(float) + 0.5 * np.sin(4 * np.pi * x)
 
 
-rng = np.random.default_rng(SEED)
-x_demo = rng.random(200)
-y_demo = target_1d(x_demo) + demo_noise * rng.standard_normal(x_demo.shape)
 x_grid = np.linspace(0.0, 1.0, 2001)
-demo_fits, demo_rows = {}, []
-for lam in (0.0, demo_lambda):
-    model = GFTRegressor.from_preset(preset, tv_weight=lam, device=device, random_state=SEED,
-                                     progress=False, **tv_budget["gft"]).fit(x_demo[:, None], y_demo)
-    demo_fits[lam] = model.predict(x_grid[:, None])
-    demo_rows.append(dict(tv_weight=lam, test_mse=float(np.mean((demo_fits[lam] - target_1d(x_grid)) ** 2)),
-                          total_variation=float(np.abs(np.diff(demo_fits[lam])).sum())))
-demo = pd.DataFrame(demo_rows).set_index("tv_weight")
 target_tv = float(np.abs(np.diff(target_1d(x_grid))).sum())
-display(demo.style.format("{:.3g}").set_caption(f"GFT-r on the noisy curve (target's total variation {target_tv:.3g})"))
+demo_fits, demo_rows = {}, []
+for demo_seed in demo_seeds:
+    rng = np.random.default_rng(demo_seed)
+    x_demo = rng.random(200)
+    y_demo = target_1d(x_demo) + demo_noise * rng.standard_normal(x_demo.shape)
+    for lam in (0.0, demo_lambda):
+        model = GFTRegressor.from_preset("book", tv_weight=lam, device=device, random_state=demo_seed,
+                                         progress=False, generator_steps=demo_steps,
+                                         refine_steps=demo_steps).fit(x_demo[:, None], y_demo)
+        fit = model.predict(x_grid[:, None])
+        demo_fits[demo_seed, lam] = fit
+        demo_rows.append(dict(seed=demo_seed, tv_weight=lam,
+                              test_mse=float(np.mean((fit - target_1d(x_grid)) ** 2)),
+                              total_variation=float(np.abs(np.diff(fit)).sum())))
+    if demo_seed == demo_seeds[0]:
+        x_shown, y_shown = x_demo, y_demo
+demo = pd.DataFrame(demo_rows)
+demo_wide = demo.pivot(index="seed", columns="tv_weight", values=["total_variation", "test_mse"])
+demo_median = demo.groupby("tv_weight")[["total_variation", "test_mse"]].median()
+demo_wide.columns = [f"{'TV' if q == 'total_variation' else 'test MSE'}, λ = {lam:g}" for q, lam in demo_wide.columns]
+display(demo_wide.style.format("{:.3g}").set_caption(
+    f"GFT-r on the noisy curve, by seed (the target's total variation is {target_tv:.3g})"))
 
 fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
-ax.plot(x_demo, y_demo, ".", color="0.6", ms=3, label="noisy training data")
+ax.plot(x_shown, y_shown, ".", color="0.6", ms=3, label="noisy training data")
 ax.plot(x_grid, target_1d(x_grid), color="k", lw=2.5, alpha=0.35, label="target")
-ax.plot(x_grid, demo_fits[0.0], color="C3", lw=1.2, label=r"GFT-r, $\lambda = 0$")
-ax.plot(x_grid, demo_fits[demo_lambda], color="C1", lw=1.5, label=rf"GFT-r, $\lambda = {demo_lambda:g}$")
+ax.plot(x_grid, demo_fits[demo_seeds[0], 0.0], color="C3", lw=1.2, label=r"GFT-r, $\lambda = 0$")
+ax.plot(x_grid, demo_fits[demo_seeds[0], demo_lambda], color="C1", lw=1.5,
+        label=rf"GFT-r, $\lambda = {demo_lambda:g}$")
 ax.set_xlabel("$x$")
+ax.set_title(f"seed {demo_seeds[0]}")
 ax.legend(fontsize="small", ncol=2)
 plt.show()
 
+tv_free, tv_on = demo_median.loc[0.0], demo_median.loc[demo_lambda]
+helped_demo = int((demo_wide[f"test MSE, λ = {demo_lambda:g}"] < demo_wide["test MSE, λ = 0"]).sum())
+display(Markdown(
+    f"Median over the {len(demo_seeds)} seeds: without TV the fit's total variation is "
+    f"{tv_free['total_variation']:.3g} ({tv_free['total_variation'] / target_tv:.1f} times the "
+    f"target's) and its test MSE {tv_free['test_mse']:.3g}; with λ = {demo_lambda:g} they are "
+    f"{tv_on['total_variation']:.3g} ({tv_on['total_variation'] / target_tv:.2f} times) and "
+    f"{tv_on['test_mse']:.3g}. TV lowers the test error on {helped_demo} of {len(demo_seeds)} seeds."))
+
 # %% [markdown]
-# Without TV the fit follows the noise and has several times the target's total variation;
-# with TV it is close to the target's and the step stays sharp: the $\ell^1$ norm of the
-# gradient penalises oscillation, not jumps.
+# Without TV the fit follows the noise, with many times the target's total variation; with
+# TV its total variation is close to the target's. The $\ell^1$ norm of the gradient charges
+# a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
+# causes without charging the step more than any other rise of the same height; it does not
+# make the step sharp (seen above: the fitted step is a steep ramp). The claims, on the
+# medians over the seeds (a single seed's fit can fail on its own, as one draw on another
+# machine did):
 
 # %%
-assert demo.loc[demo_lambda, "total_variation"] < demo.loc[0.0, "total_variation"], demo
-if preset != "smoke":
-    assert demo.loc[0.0, "total_variation"] > 1.5 * target_tv, (demo, target_tv)
-    assert demo.loc[demo_lambda, "total_variation"] < 1.5 * target_tv, (demo, target_tv)
-    assert demo.loc[demo_lambda, "test_mse"] < demo.loc[0.0, "test_mse"], demo
+demo_claims = pd.DataFrame([
+    ("median TV without TV > 1.5 x the target's", tv_free["total_variation"], 1.5 * target_tv,
+     tv_free["total_variation"] > 1.5 * target_tv),
+    (f"median TV with λ = {demo_lambda:g} < 1.5 x the target's", tv_on["total_variation"], 1.5 * target_tv,
+     tv_on["total_variation"] < 1.5 * target_tv),
+    (f"median test MSE with λ = {demo_lambda:g} < without", tv_on["test_mse"], tv_free["test_mse"],
+     tv_on["test_mse"] < tv_free["test_mse"]),
+    ("seeds on which TV lowers the test MSE >= 3", helped_demo, 3, helped_demo >= 3),
+], columns=["claim", "measured", "threshold", "held"])
+display(demo_claims.style.format({"measured": "{:.3g}", "threshold": "{:.3g}"}).hide(axis="index"))
+assert np.isfinite(demo[["test_mse", "total_variation"]].to_numpy()).all(), demo
+assert demo_claims["held"].all(), demo_claims
 
 # %% [markdown]
 # ## The generator: width and training length

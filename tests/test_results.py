@@ -202,7 +202,12 @@ def test_cached_sweep_reads_only_a_matching_configuration(tmp_path):
     assert df.command.tolist() == ["make it"] and df.test_mse.tolist() == [0.5]
     again, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
                                          write=True)
-    assert origin == f"read {path}" and _tiny_sweep.calls == 2  # not run again
+    assert origin == "read tiny__smoke.csv" and _tiny_sweep.calls == 2  # not run again; no machine path
+    book = tmp_path / "repo" / "book" / "results" / "ablations"
+    book.mkdir(parents=True)
+    (book / "tiny__smoke.csv").write_bytes(path.read_bytes())
+    _, origin = results.cached_sweep(book / "tiny__smoke.csv", _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
+    assert origin == "read book/results/ablations/tiny__smoke.csv"
     for config, fingerprint in (({"n": 4}, {"steps": 5}), ({"n": 2}, {"steps": 6})):
         other, origin = results.cached_sweep(path, _tiny_sweep, config, fingerprint=fingerprint)
         assert origin == "computed", (config, fingerprint)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from .._progress import progress_bar as tqdm
 
 from ..estimators import FeatureRegressorBase, _check_number
 from ..features import Activation, design_matrix, get_activation

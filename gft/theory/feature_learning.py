@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
+from .._progress import progress_bar as tqdm
 
 __all__ = [
     "FEATURE_ACTIVATIONS",

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from .._progress import progress_bar as tqdm
 
 __all__ = [
     "teacher_density", "sample_teacher_angles", "angles_to_points", "points_to_angles",
