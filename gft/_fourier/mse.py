@@ -226,7 +226,7 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     torch.sub(ws.Q, ws.QT, out=ws.K_im_T)  # (Im K)^T = -(Q^T - Q)
     torch.linalg.cholesky_ex(ws.K, upper=True, out=(ws.U, ws.info))
     if defer_check:  # no device sync: failures accumulate until ws.check_factorisations()
-        torch.maximum(ws.failed, ws.info.abs(), out=ws.failed)
+        ws.failed.bitwise_or_(ws.info)  # nonzero once any status was nonzero; one kernel
     elif bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
     # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips.
