@@ -369,7 +369,7 @@ display(Markdown(
 # TV its total variation is close to the target's. The $\ell^1$ norm of the gradient charges
 # a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
 # causes without charging the step more than any other rise of the same height; it does not
-# make the step sharp (seen above: the fitted step is a steep ramp). The claims, on the
+# favour a sharp step over a steep ramp of the same height. The claims, on the
 # medians over the seeds (a single seed's fit can fail on its own, as one draw on another
 # machine did):
 
