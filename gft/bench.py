@@ -133,9 +133,10 @@ def machine_floor(n_features: int = 100, hidden=(512, 512, 512), device: str = "
                   dtype: torch.dtype = torch.float32) -> dict[str, float]:
     """Seconds of the generator's unavoidable work per step on this machine.
 
-    ``mm``: one ``(N, h) @ (h, h)`` product; a step has ``2 (L - 1)`` forward and backward
-    products of that size for ``L`` layers of width ``h`` (six for 3x512: the small first and
-    last layers are left out). ``adam``: one fused Adam update of the generator's parameters.
+    ``mm``: one ``(N, h) @ (h, h)`` product; a step has three products of that size (forward,
+    weight gradient, input gradient) for each of the ``L - 1`` layers from width ``h`` to
+    ``h`` (six for 3x512: the small first and last layers are left out). ``adam``: one fused
+    Adam update of the generator's parameters.
     """
     h = hidden[0]
     a = torch.randn(n_features, h, device=device, dtype=dtype)

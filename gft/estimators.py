@@ -19,12 +19,12 @@ from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
 from .ridge import RidgeSolveError
 from .training import (
-    ENGINES,
     SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
     TrainingDivergedError,
     TrainingHistory,
+    check_engine,
     optimise,
 )
 
@@ -276,8 +276,7 @@ class GFTRegressor(FeatureRegressorBase):
         self.callback = callback
 
     def _validate_params(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {list(ENGINES)}, got {self.engine!r}")
+        check_engine(self.engine)
         if self.callback is not None and not callable(self.callback):
             raise ValueError(f"callback must be callable or None, got {self.callback!r}")
         _check_number("generator_steps", self.generator_steps, 0, integer=True)
@@ -324,14 +323,14 @@ class GFTRegressor(FeatureRegressorBase):
         with torch.no_grad():
             W = generator(z)
         self.generator_ = generator.cpu().to(torch.float64).eval()
-        self.features_ = W.detach().to(torch.float64).cpu().numpy()
         try:
-            self.coef_ = self._solve_coef(W)
+            coef = self._solve_coef(W)
         except RidgeSolveError:
             if error is None:
                 raise
-            del self.features_  # no usable model: the estimator stays unfitted
-            raise error from None
+            raise error from None  # no usable model: the estimator stays unfitted
+        self.features_ = W.detach().to(torch.float64).cpu().numpy()
+        self.coef_ = coef
         scale2 = self.y_scale_**2
         self.generator_val_mse_ = self.history_.get("generator", TrainingHistory()).best_val_mse * scale2
         self.refine_val_mse_ = self.history_.get("refine", TrainingHistory()).best_val_mse * scale2

@@ -34,6 +34,7 @@ __all__ = [
     "optimise",
     "make_adam_step",
     "resolve_engine",
+    "check_engine",
     "ENGINES",
 ]
 
@@ -175,6 +176,12 @@ def _fused_unavailable(params, objective) -> str | None:
     return None
 
 
+def check_engine(engine: Any) -> None:
+    """``ValueError`` naming the valid engines unless ``engine`` is one of :data:`ENGINES`."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+
+
 def resolve_engine(
     engine: str, params: GeneratorFeatures | LatentFeatures | DirectFeatures, objective: ReducedObjective
 ) -> tuple[str, str]:
@@ -186,8 +193,7 @@ def resolve_engine(
     The fused engine computes the definition, ``ReducedObjective.__call__``, by hand: a
     subclass that changes ``__call__`` needs ``engine="autograd"``.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    check_engine(engine)
     if engine == "autograd":
         return "autograd", "asked for"
     why_not = _fused_unavailable(params, objective)
@@ -201,7 +207,7 @@ def resolve_engine(
 
 
 class _AutogradStep:
-    """One Adam step through :meth:`ReducedObjective.__call__` and ``loss.backward()``."""
+    """One Adam step through ``ReducedObjective.__call__`` and ``loss.backward()``."""
 
     def __init__(self, params, objective, optimizer, rng, scheduler):
         self.params, self.objective, self.optimizer = params, objective, optimizer
@@ -355,19 +361,17 @@ def optimise(
             RuntimeWarning,
             stacklevel=2,
         )
-    except RidgeSolveError as err:
+    except BaseException as err:
         if best_state is not None:
             params.restore(best_state)
+        if not isinstance(err, RidgeSolveError):
+            raise
         check_finite(step)  # a NaN loss before the breakdown is the better diagnosis
         raise TrainingDivergedError(
             f"{name or 'training'}: the ridge system broke down at or before step {step} "
             f"(lr={lr:g}): {err} Try a smaller learning rate (e.g. lr={lr / 10:g}). The best "
             f"iterate so far (step {best_step}) has been restored."
         ) from err
-    except BaseException:
-        if best_state is not None:
-            params.restore(best_state)
-        raise
     finally:
         bar.close()
     if best_state is not None:

@@ -164,7 +164,6 @@ class MSEWorkspace:
         sign = torch.tensor([[1.0, 1.0, -1.0, -1.0], [-1.0, -1.0, 1.0, 1.0]], **f)
         self.v_sign = sign[:, None, :].expand(2, n, 4).flatten()
 
-
     def check_factorisations(self) -> None:
         """Raise :class:`~gft.RidgeSolveError` when a deferred factorisation failed since the
         last call (one host read), and reset the record."""
