@@ -1,9 +1,10 @@
 """gft: generative feature training of thin 2-layer networks."""
 
 from .baselines import ESTIMATORS, NNRegressor, RFFRegressor, SparseRFRegressor, VarProRegressor
-from .estimators import GFTRegressor
+from .estimators import GFTRegressor, fit_batched
 from .features import ACTIVATIONS, design_matrix, input_gradient
-from .generator import Generator
+from .generator import Generator, GeneratorStack
+from .model_selection import GFTRegressorCV
 from .objective import ReducedObjective
 from .presets import PRESETS
 from .regularizers import tv_penalty
@@ -20,7 +21,9 @@ __all__ = [
     "SparseRFRegressor",
     "VarProRegressor",
     "GFTRegressor",
+    "GFTRegressorCV",
     "Generator",
+    "GeneratorStack",
     "PRESETS",
     "ReducedObjective",
     "RidgeSolveError",
@@ -28,6 +31,7 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingHistory",
     "design_matrix",
+    "fit_batched",
     "input_gradient",
     "optimise",
     "ridge_solve",

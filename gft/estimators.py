@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
@@ -14,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .features import ACTIVATIONS, design_matrix, get_activation
-from .generator import Generator
+from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
 from .ridge import RidgeSolveError
@@ -28,7 +29,7 @@ from .training import (
     optimise,
 )
 
-__all__ = ["FeatureRegressorBase", "GFTRegressor", "resolve_device"]
+__all__ = ["FeatureRegressorBase", "GFTRegressor", "fit_batched", "resolve_device"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: Rows per chunk in ``predict``: bounds memory (a chunk's design matrix) for large inputs.
@@ -46,6 +47,16 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here")
     return dev
+
+
+@contextlib.contextmanager
+def _seeded(device: torch.device, seed: int):
+    """A ``torch.Generator`` seeded with ``seed``, with torch's global generator forked and
+    seeded alike: module initialisation draws from the global one, so two fits with the same
+    ``random_state`` agree and the caller's random state is untouched."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield torch.Generator(device=device).manual_seed(seed)
 
 
 def _check_number(name: str, value: Any, low: float, *, integer: bool = False,
@@ -105,6 +116,14 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> "FeatureRegressorBase":
         """Fit on ``X`` of shape (M, d) and ``y`` of shape (M,); returns ``self``."""
+        tensors, device, dtype, seed = self._prepare_fit(X, y)
+        with _seeded(device, seed) as rng:
+            self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng)
+        return self
+
+    def _prepare_fit(self, X: Any, y: Any) -> tuple[list[torch.Tensor], torch.device, torch.dtype, int]:
+        """Validate, scale ``y``, split; set ``y_scale_``, ``X_train_``, ``y_train_``; return the
+        tensors ``(X_tr, y_tr, X_val, y_val)``, the device, the dtype and the torch seed."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         self._validate_params_common()
         self._validate_params()
@@ -116,16 +135,10 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         device = resolve_device(self.device)
         dtype = _DTYPES[self.dtype]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        rng = torch.Generator(device=device).manual_seed(seed)
         # np.array copies: torch warns on read-only (memory-mapped) inputs otherwise.
         tensors = [torch.as_tensor(np.array(a), dtype=dtype, device=device) for a in (X_tr, y_tr, X_val, y_val)]
         self.X_train_, self.y_train_ = X_tr, y_tr  # kept for predict_generator / re-solves
-        # Module initialisation draws from torch's global generator: fork it and seed it so
-        # that two fits with the same random_state agree and the caller's RNG is untouched.
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng)
-        return self
+        return tensors, device, dtype, seed
 
     def _validate_params(self) -> None:  # extra checks of a subclass
         pass
@@ -299,29 +312,51 @@ class GFTRegressor(FeatureRegressorBase):
             X_val, y_val,
         )
         generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
+        self.history_, W, error = self._train(generator, objective, rng)
+        self._set_model(generator, W, error)
+        if error is not None:
+            raise error
+
+    def _train(self, generator, objective, rng):
+        """Both phases on ``generator`` (a :class:`Generator`, or a :class:`GeneratorStack` with
+        a batched objective and one ``rng`` per member): ``(history, W, error)`` with ``W`` the
+        final features ``(*members, N, D)`` and ``error`` a :class:`TrainingDivergedError` that
+        stopped the run (the best iterates are kept) or None."""
+        stacked = isinstance(generator, GeneratorStack)
         common = dict(val_every=self.val_every, rng=rng, progress=self.progress,
                       schedule=self.lr_schedule, engine=self.engine, callback=self.callback)
-        self.history_: dict[str, TrainingHistory] = {}
+
+        def draw_latents():
+            if stacked:
+                return generator.sample_latents(self.n_features, generators=rng)
+            return generator.sample_latents(self.n_features, generator=rng)
+
+        history: dict[str, TrainingHistory] = {}
         error: Exception | None = None
         try:
-            self.history_["generator"] = optimise(
+            history["generator"] = optimise(
                 GeneratorFeatures(generator, self.n_features, self.n_val_draws, rng), objective,
                 self.generator_steps, self.lr, name="GFT generator", **common,
             )
-            z = generator.sample_latents(self.n_features, generator=rng)
-            if self.refine_steps > 0 and not self.history_["generator"].interrupted:
+            z = draw_latents()
+            if self.refine_steps > 0 and not history["generator"].interrupted:
                 latent = LatentFeatures(generator, z)
-                self.history_["refine"] = optimise(
+                history["refine"] = optimise(
                     latent, objective, self.refine_steps, self.refine_lr or self.lr,
                     name="GFT-r refinement", **common,
                 )
                 z = latent.z.detach()
         except TrainingDivergedError as err:  # keep the best model so far, then re-raise
             error = err
-            z = generator.sample_latents(self.n_features, generator=rng)
+            z = draw_latents()
         generator.requires_grad_(False)
         with torch.no_grad():
             W = generator(z)
+        return history, W, error
+
+    def _set_model(self, generator: Generator, W: torch.Tensor, error: Exception | None) -> None:
+        """The fitted attributes from the trained ``generator``, the features ``W`` (N, D) and
+        ``self.history_``."""
         self.generator_ = generator.cpu().to(torch.float64).eval()
         try:
             coef = self._solve_coef(W)
@@ -334,8 +369,6 @@ class GFTRegressor(FeatureRegressorBase):
         scale2 = self.y_scale_**2
         self.generator_val_mse_ = self.history_.get("generator", TrainingHistory()).best_val_mse * scale2
         self.refine_val_mse_ = self.history_.get("refine", TrainingHistory()).best_val_mse * scale2
-        if error is not None:
-            raise error
 
     def sample_features(self, random_state: Any = None) -> np.ndarray:
         """A fresh feature set ``G(z)`` of shape (N, D) from the trained generator."""
@@ -351,3 +384,80 @@ class GFTRegressor(FeatureRegressorBase):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         W = self.sample_features(random_state)
         return self._predict_with(np.asarray(X, dtype=np.float64), W, self._solve_coef(torch.as_tensor(W)))
+
+
+#: Parameters in which the members of :func:`fit_batched` may differ.
+_MEMBER_PARAMS = ("tv_weight", "random_state")
+
+
+def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTRegressor]:
+    r"""Fit several :class:`GFTRegressor` in one vectorised run; returns them, fitted.
+
+    Member ``i`` ends exactly as ``estimators[i].fit(X_i, y_i)`` would (to floating-point
+    rounding: the products are batched), but the ``B`` members train together: one
+    :class:`~gft.generator.GeneratorStack`, one batched ridge solve and one Adam update per
+    step. This amortises everything around the matrix products, and is how
+    :class:`GFTRegressorCV` trains a λ path and its folds.
+
+    Parameters
+    ----------
+    estimators : sequence of GFTRegressor
+        Unfitted or fitted (they are refitted), with equal parameters except ``tv_weight``
+        and ``random_state``.
+    X, y : array-like of shapes (M, d) and (M,), or sequences of B such arrays
+        One data set for every member, or one per member; all members' data must have
+        the same shape (the protocol's trials are fresh draws of one size).
+
+    Returns
+    -------
+    list of GFTRegressor
+        ``estimators``, fitted. A member whose training diverged keeps its best iterate and
+        has ``history_[phase].diverged`` set; only when every member diverges is
+        :class:`~gft.TrainingDivergedError` raised.
+    """
+    estimators = list(estimators)
+    if not estimators or not all(isinstance(e, GFTRegressor) for e in estimators):
+        raise ValueError("fit_batched needs a non-empty sequence of GFTRegressor")
+    first = {k: v for k, v in estimators[0].get_params().items() if k not in _MEMBER_PARAMS}
+    for e in estimators[1:]:
+        other = {k: v for k, v in e.get_params().items() if k not in _MEMBER_PARAMS}
+        differ = sorted(k for k in first if not _same_param(first[k], other[k]))
+        if differ:
+            raise ValueError(f"fit_batched: the estimators differ in {differ}; only {list(_MEMBER_PARAMS)} may differ")
+    per_member = isinstance(X, (list, tuple))
+    if per_member != isinstance(y, (list, tuple)) or (per_member and not len(X) == len(y) == len(estimators)):
+        raise ValueError("X and y must both be arrays (shared data) or both sequences of one array per estimator")
+    data = list(zip(X, y)) if per_member else [(X, y)] * len(estimators)
+    prepared = [e._prepare_fit(Xi, yi) for e, (Xi, yi) in zip(estimators, data)]
+    shapes = {tuple(tuple(t.shape) for t in p[0]) for p in prepared}
+    if len(shapes) != 1:
+        raise ValueError(f"fit_batched: the members' data must have one shape; got (X_tr, y_tr, X_val, y_val) shapes {sorted(shapes)}")
+    device, dtype = prepared[0][1], prepared[0][2]
+    splits = [torch.stack(parts) for parts in zip(*(p[0] for p in prepared))]  # (B, ...)
+    if not per_member:  # one data set: the inputs are shared, not copied per member
+        splits[0], splits[2] = splits[0][0], splits[2][0]
+    template = estimators[0]
+    act = get_activation(template.activation)
+    D = act.feature_dim(splits[0].shape[-1])
+    generators, rngs = [], []
+    for _, _, _, seed in prepared:
+        with _seeded(device, seed) as rng:
+            generators.append(Generator(D, template.hidden).to(device, dtype))
+        rngs.append(torch.Generator(device=device).manual_seed(seed))
+    stack = GeneratorStack(generators)
+    tv = [e.tv_weight / e.y_scale_ for e in estimators]
+    objective = ReducedObjective(splits[0], splits[1], act, template.ridge, tv, template.n_tv_points,
+                                 splits[2], splits[3])
+    history, W, error = template._train(stack, objective, rngs)
+    for i, est in enumerate(estimators):
+        est.history_ = {phase: h.member(i) for phase, h in history.items()}
+        est._set_model(stack.member(i), W[i], error)
+    if error is not None:
+        raise error
+    return estimators
+
+
+def _same_param(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a is b or a == b

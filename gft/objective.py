@@ -8,6 +8,7 @@ same value and gradient by hand and is tested against it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -48,41 +49,85 @@ class ReducedObjective:
     :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`, far above :math:`\delta = 10^{-7}`);
     the TV term runs in ``W``'s dtype.
 
+    **Members.** With ``X`` of shape ``(B, M, d)`` (or ``tv_weight`` of shape ``(B,)``) the
+    objective holds ``B`` independent problems, one per member of a batched run: features
+    ``W`` of shape ``(B, N, D)`` give values of shape ``(B,)``, member ``i`` with the data
+    ``X[i], y[i]``, the weight ``tv_weight[i]`` and its own box. Each member then draws its
+    TV points from its own ``torch.Generator`` (a sequence of ``B`` is passed where one is
+    passed otherwise), and a member with weight 0 draws none, so that its random stream is
+    the one of the same problem solved alone.
+
     Parameters
     ----------
-    X : Tensor of shape (M, d)
-        Training inputs.
-    y : Tensor of shape (M,)
+    X : Tensor of shape (M, d) or (B, M, d)
+        Training inputs (shared by all members, or per member).
+    y : Tensor of shape (M,) or (B, M)
         Training targets.
     activation : str or Activation
     ridge : float
         :math:`\delta` of the ridge solve.
-    tv_weight : float
+    tv_weight : float or sequence of float of length B
         :math:`\lambda`; 0 switches the TV term (and its sampling) off.
     n_tv_points : int
         Monte-Carlo points ``n`` per evaluation, uniform over the box of ``X``.
     X_val, y_val : Tensor, optional
-        Validation data for :meth:`validation_mse`.
+        Validation data for :meth:`validation_mse`, shapes ``(M_v, d)`` / ``(M_v,)`` or per
+        member ``(B, M_v, d)`` / ``(B, M_v)``.
     """
 
     X: Tensor
     y: Tensor
     activation: str | Activation = "fourier"
     ridge: float = 1e-7
-    tv_weight: float = 0.0
+    tv_weight: float | Sequence[float] = 0.0
     n_tv_points: int = 1000
     X_val: Tensor | None = None
     y_val: Tensor | None = None
 
     def __post_init__(self) -> None:
         self.activation = get_activation(self.activation)
-        self.low = self.X.min(0).values
-        self.high = self.X.max(0).values
+        self.low = self.X.amin(-2)  # (d,) or (B, d)
+        self.high = self.X.amax(-2)
         self._X64, self._y64 = self.X.to(torch.float64), self.y.to(torch.float64)
+        weights = torch.as_tensor(self.tv_weight, dtype=torch.float64)
+        if weights.dim() > 1:
+            raise ValueError(f"tv_weight must be a number or a 1-D sequence, got shape {tuple(weights.shape)}")
+        batch = self.X.shape[:-2]
+        if weights.dim() == 1:
+            batch = torch.broadcast_shapes(batch, weights.shape)
+        if len(batch) > 1:
+            raise ValueError(f"X must have shape (M, d) or (B, M, d), got {tuple(self.X.shape)}")
+        #: ``()`` for one problem, ``(B,)`` for B members.
+        self.members: tuple[int, ...] = tuple(batch)
+        #: The TV weights as a float64 tensor on ``X``'s device, shape ``members``.
+        self.tv_weights = weights.to(self.X.device).expand(self.members)
+        #: Whether the TV term is evaluated at all (some weight is nonzero), and for which members.
+        self.tv_members = self.tv_weights != 0
+        self.uses_tv = bool(self.tv_members.any())
 
-    def tv_points(self, generator: torch.Generator | None = None) -> Tensor:
-        """``n_tv_points`` fresh points of the training box, shape (n, d), in ``X``'s dtype."""
-        return sample_box(self.low, self.high, self.n_tv_points, generator)
+    def tv_points(self, generator: torch.Generator | Sequence[torch.Generator] | None = None) -> Tensor:
+        """``n_tv_points`` fresh points of the training box, shape (n, d) or (B, n, d), in ``X``'s dtype.
+
+        With members, ``generator`` is a sequence of one ``torch.Generator`` per member;
+        members with TV weight 0 draw nothing (their points are zeros).
+        """
+        if not self.members:
+            return sample_box(self.low, self.high, self.n_tv_points, generator)
+        generators = _per_member(generator, self.members[0])
+        out = self.X.new_zeros(self.members[0], self.n_tv_points, self.X.shape[-1])
+        for i, active in enumerate(self.tv_members.tolist()):
+            if active:
+                low, high = (self.low[i], self.high[i]) if self.low.dim() > 1 else (self.low, self.high)
+                sample_box(low, high, self.n_tv_points, generators[i], out=out[i])
+        return out
+
+    def _aligned(self, data: Tensor, W: Tensor, trailing: int) -> Tensor:
+        """Per-member ``data`` (``B`` leading) with singleton dimensions inserted after ``B``,
+        so that it broadcasts against ``W`` of shape ``(B, *, N, D)``."""
+        if data.dim() == trailing:  # shared by the members
+            return data
+        extra = W.dim() - 2 - (data.dim() - trailing)
+        return data.reshape(data.shape[0], *([1] * extra), *data.shape[1:])
 
     def __call__(
         self, W: Tensor, generator: torch.Generator | None = None
@@ -93,20 +138,22 @@ class ReducedObjective:
         points are drawn from ``generator``.
         """
         W64 = W.to(torch.float64)
-        A = design_matrix(self._X64, W64, self.activation)  # (*, M, P)
-        b = ridge_solve(A, self._y64, self.ridge)  # (*, P)
-        mse = mean_squared_error(A, b, self._y64)
-        if self.tv_weight == 0:
+        X, y = self._aligned(self._X64, W, 2), self._aligned(self._y64, W, 1)
+        A = design_matrix(X, W64, self.activation)  # (*, M, P)
+        b = ridge_solve(A, y, self.ridge)  # (*, P)
+        mse = mean_squared_error(A, b, y)
+        if not self.uses_tv:
             return mse, mse, torch.zeros_like(mse)
         b_tv = b.to(_complex_of(W.dtype) if b.is_complex() else W.dtype)
-        tv = tv_penalty(W, b_tv, self.tv_points(generator), self.activation).to(torch.float64)
-        return mse + self.tv_weight * tv, mse, tv
+        points = self.tv_points(generator)
+        tv = tv_penalty(W, b_tv, self._aligned(points, W, 2), self.activation).to(torch.float64)
+        return mse + self.tv_weights * tv, mse, tv
 
     @torch.no_grad()
     def coefficients(self, W: Tensor) -> Tensor:
         """Output weights ``b`` of shape ``(*, P)`` solved on the training data, in float64."""
-        return ridge_solve(design_matrix(self._X64, W.to(torch.float64), self.activation),
-                           self._y64, self.ridge)
+        return ridge_solve(design_matrix(self._aligned(self._X64, W, 2), W.to(torch.float64), self.activation),
+                           self._aligned(self._y64, W, 1), self.ridge)
 
     @torch.no_grad()
     def validation_mse(self, W: Tensor) -> Tensor:
@@ -114,5 +161,18 @@ class ReducedObjective:
         if self.X_val is None or self.y_val is None:
             raise ValueError("ReducedObjective has no validation data")
         b = self.coefficients(W)
-        A_val = design_matrix(self.X_val.to(torch.float64), W.to(torch.float64), self.activation)
-        return mean_squared_error(A_val, b, self.y_val.to(torch.float64))
+        X_val = self._aligned(self.X_val.to(torch.float64), W, 2)
+        A_val = design_matrix(X_val, W.to(torch.float64), self.activation)
+        return mean_squared_error(A_val, b, self._aligned(self.y_val.to(torch.float64), W, 1))
+
+
+def _per_member(generator, n_members: int) -> list:
+    """``generator`` as a list of one ``torch.Generator`` (or None) per member."""
+    if generator is None or isinstance(generator, torch.Generator):
+        if n_members > 1 and generator is not None:
+            raise ValueError(f"a batched objective needs one torch.Generator per member ({n_members}), got one")
+        return [generator] * n_members
+    generator = list(generator)
+    if len(generator) != n_members:
+        raise ValueError(f"need one torch.Generator per member ({n_members}), got {len(generator)}")
+    return generator

@@ -13,14 +13,14 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 from ._progress import progress_bar as tqdm
 
-from .generator import Generator
+from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
 from .ridge import RidgeSolveError
 from ._fourier.step import HandWrittenFourierStep, mlp_layers
@@ -64,6 +64,11 @@ class TrainingHistory:
         True when the run was stopped by Ctrl-C and the best iterate so far was kept.
     engine, engine_reason : str
         The engine that ran ("autograd" or "fused") and why (see :func:`resolve_engine`).
+    diverged : bool or ndarray of shape (B,)
+        Members of a batched run that diverged (they keep their best iterate).
+
+    In a batched run (``B`` members) ``train_loss`` is ``(steps, B)``, ``val_mse``
+    ``(n_val, B)``, and ``best_step``, ``best_val_mse`` are arrays of shape ``(B,)``.
     """
 
     name: str = ""
@@ -76,44 +81,71 @@ class TrainingHistory:
     interrupted: bool = False
     engine: str = ""
     engine_reason: str = ""
+    diverged: Any = False
+
+    def member(self, i: int) -> "TrainingHistory":
+        """Member ``i``'s history of a batched run (see :func:`optimise`)."""
+        return TrainingHistory(
+            name=self.name, train_loss=self.train_loss[:, i], val_steps=self.val_steps,
+            val_mse=self.val_mse[:, i], best_step=int(self.best_step[i]),
+            best_val_mse=float(self.best_val_mse[i]), wall_seconds=self.wall_seconds,
+            interrupted=self.interrupted, engine=self.engine, engine_reason=self.engine_reason,
+            diverged=bool(self.diverged[i]),
+        )
+
+
+def _members_of(generator: Generator | GeneratorStack) -> tuple[int, ...]:
+    return (generator.n_members,) if isinstance(generator, GeneratorStack) else ()
 
 
 class GeneratorFeatures:
     r"""GFT: features :math:`G_\theta(z)` with :math:`z` redrawn every step; trains :math:`\theta`.
 
     Validation averages over ``n_val_draws`` feature sets whose latents are drawn once, so
-    that successive validations compare the generator and not the luck of the draw.
+    that successive validations compare the generator and not the luck of the draw. With a
+    :class:`~gft.generator.GeneratorStack` of ``B`` members, ``rng`` is a sequence of ``B``
+    generators, member ``i`` drawing from ``rng[i]``; features are then ``(B, N, D)``.
     """
 
     def __init__(
-        self, generator: Generator, n_features: int, n_val_draws: int, rng: torch.Generator
+        self, generator: Generator | GeneratorStack, n_features: int, n_val_draws: int,
+        rng: torch.Generator | Sequence[torch.Generator],
     ):
         self.generator = generator
         self.n_features = n_features
         self.rng = rng
-        self.z_val = generator.sample_latents(n_features, n_val_draws, generator=rng)
+        self.members = _members_of(generator)
+        self.z_val = self._latents(n_val_draws)  # (*members, n_val, N, D)
+
+    def _latents(self, *batch: int) -> Tensor:
+        if self.members:
+            return self.generator.sample_latents(self.n_features, *batch, generators=self.rng)
+        return self.generator.sample_latents(self.n_features, *batch, generator=self.rng)
 
     def parameters(self) -> list[Tensor]:
         return list(self.generator.parameters())
 
     def train_features(self) -> Tensor:
-        return self.generator.sample(self.n_features, generator=self.rng)  # (N, D)
+        return self.generator(self._latents())  # (*members, N, D)
 
     def val_features(self) -> Tensor:
-        return self.generator(self.z_val)  # (B, N, D)
+        return self.generator(self.z_val)  # (*members, n_val, N, D)
 
-    def snapshot(self) -> Any:
-        return copy.deepcopy(self.generator.state_dict())
+    def snapshot(self) -> list[Tensor]:
+        return [p.detach().clone() for p in self.parameters()]
 
-    def restore(self, state: Any) -> None:
-        self.generator.load_state_dict(state)
+    def restore(self, state: list[Tensor]) -> None:
+        with torch.no_grad():
+            for p, s in zip(self.parameters(), state):
+                p.copy_(s)
 
 
 class LatentFeatures:
-    r"""GFT-r: one latent set ``z`` of shape (N, D) optimised through a frozen :math:`G_\theta`."""
+    r"""GFT-r: one latent set ``z`` of shape (*members, N, D) optimised through a frozen :math:`G_\theta`."""
 
-    def __init__(self, generator: Generator, z: Tensor):
+    def __init__(self, generator: Generator | GeneratorStack, z: Tensor):
         self.generator = generator.requires_grad_(False)
+        self.members = _members_of(generator)
         self.z = z.detach().clone().requires_grad_(True)
 
     def parameters(self) -> list[Tensor]:
@@ -125,16 +157,18 @@ class LatentFeatures:
     def val_features(self) -> Tensor:
         return self.generator(self.z)
 
-    def snapshot(self) -> Tensor:
-        return self.z.detach().clone()
+    def snapshot(self) -> list[Tensor]:
+        return [self.z.detach().clone()]
 
-    def restore(self, state: Tensor) -> None:
+    def restore(self, state: list[Tensor]) -> None:
         with torch.no_grad():
-            self.z.copy_(state)
+            self.z.copy_(state[0])
 
 
 class DirectFeatures:
     """VarPro: the features ``W`` of shape (N, D) themselves are the parameters."""
+
+    members: tuple[int, ...] = ()
 
     def __init__(self, W: Tensor):
         self.W = W.detach().clone().requires_grad_(True)
@@ -170,6 +204,8 @@ def _fused_unavailable(params, objective) -> str | None:
         return f"the parameters are a {type(params).__name__}, not Generator/Latent/DirectFeatures"
     if not isinstance(params, DirectFeatures) and mlp_layers(params.generator) is None:
         return "the generator is not a Linear/ReLU stack with biases (gft.Generator)"
+    if tuple(params.members) != tuple(objective.members):
+        return f"the parameters have members {tuple(params.members)} but the objective {tuple(objective.members)}"
     plist = params.parameters()
     if len({(p.device, p.dtype) for p in plist}) != 1 or not plist[0].dtype.is_floating_point:
         return "the parameters do not share one floating-point dtype and device"
@@ -216,7 +252,8 @@ class _AutogradStep:
     def __call__(self) -> Tensor:
         loss, _, _ = self.objective(self.params.train_features(), self.rng)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        # members are independent: the gradient of the sum is each member's own gradient
+        (loss.sum() if loss.dim() else loss).backward()
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -281,7 +318,7 @@ def optimise(
     steps: int,
     lr: float,
     val_every: int = 200,
-    rng: torch.Generator | None = None,
+    rng: torch.Generator | Sequence[torch.Generator] | None = None,
     progress: bool = True,
     name: str = "",
     schedule: str = "constant",
@@ -298,17 +335,31 @@ def optimise(
     ridge system that could not be factorised; Ctrl-C restores it, warns and returns with
     ``history.interrupted = True``.
 
+    **Members.** Parameters over a :class:`~gft.generator.GeneratorStack` (``params.members
+    == (B,)``) with a batched objective train ``B`` independent models in one run, each as
+    it would train alone: ``rng`` is then a sequence of ``B`` generators, and validation,
+    the best iterate and divergence are per member. A member whose loss becomes NaN or inf,
+    or whose ridge system fails, is marked in ``history.diverged`` and keeps its best iterate
+    while the others go on; only when every member has diverged does the run raise. The
+    history's arrays then have a trailing member axis (``best_step`` and ``best_val_mse`` of
+    shape ``(B,)``); :meth:`TrainingHistory.member` gives one member's history.
+
     Parameters
     ----------
     engine : {"auto", "autograd", "fused"}
         See :func:`resolve_engine`; the engine that ran is ``history.engine``.
     callback : callable, optional
-        ``callback(step, loss)`` after every step, ``loss`` the step's loss as a 0-d tensor
-        on the training device (reading its value synchronises). An exception raised by the
-        callback stops the run like one raised by the step: ``KeyboardInterrupt`` keeps the
-        best iterate and returns, anything else restores it and propagates.
+        ``callback(step, loss)`` after every step, ``loss`` the step's loss (shape
+        ``members``) as a tensor on the training device (reading its value synchronises).
+        An exception raised by the callback stops the run like one raised by the step:
+        ``KeyboardInterrupt`` keeps the best iterate and returns, anything else restores it
+        and propagates.
     """
     step_fn = make_adam_step(params, objective, lr, rng, steps, schedule, engine)
+    members = tuple(getattr(params, "members", ()))
+    if members:
+        return _optimise_members(params, objective, steps, val_every, progress, name, step_fn,
+                                 lr, callback, members)
     history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
     losses = torch.full((steps,), math.nan, dtype=objective.X.dtype, device=objective.X.device)
     val_steps: list[int] = []
@@ -380,5 +431,95 @@ def optimise(
     history.val_steps = np.asarray(val_steps, dtype=int)
     history.val_mse = np.asarray(val_mses)
     history.best_step, history.best_val_mse = best_step, best_val
+    history.wall_seconds = time.perf_counter() - start
+    return history
+
+
+def _keep_where(best: list[Tensor], current: list[Tensor], improved: Tensor) -> list[Tensor]:
+    """Per member (leading axis): ``current`` where ``improved``, else ``best``."""
+    return [torch.where(improved.view(-1, *([1] * (c.dim() - 1))), c, b) for b, c in zip(best, current)]
+
+
+def _optimise_members(params, objective, steps, val_every, progress, name, step_fn, lr, callback,
+                      members) -> TrainingHistory:
+    """:func:`optimise` for ``B`` members: per-member validation, best iterate and divergence."""
+    (B,) = members
+    label = name or "training"
+    history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
+    device = objective.X.device
+    losses = torch.full((steps, B), math.nan, dtype=torch.float64, device=device)
+    val_steps: list[int] = []
+    val_mses: list[np.ndarray] = []
+    best_state = params.snapshot()
+    best_val = np.full(B, math.inf)
+    best_step = np.zeros(B, dtype=int)
+    diverged = np.zeros(B, dtype=bool)
+    checked = 0  # losses up to here have been checked
+    start = time.perf_counter()
+
+    def mark_diverged(upto: int) -> None:
+        nonlocal checked
+        bad = ~torch.isfinite(losses[checked:upto]).all(0)
+        failed = step_fn.failed_members() if hasattr(step_fn, "failed_members") else None
+        if failed is not None:
+            bad |= failed
+        diverged[bad.cpu().numpy()] = True
+        checked = upto
+        if diverged.all():
+            params.restore(best_state)
+            raise TrainingDivergedError(
+                f"{label}: every member diverged (the loss became NaN or inf, or a ridge system "
+                f"broke down) by step {upto} (lr={lr:g}). Try a smaller learning rate (e.g. "
+                f"lr={lr / 10:g}). The best iterates so far have been restored."
+            )
+
+    def validate(step: int) -> None:
+        nonlocal best_state
+        W = params.val_features()  # (B, *, N, D)
+        ok = torch.isfinite(W.flatten(1)).all(1) & torch.as_tensor(~diverged, device=W.device)
+        # a member with non-finite features is validated on zeros (a well-posed system) and
+        # its value discarded, so that it cannot stop the others
+        W = torch.where(ok.view(-1, *([1] * (W.dim() - 1))), W, torch.zeros((), dtype=W.dtype, device=W.device))
+        val = objective.validation_mse(W).reshape(B, -1).mean(1)
+        val = torch.where(ok, val, torch.full_like(val, math.nan)).cpu().numpy()
+        val_steps.append(step)
+        val_mses.append(val)
+        improved = val < best_val  # NaN never improves
+        if improved.any():
+            best_state = _keep_where(best_state, params.snapshot(), torch.as_tensor(improved, device=device))
+            best_val[improved], best_step[improved] = val[improved], step
+
+    def checkpoint(step: int) -> None:
+        mark_diverged(step)
+        validate(step)
+
+    bar = tqdm(total=steps, desc=label, disable=not progress, leave=False)
+    step = 0
+    try:
+        for step in range(steps):
+            if step % val_every == 0:
+                checkpoint(step)
+                bar.set_postfix(best_val_mse=f"{np.nanmin(best_val):.3e}", refresh=False)
+            losses[step] = step_fn()
+            if callback is not None:
+                callback(step, losses[step])
+            bar.update()
+        step = steps
+        checkpoint(steps)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        warnings.warn(f"{label} interrupted at step {step}: keeping each member's best iterate so far.",
+                      RuntimeWarning, stacklevel=3)
+    except BaseException:
+        params.restore(best_state)
+        raise
+    finally:
+        bar.close()
+    params.restore(best_state)
+    history.train_loss = losses[:step].cpu().numpy()
+    history.val_steps = np.asarray(val_steps, dtype=int)
+    history.val_mse = np.stack(val_mses) if val_mses else np.zeros((0, B))
+    history.best_step, history.best_val_mse = best_step, best_val
+    history.diverged = diverged
     history.wall_seconds = time.perf_counter() - start
     return history

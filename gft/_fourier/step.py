@@ -36,6 +36,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ..generator import GeneratorStack
 from ..regularizers import sample_box
 from .mse import MSEWorkspace, fourier_data, mse_backward, mse_forward
 from .tv import TVWorkspace, tv_backward, tv_forward
@@ -43,8 +44,12 @@ from .tv import TVWorkspace, tv_backward, tv_forward
 __all__ = ["HandWrittenFourierStep", "mlp_layers"]
 
 
-def mlp_layers(module: nn.Module) -> list[nn.Linear] | None:
-    """The ``Linear`` layers of a ``Linear, ReLU, ..., Linear`` stack, or None for anything else."""
+def mlp_layers(module: nn.Module) -> list[tuple[Tensor, Tensor]] | None:
+    """``(weight, bias)`` of every layer of a ``Linear, ReLU, ..., Linear`` stack (shapes
+    ``(out, in)`` and ``(out,)``) or of a :class:`~gft.generator.GeneratorStack` (shapes
+    ``(B, out, in)`` and ``(B, out)``); None for anything else."""
+    if isinstance(module, GeneratorStack):
+        return module.layers()
     mods = list(module.net) if isinstance(getattr(module, "net", None), nn.Sequential) else []
     if not mods or len(mods) % 2 == 0:
         return None
@@ -53,7 +58,7 @@ def mlp_layers(module: nn.Module) -> list[nn.Linear] | None:
             return None
         if i % 2 == 1 and not isinstance(m, nn.ReLU):
             return None
-    return mods[0::2]
+    return [(lin.weight, lin.bias) for lin in mods[0::2]]
 
 
 def _threshold_backward_available() -> bool:
@@ -83,7 +88,11 @@ class HandWrittenFourierStep:
     """One Adam step on a Fourier :class:`~gft.ReducedObjective`; call it, get the detached loss.
 
     Every buffer — activations, gradients, the workspaces of the fused nodes — is allocated
-    here, once, for the fixed shapes of the run; a step only launches kernels.
+    here, once, for the fixed shapes of the run; a step only launches kernels. With a
+    batched objective (``objective.members == (B,)``) the step trains ``B`` independent
+    members at once: the generator's layers are stacked ``(B, out, in)``, the products are
+    batched, and member ``i`` draws its latents and TV points from ``latent_rng[i]`` and
+    ``rng[i]``; the loss is then of shape ``(B,)``.
 
     Parameters
     ----------
@@ -96,14 +105,15 @@ class HandWrittenFourierStep:
         Over ``params``; stepped after the gradients are written.
     params : list of Tensor
         The optimised tensors; their ``.grad`` is allocated once and overwritten every step.
-    layers : list of nn.Linear, optional
-        The generator's layers (modes ``generator`` and ``latent``).
+    layers : list of (Tensor, Tensor), optional
+        The generator's ``(weight, bias)`` per layer, from :func:`mlp_layers` (modes
+        ``generator`` and ``latent``).
     n_features : int, optional
         Latents drawn per step (mode ``generator``).
-    latent_rng : torch.Generator, optional
-        For the latents (mode ``generator``).
-    rng : torch.Generator, optional
-        For the TV points.
+    latent_rng : torch.Generator or sequence of them, optional
+        For the latents (mode ``generator``), one per member when batched.
+    rng : torch.Generator or sequence of them, optional
+        For the TV points, one per member when batched.
     scheduler : optional
         Stepped after the optimizer.
     """
@@ -115,79 +125,105 @@ class HandWrittenFourierStep:
         if mode == "generator" and n_features is None:
             raise ValueError("mode 'generator' needs n_features")
         self.mode, self.objective, self.optimizer, self.scheduler = mode, objective, optimizer, scheduler
-        self.layers, self.rng, self.latent_rng = layers or [], rng, latent_rng
+        self.layers = layers or []
+        self.members = tuple(objective.members)
+        batched = bool(self.members)
+        n_members = self.members[0] if batched else 1
+        self.rngs = _per_member(rng, n_members)
+        self.latent_rngs = _per_member(latent_rng, n_members)
         for p in params:
             p.grad = torch.zeros_like(p)
         p0 = params[0]
         kw = dict(dtype=p0.dtype, device=p0.device)
         if mode == "generator":
-            self._z = torch.empty(n_features, self.layers[0].in_features, **kw)
+            self._z = torch.empty(*self.members, n_features, self.layers[0][0].shape[-1], **kw)
         else:
             self._z = p0  # the latents (mode latent) or the features (mode direct)
+        # each member's latents as a view, for its own generator's draws
+        self._z_members = list(self._z.unbind(0)) if batched else [self._z]
         n = self._z.shape[-2]
-        W_shape = (n, self.layers[-1].out_features) if self.layers else tuple(p0.shape)
+        W_shape = (*self.members, n, self.layers[-1][0].shape[-2]) if self.layers else tuple(p0.shape)
         self._grad_W = torch.empty(W_shape, **kw)
         self._data = fourier_data(objective.X, objective.y)
-        self._mse_ws = MSEWorkspace(*self._data, n)
+        self._mse_ws = MSEWorkspace(*self._data, n, self.members)
+        # the TV weight: a number (one problem) or the per-member weights in W's dtype
+        self._tv_weight = objective.tv_weights.to(p0.dtype) if batched else float(objective.tv_weights)
         self._tv_ws: TVWorkspace | None = None
-        if objective.tv_weight != 0:
+        if objective.uses_tv:
             self._tv_workspace()
+        # batched products where the layers are stacked, plain ones (less overhead) otherwise
+        self._mm = torch.bmm if batched else torch.mm
+        self._affine = _baddbmm if batched else torch.addmm
         # the MLP's passes as lists of fixed tensors: (bias, weight^T, activation) forward;
         # (incoming grad, its transpose, layer input, weight, weight.grad, bias.grad, grad_in)
         # backward, grad_in None for the first layer
-        acts = [torch.empty(n, lin.out_features, **kw) for lin in self.layers]
-        forward_plan = [(lin.bias, lin.weight.mT, a) for lin, a in zip(self.layers, acts)]
+        acts = [torch.empty(*self.members, n, w.shape[-2], **kw) for w, _ in self.layers]
+        forward_plan = [(bias.unsqueeze(-2) if batched else bias, weight.mT, a)
+                        for (weight, bias), a in zip(self.layers, acts)]
         self._hidden_plan, self._last_plan = forward_plan[:-1], forward_plan[-1] if forward_plan else None
         # With equal hidden widths the gradients at the hidden layers' outputs share one
-        # (L - 1, n, h) buffer and their biases' .grad one (L - 1, h) buffer: one sum
+        # (L - 1, *, n, h) buffer and their biases' .grad one (L - 1, *, h) buffer: one sum
         # gives all those bias gradients.
-        hidden = [lin.out_features for lin in self.layers[:-1]]
+        hidden = [w.shape[-2] for w, _ in self.layers[:-1]]
         self._bias_sum = None
         if mode == "generator" and len(set(hidden)) == 1:
-            stack = torch.empty(len(hidden), n, hidden[0], **kw)
-            bias_grads = torch.zeros(len(hidden), hidden[0], **kw)
-            for j, lin in enumerate(self.layers[:-1]):
-                lin.bias.grad = bias_grads[j]
+            stack = torch.empty(len(hidden), *self.members, n, hidden[0], **kw)
+            bias_grads = torch.zeros(len(hidden), *self.members, hidden[0], **kw)
+            for j, (_, bias) in enumerate(self.layers[:-1]):
+                bias.grad = bias_grads[j]
             self._bias_sum = (stack, bias_grads)
         self._backward_plan = []
         grad = self._grad_W
         for i in range(len(self.layers) - 1, -1, -1):
-            lin, x = self.layers[i], (acts[i - 1] if i > 0 else self._z)
+            (weight, bias), x = self.layers[i], (acts[i - 1] if i > 0 else self._z)
             grad_in = None
             if i > 0:
-                grad_in = self._bias_sum[0][i - 1] if self._bias_sum else torch.empty(n, lin.in_features, **kw)
-            bias_grad = lin.bias.grad if (self._bias_sum is None or i == len(self.layers) - 1) else None
-            self._backward_plan.append((grad, grad.mT, x, lin.weight, lin.weight.grad, bias_grad, grad_in))
+                grad_in = (self._bias_sum[0][i - 1] if self._bias_sum
+                           else torch.empty(*self.members, n, weight.shape[-1], **kw))
+            bias_grad = bias.grad if (self._bias_sum is None or i == len(self.layers) - 1) else None
+            self._backward_plan.append((grad, grad.mT, x, weight, weight.grad, bias_grad, grad_in))
             grad = grad_in
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
     def _tv_workspace(self) -> TVWorkspace:
         ws, n_points, W = self._tv_ws, self.objective.n_tv_points, self._grad_W  # W's shape and dtype
         if ws is None or ws.n_points != n_points:
-            ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device)
+            ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device, self.members)
         return ws
 
     def _mlp_forward(self, z: Tensor) -> Tensor:
         h = z
         for bias, weight_T, out in self._hidden_plan:
-            h = torch.addmm(bias, h, weight_T, out=out).clamp_min_(0)
+            h = self._affine(bias, h, weight_T, out=out).clamp_min_(0)
         bias, weight_T, out = self._last_plan  # no ReLU after the last layer
-        return torch.addmm(bias, h, weight_T, out=out)
+        return self._affine(bias, h, weight_T, out=out)
 
     def _mlp_backward(self) -> None:
         weights = self.mode == "generator"
+        mm = self._mm
         for grad, grad_T, x, weight, weight_grad, bias_grad, grad_in in self._backward_plan:
             if weights:
-                torch.mm(grad_T, x, out=weight_grad)
+                mm(grad_T, x, out=weight_grad)
                 if bias_grad is not None:
-                    torch.sum(grad, 0, out=bias_grad)
+                    torch.sum(grad, -2, out=bias_grad)
             if grad_in is not None:
-                torch.mm(grad, weight, out=grad_in)
+                mm(grad, weight, out=grad_in)
                 _relu_backward_(grad_in, x)
             elif not weights:
-                torch.mm(grad, weight, out=self._z.grad)
+                mm(grad, weight, out=self._z.grad)
         if weights and self._bias_sum is not None:
-            torch.sum(self._bias_sum[0], 1, out=self._bias_sum[1])
+            torch.sum(self._bias_sum[0], -2, out=self._bias_sum[1])
+
+    def _draw_tv_points(self, points: Tensor) -> None:
+        obj = self.objective
+        if not self.members:
+            sample_box(obj.low, obj.high, obj.n_tv_points, self.rngs[0], out=points)
+            return
+        per_member_box = obj.low.dim() > 1
+        for i, active in enumerate(self._tv_active):
+            if active:  # a member with weight 0 draws nothing, as it would alone
+                low, high = (obj.low[i], obj.high[i]) if per_member_box else (obj.low, obj.high)
+                sample_box(low, high, obj.n_tv_points, self.rngs[i], out=points[i])
 
     def __call__(self) -> Tensor:
         obj = self.objective
@@ -197,18 +233,19 @@ class HandWrittenFourierStep:
                 W = self._z
             else:
                 if self.mode == "generator":
-                    torch.randn(self._z.shape, generator=self.latent_rng, out=self._z)
+                    for z, g in zip(self._z_members, self.latent_rngs):
+                        torch.randn(z.shape, generator=g, out=z)
                 W = self._mlp_forward(self._z)
             Xs, y = self._data
             loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws, defer_check=True)
             grad_uv = None
-            if obj.tv_weight != 0:
+            if obj.uses_tv:
                 tws = self._tv_workspace()
-                sample_box(obj.low, obj.high, obj.n_tv_points, self.rng, out=tws.points)
+                self._draw_tv_points(tws.points)
                 tws.set_coefficients_from_solution(w)
                 tv = tv_forward(W, tws)
-                grad_W_tv, grad_uv = tv_backward(tws, obj.tv_weight)
-                loss = loss + obj.tv_weight * tv
+                grad_W_tv, grad_uv = tv_backward(tws, self._tv_weight)
+                loss = loss + self._tv_weight * tv
             mse_backward(saved, 1.0, grad_uv, out=self._grad_W)
             if grad_uv is not None:
                 self._grad_W += grad_W_tv
@@ -221,10 +258,23 @@ class HandWrittenFourierStep:
             self.scheduler.step()
         return loss
 
+    @property
+    def _tv_active(self) -> list[bool]:
+        if not hasattr(self, "_tv_active_list"):
+            self._tv_active_list = self.objective.tv_members.tolist()
+        return self._tv_active_list
+
     def check(self) -> None:
         """Raise :class:`~gft.RidgeSolveError` when a ridge factorisation failed since the
         last check (the step itself never reads device memory on the host)."""
         self._mse_ws.check_factorisations()
+
+    def failed_members(self) -> Tensor:
+        """Which members' ridge factorisations failed since the last call, shape ``members``
+        (bool, on the device), and reset the record."""
+        failed = self._mse_ws.failed != 0
+        self._mse_ws.failed.zero_()
+        return failed
 
     def _optimizer_step(self) -> None:
         if not self._adam:
@@ -241,6 +291,20 @@ class HandWrittenFourierStep:
                 beta1=group["betas"][0], beta2=group["betas"][1], weight_decay=group["weight_decay"],
                 eps=group["eps"], maximize=False, grad_scale=None, found_inf=None,
             )
+
+
+def _baddbmm(bias: Tensor, h: Tensor, weight_T: Tensor, out: Tensor) -> Tensor:
+    return torch.baddbmm(bias, h, weight_T, out=out)
+
+
+def _per_member(rng, n_members: int) -> list:
+    """One ``torch.Generator`` (or None) per member from a generator or a sequence of them."""
+    if rng is None or isinstance(rng, torch.Generator):
+        return [rng] * n_members
+    rng = list(rng)
+    if len(rng) != n_members:
+        raise ValueError(f"need one torch.Generator per member ({n_members}), got {len(rng)}")
+    return rng
 
 
 def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
