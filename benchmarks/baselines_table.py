@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--preset", choices=PRESET_NAMES, default="book")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--settings", type=int, nargs="+", default=list(DEFAULT_SETTINGS),
-                        help="SPEC setting ids (default: 0-5)")
+                        help="setting ids of gft.datasets.SETTINGS (default: 0-5)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="fourier")
     parser.add_argument("--n-features", type=int, default=100)
     args = parser.parse_args(argv)

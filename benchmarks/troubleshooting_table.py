@@ -1,4 +1,4 @@
-"""Try every bad input of the robustness issue and write what the user sees to book/troubleshooting.md.
+"""Try each bad input a user can give gft and write what the user sees to book/troubleshooting.md.
 
 Run: ``python benchmarks/troubleshooting_table.py`` (needs $GFT_DATA_DIR for the data-file rows).
 Each row is produced by actually calling gft, so the table cannot drift from the code.

@@ -32,15 +32,18 @@ from torch import nn
 
 from .datasets import load_setting
 from .estimators import GFTRegressor
+from .model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
 from .presets import get_preset
 
 __all__ = ["straightforward_step", "fit_seconds", "machine_floor", "per_step_through_fit",
-           "time_to_accuracy", "main"]
+           "time_to_accuracy", "batched_against_sequential", "scaling_point", "scaling", "main"]
 
 PAPER_STEPS = 80_000  # 40 000 generator + 40 000 refinement steps
 TARGET_MSE = 1.5e-5  # GFT-r test MSE of the paper protocol on Friedman1 d=5 (authors' code)
 #: Speed-ups per step through ``fit`` that the project aims at, by TV weight.
 STEP_TARGETS = {0.0: 2.5, 1e-3: 4.0}
+#: Batched runs: the share of the sequential fits' time that a GFTRegressorCV fit may take.
+BATCHED_TARGET = 0.75
 #: On a CPU whose ceiling (reference / floor) is below a target: the share of it that counts.
 CEILING_SHARE = 0.8
 
@@ -175,6 +178,86 @@ def time_to_accuracy(preset: str = "book", seeds=(0, 1, 2), **overrides) -> list
     return rows
 
 
+def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset: str = "book",
+                               tv_weights=DEFAULT_TV_WEIGHTS, seed: int = 0, device: str = "cpu",
+                               **overrides) -> dict:
+    """Wall time of one :class:`GFTRegressorCV` fit against the sequential ``GFTRegressor`` fits it replaces.
+
+    Friedman1 d = 5 (500 rows) with label noise ``noise``. ``cv=None``: the six candidates
+    on all rows, and the λ each way selects (GFT by the generator's validation MSE, GFT-r
+    by the refined one). ``cv=k``: the ``len(tv_weights) * k`` (λ, fold) fits on the fold
+    training sets; the sequential side is the same fits one after the other (without the
+    refit, which the CV fit's time includes).
+    """
+    X, y, _, _ = load_setting("friedman1-d5", seed=seed, noise=noise)
+    params = dict(get_preset(preset), progress=False, random_state=seed, device=device, **overrides)
+    start = time.perf_counter()
+    model = GFTRegressorCV(tv_weights=tv_weights, cv=cv, **params).fit(X, y)
+    batched = time.perf_counter() - start
+    start = time.perf_counter()
+    if cv is None:
+        fits = [GFTRegressor(tv_weight=w, **params).fit(X, y) for w in tv_weights]
+    else:
+        folds = model._folds(X, y)
+        size = min(len(train) for train, _ in folds)
+        fits = [GFTRegressor(tv_weight=w, **params).fit(X[train[:size]], y[train[:size]])
+                for w in tv_weights for train, _ in folds]
+    sequential = time.perf_counter() - start
+    out = dict(cv=cv, n_fits=len(fits), batched=batched, sequential=sequential,
+               ratio=batched / sequential, search=model.fit_seconds_["search"],
+               refit=model.fit_seconds_["refit"], selected=(model.generator_tv_weight_, model.tv_weight_))
+    if cv is None:
+        out["selected_sequential"] = (tv_weights[int(np.argmin([f.generator_val_mse_ for f in fits]))],
+                                      tv_weights[int(np.argmin([f.refine_val_mse_ for f in fits]))])
+        out["val_mse"] = dict(
+            tv_weight=list(tv_weights),
+            cv_generator=model.cv_results_["mean_val_mse_generator"].tolist(),
+            cv_refine=model.cv_results_["mean_val_mse_refine"].tolist(),
+            sequential_generator=[f.generator_val_mse_ for f in fits],
+            sequential_refine=[f.refine_val_mse_ for f in fits],
+        )
+    return out
+
+
+def scaling_point(M: int, N: int, steps: tuple[int, int] = (3, 8), device: str = "cpu") -> dict:
+    """Seconds per step of ``GFTRegressor.fit`` (book generator, λ = 1e-3, float32) on ``M``
+    rows and ``N`` features, and this process's peak resident memory (run it in a fresh
+    process: the peak is the process's)."""
+    import resource
+
+    rng = np.random.default_rng(0)
+    X = rng.random((M, 5))
+    y = np.sin(2 * np.pi * X[:, 0]) + X[:, 1] * X[:, 2]
+    seconds = []
+    for n_steps in steps:
+        model = GFTRegressor.from_preset("book", n_features=N, generator_steps=n_steps, refine_steps=0,
+                                         tv_weight=1e-3, n_val_draws=1, val_every=10**6,
+                                         progress=False, random_state=0, device=device)
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kB
+    return dict(M=M, N=N, step=(seconds[1] - seconds[0]) / (steps[1] - steps[0]), peak_bytes=peak)
+
+
+def scaling(Ms=(500, 5_000, 50_000), Ns=(50, 100, 200, 400), device: str = "cpu") -> list[dict]:
+    """:func:`scaling_point` for every (M, N), each in its own process (its own peak memory)."""
+    import json
+    import subprocess
+    import sys
+
+    rows = []
+    for M in Ms:
+        for N in Ns:
+            code = (f"import json; from gft.bench import scaling_point; "
+                    f"print(json.dumps(scaling_point({M}, {N}, device={device!r})))")
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            r = rows[-1]
+            print(f"| {M} | {N} | {r['step'] * 1e3:.1f} | {r['peak_bytes'] / 2**20:.0f} |", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m gft bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,6 +273,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--skip-accuracy", action="store_true", help="only the per-step timings")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--scaling", action="store_true",
+                        help="instead: time per step and peak memory of fit for M in 500..50 000, N in 50..400")
+    parser.add_argument("--batched", action="store_true",
+                        help="instead: time a GFTRegressorCV fit against the sequential fits it replaces")
+    parser.add_argument("--cv", type=int, nargs="+", default=[0],
+                        help="with --batched: folds to time, 0 for cv=None (default: 0)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="with --batched: generator and refinement steps each (default: the preset's)")
 
 
 def _verdict(ratio: float, target: float, ceiling: float) -> str:
@@ -212,6 +303,10 @@ def run(args: argparse.Namespace) -> dict:
           f"a step is (t({args.long}) - t({args.short})) / {args.long - args.short}, median of "
           f"{args.repeats} interleaved repeats.\n")
     floor = machine_floor(device=device)
+    if args.batched:
+        return run_batched(args, device, floor)
+    if args.scaling:
+        return run_scaling(device)
     print(f"floor: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, {floor['gflops']:.0f} GFLOP/s) "
           f"+ Adam {floor['adam'] * 1e3:.3f} ms = {floor['floor'] * 1e3:.2f} ms per step\n")
     times = per_step_through_fit(repeats=args.repeats, short=args.short, long=args.long, device=device)
@@ -245,3 +340,71 @@ def run(args: argparse.Namespace) -> dict:
           f"({'<=' if med_mse <= TARGET_MSE else '>'} {TARGET_MSE:.1e})")
     result["accuracy"] = dict(rows=rows, median_mse=med_mse, median_seconds=med_sec, budget=budget)
     return result
+
+
+def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
+    """``--batched``: GFTRegressorCV against the sequential fits, one table row per ``--cv``."""
+    overrides = {} if args.steps is None else dict(generator_steps=args.steps, refine_steps=args.steps)
+    budget = get_preset(args.preset)
+    steps = args.steps or budget["generator_steps"]
+    print(f"GFTRegressorCV with tv_weights {DEFAULT_TV_WEIGHTS} against the GFTRegressor fits it "
+          f"replaces, run one after the other in this process. Friedman1 d=5, 500 rows, noise 0.1, "
+          f"preset {args.preset!r} with {steps} + {args.steps or budget['refine_steps']} steps, "
+          f"{budget.get('dtype', 'float32')}, {torch.get_num_threads()} threads.")
+    print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, "
+          f"{floor['gflops']:.0f} GFLOP/s) + Adam {floor['adam'] * 1e3:.3f} ms = "
+          f"{floor['floor'] * 1e3:.2f} ms per step\n")
+    print("| cv | fits | sequential s | GFTRegressorCV s (search + refit) | ratio | target | λ GFT, GFT-r (CV) | λ GFT, GFT-r (sequential) |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = []
+    for k in args.cv:
+        r = batched_against_sequential(cv=k or None, preset=args.preset, device=device, **overrides)
+        verdict = "met" if r["ratio"] <= BATCHED_TARGET else "missed"
+        seq = r.get("selected_sequential")
+        print(f"| {k or 'None'} | {r['n_fits']} | {r['sequential']:.1f} | {r['batched']:.1f} "
+              f"({r['search']:.1f} + {r['refit']:.1f}) | {r['ratio']:.2f} | <= {BATCHED_TARGET} {verdict} "
+              f"| {r['selected'][0]:g}, {r['selected'][1]:g} | "
+              f"{'—' if seq is None else f'{seq[0]:g}, {seq[1]:g}'} |", flush=True)
+        rows.append(dict(r, verdict=verdict))
+    for r in rows:
+        if "val_mse" in r:
+            v = r["val_mse"]
+            print("\nValidation MSE per λ (cv=None): the batched members and the sequential fits train the "
+                  "same models up to rounding, which thousands of float32 Adam steps amplify; a choice "
+                  "can flip between candidates this close.")
+            print("| λ | GFT, batched | GFT, sequential | GFT-r, batched | GFT-r, sequential |\n|---|---|---|---|---|")
+            for row in zip(v["tv_weight"], v["cv_generator"], v["sequential_generator"], v["cv_refine"],
+                           v["sequential_refine"]):
+                print("| {:g} | {:.4g} | {:.4g} | {:.4g} | {:.4g} |".format(*row))
+    return {"floor": floor, "batched": rows}
+
+
+def run_scaling(device: str) -> dict:
+    """``--scaling``: the table, the log-log slopes and the fitted cost model."""
+    print("Time per step of GFTRegressor.fit (book generator 3x512, λ = 1e-3, float32; d = 5) and the "
+          "peak resident memory of a process that ran two fits, by training rows M and features N.\n")
+    print("| M | N | ms per step | peak MiB |\n|---|---|---|---|")
+    rows = scaling(device=device)
+    M = np.array([r["M"] for r in rows], dtype=float)
+    N = np.array([r["N"] for r in rows], dtype=float)
+    t = np.array([r["step"] for r in rows])
+    # cost model t = a + b M N^2 + c N^3 (a: the generator, which M and N do not change)
+    design = np.stack([np.ones_like(M), M * N**2, N**3], 1)
+    coef, *_ = np.linalg.lstsq(design / t[:, None], np.ones_like(t), rcond=None)  # relative errors
+    model = design @ coef
+    print(f"\nmodel t = {coef[0] * 1e3:.2f} ms + {coef[1] * 1e12:.3g} ps x M N^2 + {coef[2] * 1e9:.3g} ns x N^3")
+    print("| M | N | measured ms | model ms |\n|---|---|---|---|")
+    for r, m in zip(rows, model):
+        print(f"| {r['M']} | {r['N']} | {r['step'] * 1e3:.1f} | {m * 1e3:.1f} |")
+    slopes = {}
+    for n in sorted(set(N)):
+        sel = N == n
+        slopes[f"M at N={n:g}"] = float(np.polyfit(np.log(M[sel]), np.log(t[sel]), 1)[0])
+    for m in sorted(set(M)):
+        sel = M == m
+        slopes[f"N at M={m:g}"] = float(np.polyfit(np.log(N[sel]), np.log(t[sel]), 1)[0])
+    print("\nlog-log slopes of the time per step (O(M N^2 + N^3) alone: 1 in M, 2 to 3 in N, "
+          "less where the generator's fixed cost dominates):")
+    for k, v in slopes.items():
+        print(f"- {k}: {v:.2f}")
+    return {"rows": rows, "model": coef.tolist(), "slopes": slopes}

@@ -20,16 +20,17 @@ Each subcommand has its own --help.
 """
 
 _RUN_DESCRIPTION = """\
-Run the protocol of SPEC section 6 for every cell = (setting or data set, method,
-activation, preset[, N]): select the TV weight lambda on one data draw (seed --seed) by
-the method's validation MSE, then run --trials trials at that lambda, each on a fresh
-data draw (seed --seed + trial). Every trial becomes one CSV row in
-OUT/<setting>__<method>__<activation>__<preset>.csv, with provenance (command, commit,
-dirty, host, torch, device, date); the selection (validation MSE per lambda) goes to
-OUT/<cell>.selection.json before the trials. Rerunning the same command resumes: cells,
-selections and trials already in OUT are skipped, nothing is lost or written twice.
-gft and gft-r run together share their fits. Methods without a TV weight (rff,
-sparse-rf) skip the selection; their lambda is empty (NaN).
+Run the experiment protocol of the paper (Hertrich & Neumayer; chapters 04 and 06) for
+every cell = (setting or data set, method, activation, preset[, N]): select the TV
+weight lambda on one data draw (seed --seed) by the method's validation MSE, then run
+--trials trials at that lambda, each on a fresh data draw (seed --seed + trial). Every
+trial becomes one CSV row in OUT/<setting>__<method>__<activation>__<preset>.csv, with
+provenance (command, commit, dirty, host, torch, device, date); the selection
+(validation MSE per lambda) goes to OUT/<cell>.selection.json before the trials.
+Rerunning the same command resumes: cells, selections and trials already in OUT are
+skipped, nothing is lost or written twice. gft and gft-r run together share their fits.
+Methods without a TV weight (rff, sparse-rf) skip the selection; their lambda is empty
+(NaN).
 """
 
 _RUN_EPILOG = """\

@@ -1,9 +1,15 @@
-r"""One training loop (Adam, validation every k steps, best iterate, history, progress bar, callback) for three parameterisations of the features.
+r"""One training loop (Adam, validation every k steps, best iterate, history, progress bar, callback) over any parameterisation of the features, for one model or ``B`` at once.
+
+The parameterisations here:
 
 - :class:`GeneratorFeatures` — GFT: train :math:`\theta` on :math:`E_z L(G_\theta(z))`, a fresh
   draw of ``N`` latents per step;
 - :class:`LatentFeatures` — GFT-r: :math:`G_\theta` frozen, optimise one latent set ``z``;
 - :class:`DirectFeatures` — VarPro: optimise ``W`` itself.
+
+Each takes a :class:`~gft.generator.GeneratorStack` as well as a :class:`~gft.Generator` (``B``
+independent members, see :func:`optimise`). The NN baseline brings a fourth
+(:class:`gft.baselines.nn.NetworkParameters`, ``W`` and ``b`` trained jointly).
 """
 
 from __future__ import annotations
@@ -84,11 +90,12 @@ class TrainingHistory:
     diverged: Any = False
 
     def member(self, i: int) -> "TrainingHistory":
-        """Member ``i``'s history of a batched run (see :func:`optimise`)."""
+        """Member ``i``'s history of a batched run (see :func:`optimise`); its ``wall_seconds``
+        is its share of the run, the run's time divided by the number of members."""
         return TrainingHistory(
             name=self.name, train_loss=self.train_loss[:, i], val_steps=self.val_steps,
             val_mse=self.val_mse[:, i], best_step=int(self.best_step[i]),
-            best_val_mse=float(self.best_val_mse[i]), wall_seconds=self.wall_seconds,
+            best_val_mse=float(self.best_val_mse[i]), wall_seconds=self.wall_seconds / self.val_mse.shape[1],
             interrupted=self.interrupted, engine=self.engine, engine_reason=self.engine_reason,
             diverged=bool(self.diverged[i]),
         )
@@ -204,7 +211,7 @@ def _fused_unavailable(params, objective) -> str | None:
         return f"the parameters are a {type(params).__name__}, not Generator/Latent/DirectFeatures"
     if not isinstance(params, DirectFeatures) and mlp_layers(params.generator) is None:
         return "the generator is not a Linear/ReLU stack with biases (gft.Generator)"
-    if tuple(params.members) != tuple(objective.members):
+    if objective.members and tuple(params.members) != tuple(objective.members):
         return f"the parameters have members {tuple(params.members)} but the objective {tuple(objective.members)}"
     plist = params.parameters()
     if len({(p.device, p.dtype) for p in plist}) != 1 or not plist[0].dtype.is_floating_point:
@@ -278,7 +285,8 @@ def make_adam_step(
     ``total_steps`` steps (cosine annealing); ``"constant"`` keeps it (the paper's choice).
     ``engine`` is resolved by :func:`resolve_engine`; the returned step has attributes
     ``engine`` and ``engine_reason``. Calling it performs a step and returns the detached
-    loss without a device synchronisation; its ``check()`` raises
+    loss (the fused engine without a device synchronisation; the autograd engine's
+    :func:`gft.ridge_solve` reads the factorisation status on the host); its ``check()`` raises
     :class:`~gft.RidgeSolveError` when a ridge system failed since the last check.
     """
     name, reason = resolve_engine(engine, params, objective)
@@ -301,7 +309,8 @@ def make_adam_step(
 
 
 def _fused_step(params, objective, opt, rng, sched) -> HandWrittenFourierStep:
-    kw = dict(objective=objective, optimizer=opt, params=params.parameters(), rng=rng, scheduler=sched)
+    kw = dict(objective=objective, optimizer=opt, params=params.parameters(), rng=rng, scheduler=sched,
+              members=tuple(params.members))
     if isinstance(params, DirectFeatures):
         return HandWrittenFourierStep("direct", **kw)
     layers = mlp_layers(params.generator)
@@ -330,7 +339,7 @@ def optimise(
     The validation MSE (``b`` solved on the training data) is measured at step 0, every
     ``val_every`` steps and after the last step; the parameters with the lowest value are
     restored at the end. The loss and the ridge factorisations are checked at those
-    validations (no device synchronisation in between): a NaN or inf loss restores the best
+    validations (the fused engine reads nothing from the device in between): a NaN or inf loss restores the best
     iterate and raises :class:`TrainingDivergedError` naming the first bad step, as does a
     ridge system that could not be factorised; Ctrl-C restores it, warns and returns with
     ``history.interrupted = True``.

@@ -295,6 +295,33 @@ if preset != "smoke":
     assert near_peak(samples_2d) > 2 * near_peak(random_2d), (near_peak(samples_2d), near_peak(random_2d))
 
 # %% [markdown]
+# ## On your own data: choose λ with `GFTRegressorCV`
+#
+# Both examples above are noise-free and their inputs fill the box. Real data are noisy,
+# and their inputs cluster, so a test point can fall where no training point lies. There a
+# fit with λ = 0 is free to oscillate, and the 10 % validation split, drawn from the same
+# clusters, cannot see it. For your own data, let cross-validation choose λ from the
+# paper's grid; every (λ, fold) pair trains in one batched run, and the chosen λ is refitted
+# on all rows:
+#
+# ```python
+# from gft import GFTRegressorCV
+#
+# model = GFTRegressorCV(tv_weights=(0, 1e-4, 1e-3, 1e-2, 1e-1, 1), cv=5, random_state=0)
+# model.fit(X, y)
+# model.tv_weight_, model.cv_results_["mean_val_mse_refine"]   # the choice and its evidence
+# model.predict(X_new)                                          # GFT-r at the chosen λ
+# ```
+#
+# `cv=None` is the paper's protocol instead: one fit per λ on all rows, the λ of least
+# validation MSE kept, no refit. Cross-validation is no cure for empty regions, though:
+# folds drawn from the same clusters cannot see the gaps either. If your test inputs may
+# fall away from the training inputs, hold out whole regions — pass a grouped splitter,
+# e.g. `GroupKFold` over `KMeans` clusters of `X`, as `cv` — and compare with predicting
+# the mean. `benchmarks/gaps_robustness.py` measures all of this on a constructed data set
+# with clustered inputs and test points in the gaps.
+
+# %% [markdown]
 # ## Next
 #
 # - [Derivations](02_derivations.ipynb): the ridge layer, the implicit gradient and the TV

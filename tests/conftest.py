@@ -1,4 +1,7 @@
-"""Shared fixtures: deterministic torch, float64 helpers."""
+"""Shared fixtures: deterministic torch, float64 helpers, the folder of the real data files."""
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,3 +39,23 @@ def central_difference_jacobian_check(f, inputs, n_directions=4, eps=1e-6, seed=
         ad = float(sum((torch.conj(g) * d).real.sum() for g, d in zip(grads, dirs)))
         worst = max(worst, abs(fd - ad) / max(abs(ad), 1e-12))
     return worst
+
+
+#: The files of the real data sets (``gft.datasets.UCI_DATASETS``; listed here so that this
+#: module does not import gft).
+UCI_FILES = ("airfoil.txt", "ccpp.mat", "lrgReg.mat", "propulsion.txt", "skillcraft.txt",
+             "telemonitoring.txt")
+
+
+def uci_data_dir() -> tuple[Path | None, str]:
+    """``($GFT_DATA_DIR, "")`` when that folder holds every file of :data:`UCI_FILES`, else
+    ``(None, why)``: the tests that read real data skip with that reason."""
+    value = os.environ.get("GFT_DATA_DIR", "")
+    if not value:
+        return None, ("GFT_DATA_DIR is not set: point it at a folder with the UCI files "
+                      "(make test sets it to ../shared/datasets where that folder exists)")
+    folder = Path(value).expanduser()
+    missing = [name for name in UCI_FILES if not (folder / name).is_file()]
+    if missing:
+        return None, f"GFT_DATA_DIR={folder} lacks the UCI files {missing}"
+    return folder, ""

@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 import scipy.io
 
+from conftest import uci_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATA, NO_DATA_REASON = uci_data_dir()  # $GFT_DATA_DIR
 
 try:
     from gft import datasets
@@ -34,11 +36,9 @@ except Exception:  # gft/__init__.py may be mid-edit elsewhere; load this subpac
     _spec.loader.exec_module(datasets)
     uci = sys.modules["gft_datasets_isolated.uci"]
 
-requires_data = pytest.mark.skipif(
-    not DATA.is_dir(), reason=f"real data folder {DATA} (../shared/datasets) is missing"
-)
+requires_data = pytest.mark.skipif(DATA is None, reason=NO_DATA_REASON)
 
-SETTING_TABLE = [  # name, id, d, M (SPEC section 7)
+SETTING_TABLE = [  # name, id, d, M (the paper's settings; chapter 04)
     ("polynomial-d5", 0, 5, 300),
     ("polynomial-d10", 1, 10, 500),
     ("ishigami-d5", 2, 5, 500),
@@ -125,14 +125,23 @@ def test_setting_function_known_values(name, coordinate, expected):
     np.testing.assert_allclose(setting.function(X), expected, rtol=1e-12, atol=1e-12)
 
 
-def test_kreuz_variants_use_row_vector_times_matrix():
-    x = np.array([[0.2, 0.7], [0.9, 0.1]])
-    np.testing.assert_allclose(datasets.kreuz_rotated(x), datasets.kreuz(x @ datasets.ROTATION_PI_4))
-    np.testing.assert_allclose(
-        datasets.kreuz_sheared(x), datasets.kreuz(x @ np.array([[1.0, 0.3], [0.3, 1.0]]))
-    )
-    c = math.cos(math.pi / 4)
-    np.testing.assert_allclose(datasets.ROTATION_PI_4, [[c, -c], [c, c]])
+def test_kreuz_variants_at_points_they_map_to_known_values():
+    """Hand-computed values: x A lands on (1/2, 0) or (0, 1/2), where kreuz has a closed form."""
+    c, s1 = math.cos(math.pi / 4), math.sin(1.0)
+    # x A = (1/2, 0): sin(pi + 1) + cos 0 = 1 - sin 1; A x would give (0, 1/2) and sin 1 + c
+    np.testing.assert_allclose(datasets.kreuz_rotated(np.array([[c / 2, c / 2]])), [1 - s1], rtol=1e-14)
+    # x A = (0, 1/2): sin 1 + cos(4 pi (1/16 + 1/2)) = sin 1 + cos(pi/4)
+    np.testing.assert_allclose(datasets.kreuz_rotated(np.array([[-c / 2, c / 2]])), [s1 + c], rtol=1e-14)
+    # the shear [[1, .3], [.3, 1]] maps (1, -.3) / .91 to (1, 0): sin(4 pi + 1) + cos 0
+    np.testing.assert_allclose(datasets.kreuz_sheared(np.array([[1 / 0.91, -0.3 / 0.91]])), [s1 + 1],
+                               rtol=1e-13)
+
+
+def test_kreuz_rotated_is_kreuz_after_rotating_the_inputs_back():
+    """A rotation: kreuz_rotated(x R^T) = kreuz(x) for any x, since R R^T = I."""
+    x = np.random.default_rng(0).random((50, 2))
+    np.testing.assert_allclose(datasets.kreuz_rotated(x @ datasets.ROTATION_PI_4.T), datasets.kreuz(x),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_functions_work_on_a_grid_and_reject_bad_shapes():
@@ -201,7 +210,7 @@ def test_uci_shapes_and_standardisation(name, n_train, n_test, n_inputs, n_noise
 
 
 def reference_split(table, inputs, target, n_train, n_test, n_noise, seed):
-    """An independent transcription of SPEC section 7's shuffle/standardise/noise protocol."""
+    """An independent transcription of the paper's shuffle/standardise/noise protocol (chapter 06)."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(table))
     train, test = table[order[:n_train]], table[order[n_train : n_train + n_test]]
@@ -296,8 +305,8 @@ def no_network(monkeypatch):
 
 @pytest.fixture
 def airfoil_copy(tmp_path):
-    if not DATA.is_dir():
-        pytest.skip(f"real data folder {DATA} (../shared/datasets) is missing")
+    if DATA is None:
+        pytest.skip(NO_DATA_REASON)
     folder = tmp_path / "data"
     folder.mkdir()
     shutil.copyfile(DATA / "airfoil.txt", folder / "airfoil.txt")

@@ -33,10 +33,11 @@ from gft.experiments import (
     selection_markdown,
     summary_table,
 )
+from conftest import uci_data_dir
 from gft.experiments import store
 from gft.training import TrainingHistory
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATA, NO_DATA_REASON = uci_data_dir()  # $GFT_DATA_DIR
 
 #: Validation MSE of the stub per λ: the argmin is 1e-3.
 STUB_VAL = {0.0: 3.0, 1e-4: 2.0, 1e-3: 0.5, 1e-2: 1.0, 1e-1: 4.0, 1.0: 5.0}
@@ -146,11 +147,12 @@ def test_methods_sharing_an_estimator_share_fits(tmp_path, monkeypatch):
         "stub-b", cls, val_mse=lambda est, X, y: val_b[est.kwargs["tv_weight"]]))
     cells = make_cells(["polynomial-d5"], ["stub-a", "stub-b"], presets=["smoke"])
     run_cells(cells, tmp_path, n_trials=3, lambdas=[0, 1e-3], verbose=False)
-    # selection: one fit per lambda for both; trials 1, 2: one fit per selected lambda
+    # selection: one fit per lambda for both; trials 1, 2: one fit per selected lambda,
+    # grouped by lambda (a GFT estimator would train each group in one batched run)
     assert [(f["tv_weight"], f["random_state"]) for f in cls.fits] == [
-        (0.0, 0), (1e-3, 0), (1e-3, 1), (0.0, 1), (1e-3, 2), (0.0, 2)]
+        (0.0, 0), (1e-3, 0), (1e-3, 1), (1e-3, 2), (0.0, 1), (0.0, 2)]
     # a fit for both (selection) is the full one; a trial fit for a alone has a's overrides
-    assert [f.get("refine_steps") for f in cls.fits] == [None, None, 0, None, 0, None]
+    assert [f.get("refine_steps") for f in cls.fits] == [None, None, 0, 0, None, None]
     df = load_results(tmp_path)
     assert df.groupby("method")["lambda"].first().to_dict() == {"stub-a": 1e-3, "stub-b": 0.0}
     solo = make_stub()
@@ -204,7 +206,7 @@ def test_a_folder_refuses_other_settings(tmp_path, stub):
         run_cell(cell, tmp_path, n_trials=1, estimator_kwargs={"lr": 1.0}, verbose=False)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="UCI data folder missing")
+@pytest.mark.skipif(DATA is None, reason=NO_DATA_REASON)
 def test_uci_cells_draw_new_shuffles(tmp_path, stub):
     run_cell(Cell("airfoil", "stub", preset="smoke"), tmp_path, n_trials=2, lambdas=[0],
              data_dir=str(DATA), verbose=False)
@@ -347,7 +349,7 @@ def test_summary_table_means_and_sample_std():
                method=["gft-r", "gft-r", "gft-r", "gft", "gft"],
                **{"lambda": [1e-3] * 3 + [0.0] * 2}, test_mse=[1.0, 2.0, 4.0, 0.5, 0.5])
     table = summary_table(df)
-    assert table["setting"].tolist() == ["polynomial-d5", "kreuz"]  # SPEC order
+    assert table["setting"].tolist() == ["polynomial-d5", "kreuz"]  # setting id order: 0, then 6
     assert table["trials"].tolist() == [2, 3]
     assert table["test_mse_mean"].tolist() == pytest.approx([0.5, 7 / 3])
     assert table["test_mse_std"].tolist() == pytest.approx([0.0, np.std([1.0, 2.0, 4.0], ddof=1)])
@@ -373,3 +375,19 @@ def test_load_results_of_an_empty_folder(tmp_path):
     assert list(load_results(tmp_path).columns) == list(COLUMNS)
     with pytest.raises(ValueError, match="does not exist"):
         load_results(tmp_path / "missing")
+
+
+def test_gft_cells_train_in_batched_runs_that_equal_separate_fits(tmp_path):
+    """Selection over two λ and the trials of gft-r run batched; each row is the separate fit's score."""
+    from gft import GFTRegressor
+    from gft.experiments.cells import load_cell_data
+
+    run_cell(Cell("friedman1-d5", "gft-r", preset="smoke"), tmp_path, n_trials=3, lambdas=[0, 1e-2],
+             verbose=False)
+    df = load_results(tmp_path).sort_values("trial")
+    lam = float(df["lambda"].iloc[0])
+    for t, row in zip(df["trial"], df.itertuples()):
+        X, y, X_test, y_test = load_cell_data("friedman1-d5", t)
+        est = GFTRegressor.from_preset("smoke", tv_weight=lam, random_state=t, progress=False).fit(X, y)
+        assert row.test_mse == pytest.approx(np.mean((est.predict(X_test) - y_test) ** 2), rel=1e-6)
+        assert row.engine == "fused"

@@ -117,9 +117,7 @@ def test_committed_notebook_is_executed_without_errors(script):
 def test_smoke_run_with_papermill(script, tmp_path, monkeypatch):
     monkeypatch.setenv("GFT_PRESET", "smoke")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    data = REPO.parent / "shared" / "datasets"
-    if data.is_dir():
-        monkeypatch.setenv("GFT_DATA_DIR", os.environ.get("GFT_DATA_DIR", str(data)))
+    # the chapters find the UCI files through $GFT_DATA_DIR, inherited from this process
     out = tmp_path / f"{script.stem}.ipynb"
     papermill.execute_notebook(
         jupytext.read(script), str(out), parameters=dict(preset="smoke"), kernel_name="python3",

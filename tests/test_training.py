@@ -63,17 +63,6 @@ def test_optimise_keeps_best_validation_iterate_and_records_history():
     assert again == pytest.approx(hist.best_val_mse, rel=1e-12)
 
 
-def test_latent_refinement_never_ends_worse_than_it_starts():
-    obj = _objective(tv=0.0)
-    G = Generator(2, (16, 16)).double()
-    z = G.sample_latents(10, generator=torch.Generator().manual_seed(4))
-    params = LatentFeatures(G, z)
-    start = float(obj.validation_mse(params.val_features()))
-    hist = optimise(params, obj, steps=40, lr=1e-2, val_every=5, progress=False)
-    assert hist.best_val_mse <= start
-    assert all(not p.requires_grad for p in G.parameters())
-
-
 def test_nan_parameters_stop_the_default_engine_with_the_step_and_restore_best():
     """The callback poisons the features after step 7: step 8's loss is NaN."""
     obj = _objective(tv=0.0)

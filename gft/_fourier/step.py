@@ -116,17 +116,20 @@ class HandWrittenFourierStep:
         For the TV points, one per member when batched.
     scheduler : optional
         Stepped after the optimizer.
+    members : tuple, optional
+        ``(B,)`` for ``B`` members (default: ``objective.members``; an objective without
+        members is then shared by all of them).
     """
 
     def __init__(self, mode, objective, optimizer, params, layers=None, n_features=None,
-                 latent_rng=None, rng=None, scheduler=None):
+                 latent_rng=None, rng=None, scheduler=None, members=None):
         if mode not in ("generator", "latent", "direct"):
             raise ValueError(f"Unknown mode {mode!r}")
         if mode == "generator" and n_features is None:
             raise ValueError("mode 'generator' needs n_features")
         self.mode, self.objective, self.optimizer, self.scheduler = mode, objective, optimizer, scheduler
         self.layers = layers or []
-        self.members = tuple(objective.members)
+        self.members = tuple(objective.members if members is None else members)
         batched = bool(self.members)
         n_members = self.members[0] if batched else 1
         self.rngs = _per_member(rng, n_members)
@@ -147,7 +150,8 @@ class HandWrittenFourierStep:
         self._data = fourier_data(objective.X, objective.y)
         self._mse_ws = MSEWorkspace(*self._data, n, self.members)
         # the TV weight: a number (one problem) or the per-member weights in W's dtype
-        self._tv_weight = objective.tv_weights.to(p0.dtype) if batched else float(objective.tv_weights)
+        self._tv_weight = (objective.tv_weights.to(p0.dtype).expand(self.members) if batched
+                           else float(objective.tv_weights))
         self._tv_ws: TVWorkspace | None = None
         if objective.uses_tv:
             self._tv_workspace()
@@ -261,7 +265,7 @@ class HandWrittenFourierStep:
     @property
     def _tv_active(self) -> list[bool]:
         if not hasattr(self, "_tv_active_list"):
-            self._tv_active_list = self.objective.tv_members.tolist()
+            self._tv_active_list = self.objective.tv_members.expand(self.members).tolist()
         return self._tv_active_list
 
     def check(self) -> None:

@@ -1,4 +1,4 @@
-"""Baselines the book compares GFT with (SPEC §8), as scikit-learn estimators on GFT's base class.
+"""Baselines the book compares GFT with (chapter 04, "The methods"), as scikit-learn estimators.
 
 - :class:`NNRegressor` — the same thin network trained end to end (``W`` and ``b`` with Adam);
 - :class:`RFFRegressor` — random features ``w ~ N(0, σ² I)`` and the ridge solve (no feature learning);

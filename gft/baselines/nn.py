@@ -168,8 +168,9 @@ class NNRegressor(FeatureRegressorBase):
         Best validation MSE (units of ``y``).
     """
 
-    #: ``paper``: lr 1e-3 and 100 000 full-batch steps (SPEC §8); ``book``: the 6000 Adam
-    #: steps of GFT's book preset (3000 generator + 3000 refinement), some 10-30 s at M = 500.
+    #: ``paper``: lr 1e-3 and 100 000 full-batch steps (the paper's NN baseline); ``book``:
+    #: the 6000 Adam steps of GFT's book preset (3000 generator + 3000 refinement), some
+    #: 10-30 s at M = 500.
     presets: dict[str, dict[str, Any]] = {
         "smoke": dict(steps=20, lr=1e-3, n_tv_points=64, val_every=5),
         "book": dict(steps=6000, lr=1e-3, n_tv_points=1000, val_every=100),

@@ -1,5 +1,6 @@
-"""Synthetic settings and real (UCI-style) regression data sets of SPEC section 7."""
+"""Synthetic settings and real (UCI-style) regression data sets of the paper (chapters 04 and 06)."""
 
+from .gaps import clustered_with_gaps, smooth_target
 from .synthetic import (
     ID_TO_SETTING,
     ROTATION_PI_4,
@@ -43,6 +44,7 @@ __all__ = [
     "SETTINGS",
     "SHEAR_MATRIX",
     "Setting",
+    "clustered_with_gaps",
     "UCIDataset",
     "UCI_DATASETS",
     "default_data_dir",
@@ -58,6 +60,7 @@ __all__ = [
     "setting_names",
     "shifted_norm",
     "sin_sum",
+    "smooth_target",
     "sqrt_friedman1",
     "uci_names",
 ]

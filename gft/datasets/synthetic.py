@@ -1,4 +1,4 @@
-"""The twelve synthetic regression settings of SPEC section 7 and their target functions."""
+"""The twelve synthetic regression settings of the paper (Hertrich & Neumayer) and their target functions."""
 
 from __future__ import annotations
 
@@ -194,7 +194,8 @@ class Setting:
     name : str
         Registry name, e.g. ``"friedman1-d5"``.
     id : int
-        Row id in the SPEC section 7 table (0..11).
+        Setting id 0..11: 0-5 the first table of chapter 04, 6-8 the pictures
+        of chapter 03, 9-11 the second table of chapter 04.
     d : int
         Input dimension.
     n_train : int
@@ -241,14 +242,14 @@ _SETTING_LIST = [
     Setting("sqrt-friedman1-d5", 11, 5, 500, sqrt_friedman1, "sqrt(Friedman 1)"),
 ]
 
-#: Setting name -> :class:`Setting`, in SPEC table order.
+#: Setting name -> :class:`Setting`, in id order.
 SETTINGS: dict[str, Setting] = {setting.name: setting for setting in _SETTING_LIST}
-#: SPEC table id (0..11) -> :class:`Setting`.
+#: Setting id (0..11) -> :class:`Setting`.
 ID_TO_SETTING: dict[int, Setting] = {setting.id: setting for setting in _SETTING_LIST}
 
 
 def setting_names() -> list[str]:
-    """Names of the synthetic settings, ordered by SPEC id.
+    """Names of the synthetic settings, ordered by id.
 
     Returns
     -------
@@ -258,7 +259,7 @@ def setting_names() -> list[str]:
 
 
 def get_setting(name: str | int) -> Setting:
-    """Look up a setting by name or SPEC id.
+    """Look up a setting by name or id.
 
     Parameters
     ----------
@@ -298,7 +299,7 @@ def load_setting(
     Parameters
     ----------
     name : str or int
-        Setting name (see :func:`setting_names`) or SPEC id 0..11.
+        Setting name (see :func:`setting_names`) or id 0..11.
     seed : int, default 0
         Seed of the NumPy generator.
     noise : float, default 0.0

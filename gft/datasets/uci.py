@@ -1,4 +1,4 @@
-"""Real regression data sets of SPEC section 7: lookup, sha256 check, download, preprocessing."""
+"""Real regression data sets of the paper (Hertrich & Neumayer): lookup, sha256 check, download, preprocessing."""
 
 from __future__ import annotations
 
@@ -309,7 +309,7 @@ _TEXT_LAYOUTS: dict[str, tuple[str | None, int, list[int], int]] = {
 
 
 def _prepare(path: Path, dataset: UCIDataset, rng: np.random.Generator) -> Arrays:
-    """Read ``path`` and apply the dataset's preprocessing of SPEC section 7."""
+    """Read ``path`` and apply the dataset's preprocessing (see :func:`load_uci`)."""
     n_rows = dataset.n_train + dataset.n_test
     if dataset.name in ("galaxy", "ccpp"):
         x_key, y_key = ("X", "Y") if dataset.name == "galaxy" else ("XTrain", "YTrain")
@@ -346,7 +346,7 @@ def load_uci(
     *,
     verify: bool = True,
 ) -> Arrays:
-    """Load one real regression data set with the preprocessing of SPEC section 7.
+    """Load one real regression data set with the paper's preprocessing (chapter 06).
 
     With ``rng = np.random.default_rng(seed)`` the row permutation is drawn
     first, then the training and then the test noise columns. Inputs and labels

@@ -1,4 +1,4 @@
-"""The experiment protocol (SPEC section 6): cells, λ selection, trials, resumable CSV results with provenance, tables.
+"""The paper's experiment protocol (chapters 04 and 06): cells, λ selection, trials, resumable CSV results with provenance, tables.
 
 Typical use::
 

@@ -20,7 +20,7 @@ __all__ = ["Cell", "validate_cell", "make_cells", "canonical_setting", "load_cel
 
 
 def canonical_setting(name: str | int) -> tuple[str, str]:
-    """``(registry name, kind)`` of a synthetic setting (name or SPEC id) or a UCI data set.
+    """``(registry name, kind)`` of a synthetic setting (name or id 0..11) or a UCI data set.
 
     ``kind`` is ``"synthetic"`` or ``"uci"``; ``ValueError`` lists the valid names.
     """

@@ -8,6 +8,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..baselines import ESTIMATORS
+from ..estimators import GFTRegressor
+
 __all__ = ["Method", "METHODS", "method_names", "get_method", "estimator_class", "fit_overrides"]
 
 
@@ -128,20 +131,12 @@ def estimator_class(key: Any) -> type:
     """The estimator class of a ``Method.estimator`` key.
 
     ``"gft"`` is :class:`gft.estimators.GFTRegressor`; the baselines come from
-    ``gft.baselines.ESTIMATORS``, imported here (lazily) so that the runner works without it.
+    ``gft.baselines.ESTIMATORS``. A class is returned as it is.
     """
     if isinstance(key, type):
         return key
     if key == "gft":
-        from ..estimators import GFTRegressor
-
         return GFTRegressor
-    try:
-        from ..baselines import ESTIMATORS
-    except ImportError as err:
-        raise ValueError(
-            f"Method estimator {key!r} lives in gft.baselines, which cannot be imported ({err})"
-        ) from err
     if key not in ESTIMATORS:
         raise ValueError(f"Unknown estimator {key!r}. Must be one of {['gft', *ESTIMATORS]}")
     return ESTIMATORS[key]

@@ -1,4 +1,4 @@
-r"""The protocol of SPEC section 6 for one group of cells: λ selection on one draw, then trials, resumable.
+r"""The paper's experiment protocol for one group of cells: λ selection on one draw, then trials, resumable.
 
 For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
 
@@ -19,8 +19,13 @@ every fit when run together (per λ in the selection and per trial); ``gft`` alo
 fitted with ``refine_steps=0``. The generator phase does not depend on the refinement, so
 the ``gft`` numbers are the same either way.
 
+The fits of a selection (one per λ) are one batched run for GFT
+(:func:`gft.estimators.fit_batched`), and so are a cell's trials at its selected λ (each
+with its own data draw and seed); every member ends as its fit alone would.
+
 Times in a row: ``train_seconds`` is the estimator's ``fit`` (for ``gft`` less the
-refinement phase of a shared fit), ``wall_seconds`` the fit plus scoring.
+refinement phase of a shared fit; for a member of a batched run, its share: the run's time
+divided by the number of members), ``wall_seconds`` the fit plus scoring.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import numpy as np
 import torch
 from filelock import Timeout
 
-from ..estimators import resolve_device
+from ..estimators import GFTRegressor, fit_batched, resolve_device
 from ..training import TrainingDivergedError
 from . import store
 from .cells import Cell, load_cell_data
@@ -45,9 +50,9 @@ from .methods import Method, estimator_class, fit_overrides
 
 __all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "run_group"]
 
-#: The TV weights of the model selection (SPEC section 3).
+#: The TV weights of the model selection (the grid of the paper; :math:`\lambda` in ``book/notation.md``).
 LAMBDA_GRID: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
-#: Trials per cell (SPEC section 6).
+#: Trials per cell (five, as in the paper's tables).
 DEFAULT_TRIALS = 5
 
 
@@ -116,10 +121,9 @@ def _raise_if_interrupted(est: Any) -> None:
         raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
 
 
-def _fit_and_score(members: Sequence[tuple[Cell, Method]], lam: float | None, data, seed: int,
-                   device: torch.device, cfg: RunConfig) -> dict[Cell, dict[str, Any]]:
-    """Fit one estimator at ``lam`` for all ``members`` (same estimator) and score each method."""
-    X, y, X_test, y_test = data
+def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: int,
+               device: torch.device, cfg: RunConfig) -> Any:
+    """The (unfitted) estimator that serves ``members`` at ``lam``."""
     cell, methods = members[0][0], [m for _, m in members]
     kwargs: dict[str, Any] = dict(activation=cell.activation, random_state=seed,
                                   device=str(device), progress=cfg.fit_progress)
@@ -129,36 +133,67 @@ def _fit_and_score(members: Sequence[tuple[Cell, Method]], lam: float | None, da
         kwargs["tv_weight"] = lam
     kwargs.update(fit_overrides(methods))
     kwargs.update(cfg.estimator_kwargs)
-    est = estimator_class(methods[0].estimator).from_preset(cell.preset, **kwargs)
-    note = ""
+    return estimator_class(methods[0].estimator).from_preset(cell.preset, **kwargs)
+
+
+def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | None, Any, int]],
+                   device: torch.device, cfg: RunConfig) -> list[dict[Cell, dict[str, Any]]]:
+    """Fit one estimator per job ``(members, lam, data, seed)`` and score each member's method.
+
+    GFT estimators of several jobs train together in one batched run
+    (:func:`gft.estimators.fit_batched`; each job's data may differ, with one shape); their
+    ``train_seconds`` is then the run's time divided by the number of jobs. Other estimators
+    are fitted one after the other.
+    """
+    ests = [_estimator(members, lam, seed, device, cfg) for members, lam, _, seed in jobs]
+    notes = [""] * len(jobs)
     start = time.perf_counter()
-    try:
-        est.fit(X, y)
-    except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
-        note = "diverged: " + str(err).splitlines()[0]
-    fit_seconds = time.perf_counter() - start
-    _raise_if_interrupted(est)
-    scores = {}
-    for c, m in members:
+    batched = len(jobs) > 1 and all(type(e) is GFTRegressor for e in ests)
+    if batched:
+        data = [job[2] for job in jobs]
+        shared = all(d is data[0] for d in data)
         try:
-            val = float(m.val_mse(est, X, y))
-            pred = np.asarray(m.predict(est, X_test, seed), dtype=np.float64)
-            test = float(np.mean((pred - y_test) ** 2))
-        except Exception:
-            if not note:
-                raise
-            val = test = math.nan
-        scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, fit_seconds),
-                         wall_seconds=time.perf_counter() - start, note=note, engine=_engine(est),
-                         n_features=int(getattr(est, "n_features", cell.n_features or 0)))
-    return scores
-
-
-def _by_lambda(items: Iterable[tuple[Cell, Method, float | None]]) -> dict:
-    groups: dict[Any, list[tuple[Cell, Method]]] = {}
-    for cell, method, lam in items:
-        groups.setdefault(lam, []).append((cell, method))
-    return groups
+            fit_batched(ests, data[0][0] if shared else [d[0] for d in data],
+                        data[0][1] if shared else [d[1] for d in data])
+        except TrainingDivergedError as err:  # every member keeps its best iterate
+            notes = ["diverged: " + str(err).splitlines()[0]] * len(jobs)
+        except ValueError:  # the estimators or data shapes cannot share one run
+            batched = False
+            ests = [_estimator(members, lam, seed, device, cfg) for members, lam, _, seed in jobs]
+    if batched:
+        for i, est in enumerate(ests):
+            if not notes[i] and any(bool(h.diverged) for h in est.history_.values()):
+                notes[i] = "diverged: this member of a batched run (it keeps its best iterate)"
+        fit_seconds = [(time.perf_counter() - start) / len(jobs)] * len(jobs)
+    else:
+        fit_seconds = []
+        for i, (est, (_, _, (X, y, _, _), _)) in enumerate(zip(ests, jobs)):
+            t0 = time.perf_counter()
+            try:
+                est.fit(X, y)
+            except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
+                notes[i] = "diverged: " + str(err).splitlines()[0]
+            fit_seconds.append(time.perf_counter() - t0)
+    out = []
+    for est, (members, _, (X, y, X_test, y_test), seed), note, seconds in zip(ests, jobs, notes, fit_seconds):
+        _raise_if_interrupted(est)
+        scored = time.perf_counter()
+        scores = {}
+        for c, m in members:
+            try:
+                val = float(m.val_mse(est, X, y))
+                pred = np.asarray(m.predict(est, X_test, seed), dtype=np.float64)
+                test = float(np.mean((pred - y_test) ** 2))
+            except Exception:
+                if not note:
+                    raise
+                val = test = math.nan
+            scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, seconds),
+                             wall_seconds=seconds + time.perf_counter() - scored, note=note,
+                             engine=_engine(est),
+                             n_features=int(getattr(est, "n_features", c.n_features or 0)))
+        out.append(scores)
+    return out
 
 
 # -- selection ----------------------------------------------------------------------------
@@ -171,9 +206,9 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
     grids = {c: (list(cfg.lambdas) if m.tunes_lambda else [None]) for c, m in todo}
     entries: dict[Cell, list[dict]] = {c: [] for c, _ in todo}
     union = list(dict.fromkeys(lam for c, _ in todo for lam in grids[c]))
-    for lam in union:
-        members = [(c, m) for c, m in todo if lam in grids[c]]
-        for c, score in _fit_and_score(members, lam, data, cfg.seed, device, cfg).items():
+    jobs = [([(c, m) for c, m in todo if lam in grids[c]], lam, data, cfg.seed) for lam in union]
+    for (_, lam, _, _), scores in zip(jobs, _fit_and_score(jobs, device, cfg)):  # one batched run
+        for c, score in scores.items():
             entries[c].append({"lambda": lam, **score, "date": store.utc_now()})
     for c, m in todo:
         vals = np.array([e["val_mse"] for e in entries[c]], dtype=float)
@@ -220,33 +255,47 @@ def _done_trials(cell: Cell, cfg: RunConfig) -> set[int]:
 def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
     here = dict(command=cfg.command, commit=cfg.commit, dirty=cfg.dirty, **machine)
     done = {c: _done_trials(c, cfg) for c, _ in active}
-    for t in range(cfg.n_trials):
-        pending = [(c, m) for c, m in active if t not in done[c]]
-        rows: dict[Cell, dict] = {}
-        if t == 0:  # the selection fit at the chosen lambda is this trial
-            for c, _ in pending:
-                rec = records[c]
-                entry = next(e for e in rec["entries"] if e["lambda"] == rec["selected_lambda"])
-                score = {k: (math.nan if entry.get(k) is None else entry[k])
-                         for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
-                score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
-                             n_features=entry["n_features"])
-                rows[c] = _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
-                               entry.get("date", rec["date"]))
-        refit = [(c, m, records[c]["selected_lambda"]) for c, m in pending if c not in rows]
-        if refit:
-            data = load_cell_data(refit[0][0].setting, cfg.seed + t, cfg.data_dir)
-            for lam, members in _by_lambda(refit).items():
-                for c, score in _fit_and_score(members, lam, data, cfg.seed + t, device,
-                                               cfg).items():
-                    rows[c] = _row(c, cfg, t, lam, score, here, False, store.utc_now())
-        for c, _ in pending:
-            row = rows[c]
-            counts[c] += store.append_rows(cfg.out / f"{c.stem}.csv", [row],
-                                           store.cell_lock(cfg.out, c.stem))
-            done[c].add(t)
-            _log(cfg, f"{c.label}: trial {t + 1}/{cfg.n_trials} lambda={_fmt_lambda(row['lambda'])} "
-                      f"test MSE {row['test_mse']:.4g} ({row['train_seconds']:.2f} s)")
+    for c, _ in active:  # trial 0 is the selection fit at the chosen lambda
+        if 0 not in done[c]:
+            rec = records[c]
+            entry = next(e for e in rec["entries"] if e["lambda"] == rec["selected_lambda"])
+            score = {k: (math.nan if entry.get(k) is None else entry[k])
+                     for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
+            score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
+                         n_features=entry["n_features"])
+            _write(c, cfg, _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
+                                entry.get("date", rec["date"])), counts, done)
+    # the other trials (each its own data draw and seed), grouped by the selected lambda:
+    # a GFT group trains in one batched run, anything else one trial after the other, each
+    # row written as soon as its fit is scored
+    by_trial_lambda: dict[tuple[int, Any], list[tuple[Cell, Method]]] = {}
+    for t in range(1, cfg.n_trials):
+        for c, m in active:
+            if t not in done[c]:
+                by_trial_lambda.setdefault((t, records[c]["selected_lambda"]), []).append((c, m))
+    by_lambda: dict[Any, list] = {}
+    for (t, lam), members in by_trial_lambda.items():
+        by_lambda.setdefault(lam, []).append((members, t))
+    for lam, groups in by_lambda.items():
+        batches = [groups] if _batchable(groups[0][0]) else [[g] for g in groups]
+        for batch in batches:
+            jobs = [(members, lam, load_cell_data(members[0][0].setting, cfg.seed + t, cfg.data_dir),
+                     cfg.seed + t) for members, t in batch]
+            for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg)):
+                for c, score in scores.items():
+                    _write(c, cfg, _row(c, cfg, t, lam, score, here, False, store.utc_now()), counts, done)
+
+
+def _batchable(members: Sequence[tuple[Cell, Method]]) -> bool:
+    """Whether the fits serving ``members`` train in batched runs (GFT estimators do)."""
+    return estimator_class(members[0][1].estimator) is GFTRegressor
+
+
+def _write(c: Cell, cfg: RunConfig, row: dict, counts, done) -> None:
+    counts[c] += store.append_rows(cfg.out / f"{c.stem}.csv", [row], store.cell_lock(cfg.out, c.stem))
+    done[c].add(row["trial"])
+    _log(cfg, f"{c.label}: trial {row['trial'] + 1}/{cfg.n_trials} lambda={_fmt_lambda(row['lambda'])} "
+              f"test MSE {row['test_mse']:.4g} ({row['train_seconds']:.2f} s)")
 
 
 _WARM = False

@@ -17,7 +17,7 @@ CELL_KEYS = ("setting", "method", "activation", "preset", "n_features")
 
 
 def _sort_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered by setting (SPEC order, then the data sets), method (registry order), activation, preset, N."""
+    """Rows ordered by setting (id order, then the data sets), method (registry order), activation, preset, N."""
     settings = {s: i for i, s in enumerate(setting_names() + uci_names())}
     methods = {m: i for i, m in enumerate(method_names())}
     table = table.assign(_s=table["setting"].map(lambda s: settings.get(s, len(settings))),
@@ -42,7 +42,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
         n_features, lambda, trials, test_mse_mean, test_mse_std, train_seconds_mean``.
         ``test_mse_std`` is the sample standard deviation (ddof 1; NaN for one trial);
         ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
-        by setting (SPEC order, then the data sets), method (registry order), activation,
+        by setting (id order, then the data sets), method (registry order), activation,
         preset and N.
     """
     cols = [*CELL_KEYS, "lambda", "trials", "test_mse_mean", "test_mse_std", "train_seconds_mean"]

@@ -1,0 +1,228 @@
+"""Many fits in one run: GeneratorStack, batched optimise, fit_batched, GFTRegressorCV."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import KFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from gft import GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
+from gft.objective import ReducedObjective
+from gft.training import GeneratorFeatures, LatentFeatures, optimise
+
+
+def _data(m=80, d=3, seed=0, noise=0.05):
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, d))
+    y = np.sin(2 * np.pi * X[:, 0]) + X[:, 1] ** 2 + noise * rng.standard_normal(m)
+    return X, y
+
+
+def _smoke(cls=GFTRegressor, **kw):
+    return cls.from_preset("smoke", **{"progress": False, **kw})
+
+
+def test_generator_stack_members_compute_what_their_generators_compute():
+    """Member i of the stack maps latents exactly as the i-th Generator does alone."""
+    gens = [Generator(3, (8, 5)).double() for _ in range(3)]
+    stack = GeneratorStack(gens)
+    z = torch.randn(3, 4, 7, 3, dtype=torch.float64)
+    out = stack(z)
+    for i, g in enumerate(gens):
+        torch.testing.assert_close(out[i], g(z[i]), rtol=1e-13, atol=1e-13)
+        torch.testing.assert_close(stack.member(i)(z[i]), g(z[i]), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="must share dim and hidden"):
+        GeneratorStack([Generator(3, (8, 5)), Generator(3, (8, 6))])
+    with pytest.raises(ValueError, match="one torch.Generator per member"):
+        stack.sample_latents(4, generators=[None])
+
+
+@pytest.mark.parametrize("engine", ["fused", "autograd"])
+def test_batched_optimise_equals_separate_runs(engine):
+    """Three members (TV weights 0, 1e-3, 1e-2; own data, own seeds) end where three separate runs end."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(3, 60, 2, generator=g, dtype=torch.float64)
+    y = torch.sin(2 * math.pi * X[..., 0]) + X[..., 1] ** 2
+    tvs, seeds = [0.0, 1e-3, 1e-2], [5, 6, 7]
+
+    def two_phases(generator, objective, rng):
+        h = optimise(GeneratorFeatures(generator, 10, 3, rng), objective, 30, 3e-3, val_every=10,
+                     rng=rng, progress=False, engine=engine)
+        z = (generator.sample_latents(10, generators=rng) if isinstance(generator, GeneratorStack)
+             else generator.sample_latents(10, generator=rng))
+        latent = LatentFeatures(generator, z)
+        h2 = optimise(latent, objective, 20, 1e-2, val_every=5, rng=rng, progress=False, engine=engine)
+        return h, h2, generator(latent.z).detach()
+
+    alone = []
+    for i in range(3):
+        torch.manual_seed(seeds[i])
+        G = Generator(2, (16, 16)).double()
+        obj = ReducedObjective(X[i, :50], y[i, :50], "fourier", 1e-6, tvs[i], 64, X[i, 50:], y[i, 50:])
+        alone.append(two_phases(G, obj, torch.Generator().manual_seed(seeds[i])))
+    gens = []
+    for s in seeds:
+        torch.manual_seed(s)
+        gens.append(Generator(2, (16, 16)).double())
+    obj = ReducedObjective(X[:, :50], y[:, :50], "fourier", 1e-6, tvs, 64, X[:, 50:], y[:, 50:])
+    h, h2, W = two_phases(GeneratorStack(gens), obj, [torch.Generator().manual_seed(s) for s in seeds])
+    assert h.engine == engine and h.train_loss.shape == (30, 3) and h.val_mse.shape == (4, 3)
+    for i, (hi, h2i, Wi) in enumerate(alone):
+        np.testing.assert_allclose(h.train_loss[:, i], hi.train_loss, rtol=1e-7)
+        np.testing.assert_allclose(h.val_mse[:, i], hi.val_mse, rtol=1e-7)
+        assert h.best_step[i] == hi.best_step and h2.best_step[i] == h2i.best_step
+        torch.testing.assert_close(W[i], Wi, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-8), ("float32", 2e-5)])
+def test_fit_batched_gives_the_models_of_separate_fits(dtype, tol):
+    """fit_batched over (tv_weight, random_state) pairs = one GFTRegressor.fit per pair, shared and per-member data."""
+    X, y = _data()
+    lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
+    alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(X, y) for l, s in zip(lams, seeds)]
+    together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype=dtype) for l, s in zip(lams, seeds)], X, y)
+    for a, b in zip(alone, together):
+        np.testing.assert_allclose(b.features_, a.features_, rtol=tol, atol=tol)
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=tol, atol=tol)
+        assert b.refine_val_mse_ == pytest.approx(a.refine_val_mse_, rel=tol)
+        assert b.history_["refine"].best_step == a.history_["refine"].best_step
+        assert b.history_["generator"].engine == "fused"
+    draws = [_data(seed=k) for k in range(3)]
+    alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(Xk, yk) for l, s, (Xk, yk) in zip(lams, seeds, draws)]
+    together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype=dtype) for l, s in zip(lams, seeds)],
+                           [d[0] for d in draws], [d[1] for d in draws])
+    for a, b, (Xk, _) in zip(alone, together, draws):
+        np.testing.assert_allclose(b.predict(Xk), a.predict(Xk), rtol=tol, atol=tol)
+
+
+def test_fit_batched_rejects_members_that_cannot_share_a_run():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"differ in \['n_features'\]"):
+        fit_batched([_smoke(), _smoke(n_features=5)], X, y)
+    with pytest.raises(ValueError, match="must have one shape"):
+        fit_batched([_smoke(), _smoke()], [X, X[:60]], [y, y[:60]])
+    with pytest.raises(ValueError, match="both be arrays"):
+        fit_batched([_smoke(), _smoke()], [X, X], y)
+    with pytest.raises(ValueError, match="non-empty sequence of GFTRegressor"):
+        fit_batched([], X, y)
+
+
+def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on():
+    """The callback poisons member 1's weights after step 7; members 0 and 2 end as in a clean run."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 2, generator=g, dtype=torch.float64)
+    y = torch.sin(2 * math.pi * X[:, 0])
+    obj = ReducedObjective(X[:50], y[:50], "fourier", 1e-6, 0.0, 64, X[50:], y[50:])
+
+    def run(poison):
+        torch.manual_seed(0)
+        stack = GeneratorStack([Generator(2, (16, 16)).double() for _ in range(3)])
+        params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
+        rngs = params.rng
+
+        def callback(step, loss):
+            assert loss.shape == (3,)
+            if poison and step == 7:
+                with torch.no_grad():
+                    stack.weights[0][1].fill_(math.nan)
+
+        with torch.no_grad():
+            start = [p[1].clone() for p in stack.parameters()]
+        h = optimise(params, obj, 40, 3e-3, val_every=5, rng=rngs, progress=False, callback=callback)
+        return h, stack, start
+
+    clean, clean_stack, _ = run(False)
+    h, stack, start = run(True)
+    np.testing.assert_array_equal(h.diverged, [False, True, False])
+    assert h.best_step[1] <= 5 and not clean.diverged.any()
+    for i in (0, 2):
+        assert h.best_step[i] == clean.best_step[i]
+        for p, q in zip(stack.parameters(), clean_stack.parameters()):
+            torch.testing.assert_close(p[i], q[i], rtol=0, atol=0)
+    assert all(torch.isfinite(p[1]).all() for p in stack.parameters())  # restored to its best
+    assert np.isnan(h.val_mse[-1, 1]) and np.isfinite(h.val_mse[:, [0, 2]]).all()
+
+
+def test_every_member_diverging_raises_with_the_best_iterates_restored():
+    X, y = _data()
+    with pytest.raises(TrainingDivergedError, match="every member diverged"):
+        fit_batched([_smoke(lr=1e35, dtype="float32", random_state=s) for s in range(2)], X, y)
+
+
+def test_cv_none_candidates_are_the_separate_fits_and_selection_is_their_argmin():
+    """GFTRegressorCV(cv=None): each candidate = GFTRegressor(tv_weight=λ, random_state=3) on all rows; λ by validation MSE."""
+    X, y = _data(noise=0.2)
+    lams = (0.0, 1e-3, 1e-1)
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=None, random_state=3).fit(X, y)
+    alone = [_smoke(tv_weight=l, random_state=3).fit(X, y) for l in lams]
+    gen = [a.generator_val_mse_ for a in alone]
+    ref = [a.refine_val_mse_ for a in alone]
+    np.testing.assert_allclose(cv.cv_results_["mean_val_mse_generator"], gen, rtol=1e-8)
+    np.testing.assert_allclose(cv.cv_results_["mean_val_mse_refine"], ref, rtol=1e-8)
+    assert cv.tv_weight_ == lams[int(np.argmin(ref))]
+    assert cv.generator_tv_weight_ == lams[int(np.argmin(gen))]
+    best = alone[int(np.argmin(ref))]
+    np.testing.assert_allclose(cv.predict(X), best.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_cv_folds_score_what_separate_fold_fits_score():
+    """cv=2: held-out MSEs equal KFold + GFTRegressor.fit + predict done by hand; the refit is the fit on all rows."""
+    X, y = _data(m=81, noise=0.2)  # odd: the larger fold's training set is cut by one row
+    lams = (0.0, 1e-2)
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=2, random_state=1).fit(X, y)
+    folds = list(KFold(2).split(X))
+    size = min(len(tr) for tr, _ in folds)
+    for j, lam in enumerate(lams):
+        for k, (train, test) in enumerate(folds):
+            fit = _smoke(tv_weight=lam, random_state=1).fit(X[train[:size]], y[train[:size]])
+            mse = np.mean((fit.predict(X[test]) - y[test]) ** 2)
+            assert cv.cv_results_[f"split{k}_val_mse_refine"][j] == pytest.approx(mse, rel=1e-8)
+            gen = np.mean([np.mean((fit.predict_generator(X[test], random_state=r) - y[test]) ** 2)
+                           for r in range(fit.n_val_draws)])
+            assert cv.cv_results_[f"split{k}_val_mse_generator"][j] == pytest.approx(gen, rel=1e-8)
+    means = cv.cv_results_["mean_val_mse_refine"]
+    assert cv.tv_weight_ == lams[int(np.argmin(means))]
+    refit = _smoke(tv_weight=cv.tv_weight_, random_state=1).fit(X, y)
+    np.testing.assert_allclose(cv.predict(X), refit.predict(X), rtol=1e-8, atol=1e-10)
+    assert set(cv.fit_seconds_) == {"search", "refit"}
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(tv_weights=()), "non-empty sequence"),
+    (dict(tv_weights=(0.0, -1.0)), "finite numbers >= 0"),
+    (dict(tv_weights="0.1"), "non-empty sequence"),
+    (dict(cv=1), "cv must be None, an int >= 2"),
+    (dict(cv=50), "Found 80 sample"),
+])
+def test_cv_bad_parameters_are_named(bad, match):
+    X, y = _data()
+    with pytest.raises(ValueError, match=match):
+        _smoke(GFTRegressorCV, **bad).fit(X, y)
+
+
+@parametrize_with_checks([
+    _smoke(GFTRegressorCV, tv_weights=(0.0, 1e-2), cv=2),
+    _smoke(GFTRegressorCV, tv_weights=(0.0, 1e-2), cv=None),
+])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_tv_calms_a_fit_in_the_empty_regions_of_the_input_box():
+    """Clustered inputs, test points in the gaps: λ = 1e-2 beats λ = 0 on most draws, by a wide margin.
+
+    Measured (this budget, seeds 0–9): better on 8 of 10 draws, median ratio 7.5.
+    """
+    from gft.datasets import clustered_with_gaps
+
+    budget = dict(n_features=20, hidden=(32, 32), generator_steps=300, refine_steps=300, lr=3e-3,
+                  refine_lr=1e-2, lr_schedule="cosine", n_tv_points=200, val_every=25, n_val_draws=3,
+                  progress=False, dtype="float64")
+    ratios = []
+    for seed in range(10):
+        X, y, X_test, y_test = clustered_with_gaps(seed)
+        plain, tv = fit_batched([GFTRegressor(tv_weight=lam, random_state=seed, **budget) for lam in (0.0, 1e-2)], X, y)
+        ratios.append(np.mean((plain.predict(X_test) - y_test) ** 2) / np.mean((tv.predict(X_test) - y_test) ** 2))
+    assert sum(r > 1 for r in ratios) >= 7 and np.median(ratios) > 3, np.round(ratios, 2)
