@@ -7,25 +7,32 @@ from every training input. For each seed the script fits
 - ``mean``: predict the training mean;
 - ``gft λ=0``: ``GFTRegressor(tv_weight=0)``;
 - ``gft-cv``: ``GFTRegressorCV`` (the protocol's λ grid, 5 folds), GFT-r predictions;
+- ``gft-cv-blocked``: the same with whole regions held out: ``GroupKFold`` over five
+  ``KMeans`` clusters of the training inputs;
 - ``rff``: ``RFFRegressor`` (σ tuned on its validation split) with its ridge chosen by
   5-fold ``GridSearchCV`` over 1e-7 … 10,
 
 all with N features, and prints the test MSE in the gaps. Usage::
 
-    python benchmarks/gaps_robustness.py --seeds 0 1 2 3 4 --out book/results/gaps.csv
+    python benchmarks/gaps_robustness.py --seeds 0 1 2 3 4 --out book/results/robustness/gaps.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GridSearchCV
+import torch
+from sklearn.cluster import KMeans
+from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from gft import GFTRegressor, GFTRegressorCV, RFFRegressor
 from gft.datasets import clustered_with_gaps
+from gft.experiments import store
 
 #: The budget of this comparison: a smaller generator and fewer steps than the ``book``
 #: preset, so that 31 fits per seed run in about a minute on two CPU cores.
@@ -48,6 +55,11 @@ def compare(seed: int, budget: dict = BUDGET, cv: int = 5) -> dict:
     row.update(gft_cv=mse(tuned.predict(X_test)), gft_cv_seconds=time.perf_counter() - start,
                gft_cv_lambda=tuned.tv_weight_)
     start = time.perf_counter()
+    groups = KMeans(n_clusters=cv, n_init=10, random_state=seed).fit_predict(X)
+    blocked = GFTRegressorCV(cv=list(GroupKFold(cv).split(X, y, groups)), random_state=seed, **budget).fit(X, y)
+    row.update(gft_cv_blocked=mse(blocked.predict(X_test)), gft_cv_blocked_seconds=time.perf_counter() - start,
+               gft_cv_blocked_lambda=blocked.tv_weight_)
+    start = time.perf_counter()
     rff = GridSearchCV(RFFRegressor(n_features=budget["n_features"], random_state=seed, progress=False),
                        {"ridge": list(RIDGES)}, cv=cv, scoring="neg_mean_squared_error").fit(X, y)
     row.update(rff=mse(rff.predict(X_test)), rff_seconds=time.perf_counter() - start,
@@ -65,12 +77,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         rows.append(compare(seed))
         r = rows[-1]
         print(f"seed {seed}: mean {r['mean']:.4f} | gft λ=0 {r['gft_lambda0']:.4f} | gft-cv "
-              f"{r['gft_cv']:.4f} (λ={r['gft_cv_lambda']:g}) | rff {r['rff']:.4f} "
+              f"{r['gft_cv']:.4f} (λ={r['gft_cv_lambda']:g}) | blocked {r['gft_cv_blocked']:.4f} "
+              f"(λ={r['gft_cv_blocked_lambda']:g}) | rff {r['rff']:.4f} "
               f"(ridge {r['rff_ridge']:g})", flush=True)
     df = pd.DataFrame(rows)
     if args.out:
-        df.assign(command="python benchmarks/gaps_robustness.py " + " ".join(argv or []),
-                  date=pd.Timestamp.now(tz="UTC").isoformat()).to_csv(args.out, index=False)
+        commit, dirty = store.code_provenance()
+        machine = store.machine_provenance(torch.device("cpu"))
+        seconds = df[[c for c in df.columns if c.endswith("_seconds")]].sum(axis=1)
+        df.assign(command="python benchmarks/gaps_robustness.py " + " ".join(argv or sys.argv[1:]),
+                  preset="gaps_robustness.BUDGET", wall_seconds=seconds,
+                  commit=commit, dirty=dirty, **machine, engine="fused",
+                  budget=json.dumps({k: v for k, v in BUDGET.items() if k != "progress"}),
+                  date=store.utc_now()).to_csv(args.out, index=False)
     return df
 
 

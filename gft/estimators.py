@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import warnings
-from typing import Any, Sequence
+from numbers import Integral, Real
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .features import ACTIVATIONS, design_matrix, get_activation
+from .features import ACTIVATIONS, Activation, design_matrix, get_activation
 from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
 from .ridge import RidgeSolveError
 from .training import (
+    ENGINES,
     SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
     TrainingDivergedError,
     TrainingHistory,
-    check_engine,
     optimise,
 )
 
@@ -59,16 +60,6 @@ def _seeded(device: torch.device, seed: int):
         yield torch.Generator(device=device).manual_seed(seed)
 
 
-def _check_number(name: str, value: Any, low: float, *, integer: bool = False,
-                  strict: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
-        what = "an integer" if integer else "a finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    if value < low or (strict and value == low):
-        raise ValueError(f"{name} must be {'>' if strict else '>='} {low:g}, got {value!r}")
-
-
 class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     """Shared machinery of the thin-network regressors.
 
@@ -80,10 +71,28 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     factor so that the objective is the one in the data's units, up to a constant), seeds
     torch from ``random_state``, and moves the fitted model to the CPU so that it pickles
     and predicts anywhere.
+
+    Parameters are checked at ``fit``, never in ``__init__``: first against
+    ``_parameter_constraints`` (scikit-learn's declarative constraints; a subclass extends
+    the dict with its own parameters), then by ``_check_params`` for what a constraint
+    cannot express. Both raise scikit-learn's ``InvalidParameterError``, a ``ValueError``
+    that names the estimator, the parameter and the value.
     """
 
     #: Keyword dicts by preset name; see :meth:`from_preset`.
     presets: dict[str, dict[str, Any]] = {}
+
+    #: The parameters every subclass has; a subclass adds its own (scikit-learn's format).
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS)), Activation],
+        "ridge": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "dtype": [StrOptions(set(_DTYPES))],
+        "device": [str, torch.device],  # which strings: resolve_device
+        "random_state": ["random_state"],
+        "progress": ["boolean"],
+    }
 
     @classmethod
     def from_preset(cls, preset: str, **overrides: Any) -> "FeatureRegressorBase":
@@ -91,17 +100,20 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         return cls(**{**get_preset(preset, cls.presets), **overrides})
 
     # -- validation -------------------------------------------------------------------
-    def _validate_params_common(self) -> None:
-        _check_number("n_features", self.n_features, 1, integer=True)
-        _check_number("ridge", self.ridge, 0.0)
-        _check_number("tv_weight", getattr(self, "tv_weight", 0.0), 0.0)
-        _check_number("lr", getattr(self, "lr", 1.0), 0.0, strict=True)
-        _check_number("validation_fraction", self.validation_fraction, 0.0, strict=True)
-        if self.validation_fraction >= 1:
-            raise ValueError(f"validation_fraction must be < 1, got {self.validation_fraction!r}")
-        get_activation(self.activation)
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {self.dtype!r}")
+    def _check_params(self) -> None:
+        """The checks ``_parameter_constraints`` cannot express, run at ``fit`` after those;
+        a subclass extends this. Here: a bool is not a number (an ``Interval`` takes ``True``
+        for 1)."""
+        for name, constraints in self._parameter_constraints.items():
+            if isinstance(getattr(self, name), bool) and any(isinstance(c, Interval) for c in constraints):
+                self._invalid(name, "a number, not a bool")
+
+    def _invalid(self, name: str, requirement: str) -> NoReturn:
+        """Raise ``InvalidParameterError`` for parameter ``name``, in scikit-learn's wording."""
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {type(self).__name__} must be {requirement}. "
+            f"Got {getattr(self, name)!r} instead."
+        )
 
     def _split(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         n = X.shape[0]
@@ -124,9 +136,9 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     def _prepare_fit(self, X: Any, y: Any) -> tuple[list[torch.Tensor], torch.device, torch.dtype, int]:
         """Validate, scale ``y``, split; set ``y_scale_``, ``X_train_``, ``y_train_``; return the
         tensors ``(X_tr, y_tr, X_val, y_val)``, the device, the dtype and the torch seed."""
+        self._validate_params()  # scikit-learn, against _parameter_constraints
+        self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
-        self._validate_params_common()
-        self._validate_params()
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         rms = float(np.sqrt(np.mean(y**2)))
@@ -139,9 +151,6 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         tensors = [torch.as_tensor(np.array(a), dtype=dtype, device=device) for a in (X_tr, y_tr, X_val, y_val)]
         self.X_train_, self.y_train_ = X_tr, y_tr  # kept for predict_generator / re-solves
         return tensors, device, dtype, seed
-
-    def _validate_params(self) -> None:  # extra checks of a subclass
-        pass
 
     def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
         raise NotImplementedError
@@ -244,6 +253,22 @@ class GFTRegressor(FeatureRegressorBase):
 
     presets = {name: dict(p) for name, p in PRESETS.items()}
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **FeatureRegressorBase._parameter_constraints,
+        "tv_weight": [Interval(Real, 0, None, closed="left")],
+        "generator_steps": [Interval(Integral, 0, None, closed="left")],
+        "refine_steps": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "refine_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "hidden": ["array-like"],  # of positive ints: _check_params
+        "n_tv_points": [Interval(Integral, 1, None, closed="left")],
+        "val_every": [Interval(Integral, 1, None, closed="left")],
+        "n_val_draws": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions(set(SCHEDULES))],
+        "engine": [StrOptions(set(ENGINES))],
+        "callback": [callable, None],
+    }
+
     def __init__(
         self,
         n_features: int = 100,
@@ -288,22 +313,11 @@ class GFTRegressor(FeatureRegressorBase):
         self.engine = engine
         self.callback = callback
 
-    def _validate_params(self) -> None:
-        check_engine(self.engine)
-        if self.callback is not None and not callable(self.callback):
-            raise ValueError(f"callback must be callable or None, got {self.callback!r}")
-        _check_number("generator_steps", self.generator_steps, 0, integer=True)
-        _check_number("refine_steps", self.refine_steps, 0, integer=True)
-        if self.refine_lr is not None:
-            _check_number("refine_lr", self.refine_lr, 0.0, strict=True)
-        _check_number("n_tv_points", self.n_tv_points, 1, integer=True)
-        _check_number("val_every", self.val_every, 1, integer=True)
-        _check_number("n_val_draws", self.n_val_draws, 1, integer=True)
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {list(SCHEDULES)}, got {self.lr_schedule!r}")
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, numbers.Integral)
-                                  or h < 1 for h in self.hidden):
-            raise ValueError(f"hidden must be a non-empty sequence of positive ints, got {self.hidden!r}")
+    def _check_params(self) -> None:
+        super()._check_params()
+        if len(self.hidden) == 0 or any(isinstance(h, bool) or not isinstance(h, Integral) or h < 1
+                                        for h in self.hidden):
+            self._invalid("hidden", "a non-empty sequence of positive ints")
 
     def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
         act = get_activation(self.activation)

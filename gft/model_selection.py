@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .estimators import GFTRegressor, fit_batched
@@ -46,7 +47,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         selected by its own validation MSE (the last ``validation_fraction`` of the rows),
         and kept: no refit. Fold training sets of unequal size are cut to the smallest
         (the last row of the larger ones is dropped), since a batched run needs one shape.
-    **other parameters**
+    n_features, activation, ridge, generator_steps, refine_steps, lr, refine_lr, hidden, n_tv_points, validation_fraction, val_every, n_val_draws, lr_schedule, dtype, device, random_state, progress, engine, callback
         As :class:`GFTRegressor` (``tv_weight`` excepted), shared by every candidate.
         Every candidate and fold uses the same seed (``random_state`` itself when it is an
         int, else one int drawn from it), so that the candidates differ only in
@@ -75,6 +76,14 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     """
 
     presets = {name: dict(p) for name, p in PRESETS.items()}
+
+    #: GFTRegressor's, with ``tv_weights`` and ``cv`` for ``tv_weight``; what a constraint
+    #: cannot express is checked by every candidate GFTRegressor and by :meth:`_check_params`.
+    _parameter_constraints: dict[str, list[Any]] = {
+        **{k: v for k, v in GFTRegressor._parameter_constraints.items() if k != "tv_weight"},
+        "tv_weights": ["array-like"],  # finite and >= 0: _check_params
+        "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable of splits
+    }
 
     def __init__(
         self,
@@ -131,21 +140,23 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         params = {k: v for k, v in self.get_params().items() if k not in ("tv_weights", "cv")}
         return GFTRegressor(**params, tv_weight=tv_weight).set_params(random_state=seed)
 
-    def _check_tv_weights(self) -> list[float]:
+    def _check_params(self) -> None:
         weights = self.tv_weights
-        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) and not isinstance(weights, np.ndarray):
-            raise ValueError(f"tv_weights must be a non-empty sequence of numbers >= 0, got {weights!r}")
-        weights = list(weights)
-        if not weights or any(isinstance(w, bool) or not isinstance(w, numbers.Real)
-                              or not math.isfinite(w) or w < 0 for w in weights):
-            raise ValueError(f"tv_weights must be a non-empty sequence of finite numbers >= 0, got {self.tv_weights!r}")
-        return [float(w) for w in weights]
+        if (not isinstance(weights, (Sequence, np.ndarray)) or len(weights) == 0
+                or any(isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(w)
+                       or w < 0 for w in weights)):
+            raise InvalidParameterError(
+                f"The 'tv_weights' parameter of {type(self).__name__} must be a non-empty sequence "
+                f"of finite numbers >= 0. Got {weights!r} instead."
+            )
 
     def fit(self, X: Any, y: Any) -> "GFTRegressorCV":
         """Select :math:`\\lambda` on ``X`` (M, d), ``y`` (M,), refit on all rows; returns ``self``."""
+        self._validate_params()  # scikit-learn, against _parameter_constraints
+        self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        weights = self._check_tv_weights()
+        weights = [float(w) for w in self.tv_weights]
         # one seed for every candidate and fold; an int is passed on as it is, so that a
         # candidate is exactly GFTRegressor(tv_weight=..., random_state=random_state)
         seed = self.random_state
@@ -201,18 +212,12 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         return self
 
     def _folds(self, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
-            if self.cv < 2:
-                raise ValueError(f"cv must be None, an int >= 2 or a splitter, got {self.cv!r}")
-            if X.shape[0] < 2 * self.cv:
-                raise ValueError(
-                    f"Found {X.shape[0]} sample(s), but cv={self.cv} needs at least {2 * self.cv}; "
-                    "pass more data, fewer folds or cv=None."
-                )
-        try:
-            splitter = check_cv(self.cv, y, classifier=False)
-        except ValueError as err:
-            raise ValueError(f"cv must be None, an int >= 2 or a splitter, got {self.cv!r}: {err}") from None
+        if isinstance(self.cv, numbers.Integral) and X.shape[0] < 2 * self.cv:
+            raise ValueError(
+                f"Found {X.shape[0]} sample(s), but cv={self.cv} needs at least {2 * self.cv}; "
+                "pass more data, fewer folds or cv=None."
+            )
+        splitter = check_cv(self.cv, y, classifier=False)
         return [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y)]
 
     def _generator_mse(self, fit: GFTRegressor, X: np.ndarray, y: np.ndarray) -> float:

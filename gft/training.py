@@ -148,7 +148,7 @@ class GeneratorFeatures:
 
 
 class LatentFeatures:
-    r"""GFT-r: one latent set ``z`` of shape (*members, N, D) optimised through a frozen :math:`G_\theta`."""
+    r"""GFT-r: one latent set ``z`` of shape ``(*members, N, D)`` optimised through a frozen :math:`G_\theta`."""
 
     def __init__(self, generator: Generator | GeneratorStack, z: Tensor):
         self.generator = generator.requires_grad_(False)
@@ -401,19 +401,12 @@ def optimise(
         validate(step)
 
     bar = tqdm(total=steps, desc=name or "training", disable=not progress, leave=False)
-    step = 0
+    at = [0]
     try:
-        for step in range(steps):
-            if step % val_every == 0:
-                checkpoint(step)
-                bar.set_postfix(val_mse=f"{val_mses[-1]:.3e}", refresh=False)
-            losses[step] = step_fn()
-            if callback is not None:
-                callback(step, losses[step])
-            bar.update()
-        step = steps
-        checkpoint(steps)
+        _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar,
+                   lambda: dict(val_mse=f"{val_mses[-1]:.3e}"), at)
     except KeyboardInterrupt:
+        step = at[0]
         history.interrupted = True
         warnings.warn(
             f"{name or 'training'} interrupted at step {step}: keeping the best iterate so far "
@@ -422,6 +415,7 @@ def optimise(
             stacklevel=2,
         )
     except BaseException as err:
+        step = at[0]
         if best_state is not None:
             params.restore(best_state)
         if not isinstance(err, RidgeSolveError):
@@ -434,6 +428,7 @@ def optimise(
         ) from err
     finally:
         bar.close()
+    step = at[0]
     if best_state is not None:
         params.restore(best_state)
     history.train_loss = losses[:step].cpu().numpy()
@@ -442,6 +437,22 @@ def optimise(
     history.best_step, history.best_val_mse = best_step, best_val
     history.wall_seconds = time.perf_counter() - start
     return history
+
+
+def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at) -> None:
+    """Steps ``0 .. steps - 1`` with ``checkpoint(step)`` before every ``val_every``-th step and
+    after the last; ``at[0]`` is the step reached, for the caller's error paths."""
+    for step in range(steps):
+        at[0] = step
+        if step % val_every == 0:
+            checkpoint(step)
+            bar.set_postfix(**postfix(), refresh=False)
+        losses[step] = step_fn()
+        if callback is not None:
+            callback(step, losses[step])
+        bar.update()
+    at[0] = steps
+    checkpoint(steps)
 
 
 def _keep_where(best: list[Tensor], current: list[Tensor], improved: Tensor) -> list[Tensor]:
@@ -503,27 +514,20 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
         validate(step)
 
     bar = tqdm(total=steps, desc=label, disable=not progress, leave=False)
-    step = 0
+    at = [0]
     try:
-        for step in range(steps):
-            if step % val_every == 0:
-                checkpoint(step)
-                bar.set_postfix(best_val_mse=f"{np.nanmin(best_val):.3e}", refresh=False)
-            losses[step] = step_fn()
-            if callback is not None:
-                callback(step, losses[step])
-            bar.update()
-        step = steps
-        checkpoint(steps)
+        _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar,
+                   lambda: dict(best_val_mse=f"{np.nanmin(best_val):.3e}"), at)
     except KeyboardInterrupt:
         history.interrupted = True
-        warnings.warn(f"{label} interrupted at step {step}: keeping each member's best iterate so far.",
+        warnings.warn(f"{label} interrupted at step {at[0]}: keeping each member's best iterate so far.",
                       RuntimeWarning, stacklevel=3)
     except BaseException:
         params.restore(best_state)
         raise
     finally:
         bar.close()
+    step = at[0]
     params.restore(best_state)
     history.train_loss = losses[:step].cpu().numpy()
     history.val_steps = np.asarray(val_steps, dtype=int)

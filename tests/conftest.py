@@ -59,3 +59,18 @@ def uci_data_dir() -> tuple[Path | None, str]:
     if missing:
         return None, f"GFT_DATA_DIR={folder} lacks the UCI files {missing}"
     return folder, ""
+
+
+def smoke(**kw):
+    """A ``GFTRegressor`` at the ``smoke`` preset, quiet and seeded (overrides in ``kw``)."""
+    from gft import GFTRegressor
+
+    return GFTRegressor.from_preset("smoke", **{"progress": False, "random_state": 0, **kw})
+
+
+@pytest.fixture(scope="module")
+def data():
+    """80 points of ``sin(2 pi x_1) + x_2`` on the unit square."""
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 2))
+    return X, np.sin(2 * np.pi * X[:, 0]) + X[:, 1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.model_selection import KFold
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from gft import GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
 from gft.objective import ReducedObjective
@@ -190,16 +190,24 @@ def test_cv_folds_score_what_separate_fold_fits_score():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(tv_weights=()), "non-empty sequence"),
-    (dict(tv_weights=(0.0, -1.0)), "finite numbers >= 0"),
-    (dict(tv_weights="0.1"), "non-empty sequence"),
-    (dict(cv=1), "cv must be None, an int >= 2"),
+    (dict(tv_weights=()),
+     r"'tv_weights' parameter of GFTRegressorCV must be a non-empty sequence of finite numbers >= 0\. Got \(\) instead"),
+    (dict(tv_weights=(0.0, -1.0)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, -1\.0\) instead"),
+    (dict(tv_weights=(0.0, np.inf)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, inf\) instead"),
+    (dict(tv_weights="0.1"), r"'tv_weights' parameter of GFTRegressorCV must be an array-like\. Got '0\.1' instead"),
+    (dict(cv=1), r"'cv' parameter of GFTRegressorCV must be an int in the range \[2, inf\), .*\. Got 1 instead"),
+    (dict(n_features=0), r"'n_features' parameter of GFTRegressorCV must be an int in the range \[1, inf\)\. Got 0 instead"),
     (dict(cv=50), "Found 80 sample"),
 ])
 def test_cv_bad_parameters_are_named(bad, match):
     X, y = _data()
     with pytest.raises(ValueError, match=match):
         _smoke(GFTRegressorCV, **bad).fit(X, y)
+
+
+def test_cv_parameter_constraints_cover_every_parameter():
+    """scikit-learn's own check (see tests/test_sklearn_conformance.py), for GFTRegressorCV."""
+    check_param_validation("GFTRegressorCV", _smoke(GFTRegressorCV, tv_weights=(0.0, 1e-2), cv=2))
 
 
 @parametrize_with_checks([

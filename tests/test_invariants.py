@@ -13,17 +13,7 @@ from gft.estimators import _PREDICT_CHUNK
 from gft.generator import Generator
 from gft.objective import ReducedObjective
 from gft.training import LatentFeatures, optimise
-
-
-def smoke(**kw):
-    return GFTRegressor.from_preset("smoke", **{"progress": False, "random_state": 0, **kw})
-
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.random((80, 2))
-    return X, np.sin(2 * np.pi * X[:, 0]) + X[:, 1]
+from conftest import smoke
 
 
 @pytest.fixture(scope="module")

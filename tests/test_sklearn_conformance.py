@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from gft.baselines import ESTIMATORS
 
@@ -24,6 +24,15 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_parameter_constraints_cover_every_parameter(name):
+    """scikit-learn's own check: ``_parameter_constraints`` names exactly the parameters, and
+    ``fit`` raises ``InvalidParameterError`` naming the parameter for a value of no valid type
+    and for one just outside each interval or set of options."""
+    est = _smoke(ESTIMATORS[name])
+    check_param_validation(type(est).__name__, est)
 
 
 def _data(m=60, d=3, seed=0):

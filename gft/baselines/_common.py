@@ -1,15 +1,19 @@
-r"""Pieces the baselines share: the standard-normal feature draw, a primal-or-dual ridge solve, and errors/MSEs of a feature set."""
+r"""Pieces the baselines share: the parameter constraints of the Adam-trained ones, the standard-normal feature draw, a primal-or-dual ridge solve, and errors/MSEs of a feature set."""
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import Tensor
 
 from ..features import Activation, design_matrix, predict_from_features
 from ..ridge import cholesky_with_retry, ridge_solve
 
 __all__ = [
+    "TRAINED_FEATURE_CONSTRAINTS",
     "coef_on_training_split",
     "design_bytes",
     "fit_mse",
@@ -17,6 +21,17 @@ __all__ = [
     "standard_normal_features",
     "to_numpy64",
 ]
+
+#: ``_parameter_constraints`` of the parameters that the baselines trained by Adam from a
+#: scaled random draw (:class:`NNRegressor`, :class:`VarProRegressor`) add to the base's.
+TRAINED_FEATURE_CONSTRAINTS: dict[str, list] = {
+    "tv_weight": [Interval(Real, 0, None, closed="left")],
+    "steps": [Interval(Integral, 0, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "init_scale": [Interval(Real, 0, None, closed="neither"), None],
+    "n_tv_points": [Interval(Integral, 1, None, closed="left")],
+    "val_every": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 def standard_normal_features(

@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from sklearn.utils._param_validation import StrOptions
 from torch import Tensor
 
-from ..estimators import FeatureRegressorBase, _check_number
+from ..estimators import FeatureRegressorBase
 from ..features import TWO_PI, Activation, design_matrix, get_activation, predict_from_features
 from ..regularizers import monte_carlo_tv
 from ..training import TrainingDivergedError, TrainingHistory, optimise
-from ._common import ridge_coefficients, standard_normal_features, to_numpy64
+from ._common import (
+    TRAINED_FEATURE_CONSTRAINTS,
+    ridge_coefficients,
+    standard_normal_features,
+    to_numpy64,
+)
 from .random_features import initial_scale
 
 __all__ = ["NNRegressor", "NetworkObjective", "NetworkParameters", "network_output"]
@@ -177,6 +183,12 @@ class NNRegressor(FeatureRegressorBase):
         "paper": dict(steps=100_000, lr=1e-3, n_tv_points=1000, val_every=200),
     }
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **FeatureRegressorBase._parameter_constraints,
+        **TRAINED_FEATURE_CONSTRAINTS,
+        "init_coef": [StrOptions(set(INIT_COEFS))],
+    }
+
     def __init__(
         self,
         n_features: int = 100,
@@ -210,15 +222,6 @@ class NNRegressor(FeatureRegressorBase):
         self.device = device
         self.random_state = random_state
         self.progress = progress
-
-    def _validate_params(self) -> None:
-        _check_number("steps", self.steps, 0, integer=True)
-        if self.init_scale is not None:
-            _check_number("init_scale", self.init_scale, 0.0, strict=True)
-        if self.init_coef not in INIT_COEFS:
-            raise ValueError(f"init_coef must be one of {list(INIT_COEFS)}, got {self.init_coef!r}")
-        _check_number("n_tv_points", self.n_tv_points, 1, integer=True)
-        _check_number("val_every", self.val_every, 1, integer=True)
 
     def _initial_coefficients(self, X_tr: Tensor, y_tr: Tensor, W: Tensor, act: Activation) -> Tensor:
         if self.init_coef == "ridge":

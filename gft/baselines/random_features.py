@@ -3,18 +3,19 @@ r"""Random-feature baselines without feature learning: :class:`RFFRegressor` and
 from __future__ import annotations
 
 import math
-import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any, Sequence
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import Tensor
 from .._progress import progress_bar as tqdm
 
-from ..estimators import FeatureRegressorBase, _check_number
+from ..estimators import FeatureRegressorBase
 from ..features import Activation, design_matrix, get_activation
 from ..ridge import RidgeSolveWarning
 from ._common import (
@@ -56,20 +57,6 @@ DEFAULT_SIGMA_GRIDS: dict[str, tuple[float, ...]] = {
 MAX_DESIGN_BYTES = 2**28
 #: The automatic ``n_initial``: ``min(10 000, max(2 N, 20 M_train))``, then the memory cap.
 MAX_INITIAL, INITIAL_PER_SAMPLE = 10_000, 20
-
-
-def _check_sigma_params(sigma: Any, sigma_grid: Any) -> None:
-    if sigma is not None:
-        _check_number("sigma", sigma, 0.0, strict=True)
-    if sigma_grid is not None:
-        grid = np.asarray(sigma_grid, dtype=object).ravel()
-        if (np.ndim(sigma_grid) != 1 or grid.size == 0 or any(
-                isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s)
-                or s <= 0 for s in grid)):
-            raise ValueError(
-                f"sigma_grid must be None or a non-empty 1-D sequence of positive finite numbers, "
-                f"got {sigma_grid!r}"
-            )
 
 
 def scale_validation_curve(
@@ -162,6 +149,12 @@ class RFFRegressor(FeatureRegressorBase):
 
     presets: dict[str, dict[str, Any]] = {"smoke": {}, "book": {}, "paper": {}}  # no budget knob
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **FeatureRegressorBase._parameter_constraints,
+        "sigma": [Interval(Real, 0, None, closed="neither"), None],
+        "sigma_grid": ["array-like", None],  # 1-D, positive, finite: _check_params
+    }
+
     def __init__(
         self,
         n_features: int = 100,
@@ -186,8 +179,13 @@ class RFFRegressor(FeatureRegressorBase):
         self.random_state = random_state
         self.progress = progress
 
-    def _validate_params(self) -> None:
-        _check_sigma_params(self.sigma, self.sigma_grid)
+    def _check_params(self) -> None:
+        super()._check_params()
+        grid = self.sigma_grid
+        if grid is not None and (np.ndim(grid) != 1 or len(grid) == 0 or any(
+                isinstance(s, bool) or not isinstance(s, Real) or not math.isfinite(s) or s <= 0
+                for s in np.asarray(grid, dtype=object))):
+            self._invalid("sigma_grid", "None or a non-empty 1-D sequence of positive finite numbers")
 
     def _sigma_candidates(self) -> np.ndarray:
         if self.sigma is not None:
@@ -288,6 +286,13 @@ class SparseRFRegressor(RFFRegressor):
         "paper": {"n_initial": None},
     }
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **RFFRegressor._parameter_constraints,
+        "n_initial": [Interval(Integral, 1, None, closed="left"), None],  # >= n_features: _check_params
+        "prune_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "select_size": ["boolean"],
+    }
+
     def __init__(
         self,
         n_features: int = 100,
@@ -313,20 +318,11 @@ class SparseRFRegressor(RFFRegressor):
         self.prune_fraction = prune_fraction
         self.select_size = select_size
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if self.n_initial is not None:
-            _check_number("n_initial", self.n_initial, 1, integer=True)
-            if self.n_initial < self.n_features:
-                raise ValueError(
-                    f"n_initial must be >= n_features={self.n_features} (pruning only removes "
-                    f"features), got {self.n_initial!r}; pass n_initial=None for the automatic size"
-                )
-        _check_number("prune_fraction", self.prune_fraction, 0.0, strict=True)
-        if self.prune_fraction >= 1:
-            raise ValueError(f"prune_fraction must be < 1, got {self.prune_fraction!r}")
-        if not isinstance(self.select_size, (bool, np.bool_)):
-            raise ValueError(f"select_size must be True or False, got {self.select_size!r}")
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.n_initial is not None and self.n_initial < self.n_features:
+            self._invalid("n_initial", f"None (the automatic size) or >= n_features={self.n_features}, "
+                                       "since pruning only removes features")
 
     def _initial_size(self, n_train: int, act: Activation, dtype: torch.dtype) -> int:
         if self.n_initial is not None:

@@ -8,11 +8,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..estimators import FeatureRegressorBase, _check_number
+from ..estimators import FeatureRegressorBase
 from ..features import get_activation
 from ..objective import ReducedObjective
 from ..training import DirectFeatures, TrainingDivergedError, TrainingHistory, optimise
-from ._common import coef_on_training_split, standard_normal_features, to_numpy64
+from ._common import (
+    TRAINED_FEATURE_CONSTRAINTS,
+    coef_on_training_split,
+    standard_normal_features,
+    to_numpy64,
+)
 from .random_features import initial_scale
 
 __all__ = ["VarProRegressor"]
@@ -72,6 +77,12 @@ class VarProRegressor(FeatureRegressorBase):
         "paper": dict(steps=40_000, lr=1e-4, n_tv_points=1000, val_every=200),
     }
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **FeatureRegressorBase._parameter_constraints,
+        **TRAINED_FEATURE_CONSTRAINTS,
+        "init_features": ["array-like", None],  # its shape depends on X: _initial_features
+    }
+
     def __init__(
         self,
         n_features: int = 100,
@@ -105,13 +116,6 @@ class VarProRegressor(FeatureRegressorBase):
         self.device = device
         self.random_state = random_state
         self.progress = progress
-
-    def _validate_params(self) -> None:
-        _check_number("steps", self.steps, 0, integer=True)
-        if self.init_scale is not None:
-            _check_number("init_scale", self.init_scale, 0.0, strict=True)
-        _check_number("n_tv_points", self.n_tv_points, 1, integer=True)
-        _check_number("val_every", self.val_every, 1, integer=True)
 
     def _initial_features(self, d: int) -> np.ndarray | None:
         if self.init_features is None:
