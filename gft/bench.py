@@ -297,16 +297,16 @@ def run(args: argparse.Namespace) -> dict:
         raise SystemExit("--long must be larger than --short")
     print(f"# gft bench — torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{platform.processor() or platform.machine()}, device {device}")
+    if args.scaling:
+        return run_scaling(device)
+    floor = machine_floor(device=device)
+    if args.batched:
+        return run_batched(args, device, floor)
     book = get_preset("book")
     print(f"Friedman1 d=5, M=450, N=100, generator 3x512, float32. gft: GFTRegressor.fit at the "
           f"book preset (validation every {book['val_every']} steps, {book['lr_schedule']} schedule); "
           f"a step is (t({args.long}) - t({args.short})) / {args.long - args.short}, median of "
           f"{args.repeats} interleaved repeats.\n")
-    floor = machine_floor(device=device)
-    if args.batched:
-        return run_batched(args, device, floor)
-    if args.scaling:
-        return run_scaling(device)
     print(f"floor: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, {floor['gflops']:.0f} GFLOP/s) "
           f"+ Adam {floor['adam'] * 1e3:.3f} ms = {floor['floor'] * 1e3:.2f} ms per step\n")
     times = per_step_through_fit(repeats=args.repeats, short=args.short, long=args.long, device=device)

@@ -208,3 +208,24 @@ def test_sweep_runs_every_plan_line(tmp_path, capsys, monkeypatch):
     plan.write_text("--setting kreuz --method zero --bogus\n")
     assert cli.main(["sweep", "--plan", str(plan), "--out", str(tmp_path / "r")]) == 2
     assert "plan.txt:1: bad options" in capsys.readouterr().err
+
+
+def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
+    result = cli_bench_main(["--batched", "--preset", "smoke", "--cv", "0"])
+    (row,) = result["batched"]
+    assert row["n_fits"] == 6 and row["ratio"] == pytest.approx(row["batched"] / row["sequential"])
+    assert len(row["val_mse"]["cv_refine"]) == 6
+    out = capsys.readouterr().out
+    assert "| None | 6 |" in out and "GFT-r, sequential" in out
+
+
+def test_cost_model_recovers_the_coefficients_of_exact_times():
+    from gft.bench import cost_model
+
+    M, N = np.meshgrid([500.0, 5e3, 5e4], [50.0, 100.0, 200.0, 400.0])
+    M, N = M.ravel(), N.ravel()
+    truth = np.array([8e-3, 2e-8, 1e-10, 4e-10])
+    t = truth[0] + truth[1] * M * N + truth[2] * M * N**2 + truth[3] * N**3
+    coef, model = cost_model(M, N, t)
+    np.testing.assert_allclose(coef, truth, rtol=1e-6)
+    np.testing.assert_allclose(model, t, rtol=1e-9)
