@@ -90,7 +90,7 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 # ## The settings
 #
 # Inputs are uniform on $[0, 1]^d$, the labels are the target function without noise, and
-# the test set is a fresh draw of the same size as the training set (SPEC §7):
+# the test set is a fresh draw of the same size as the training set, as in the paper:
 
 # %%
 settings_table = pd.DataFrame(
@@ -126,7 +126,7 @@ settings_table
 # - **GFT-r** — GFT followed by a refinement of one drawn latent set $z$ on
 #   $L(G_\theta(z))$, keeping the iterate with the best validation error.
 #
-# What a table cell means (SPEC §6): the TV weight $\lambda$ is selected on one data draw
+# What a table cell means (the paper's protocol): the TV weight $\lambda$ is selected on one data draw
 # by the method's validation error, then each trial draws new data, fits at that
 # $\lambda$ and records the test MSE; a cell reports the mean and the standard deviation
 # over trials. The budgets of the presets (GFT's keyword arguments):

@@ -88,7 +88,7 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 # Inputs and labels are standardised with the training mean and standard deviation (except
 # *galaxy*, used as stored), so a test MSE of 1 is what predicting the training mean gives
 # and the numbers are comparable across data sets. A new trial is a new shuffle and new
-# noise columns (SPEC §7):
+# noise columns, as in the paper:
 
 # %%
 pd.DataFrame(
