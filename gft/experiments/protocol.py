@@ -30,6 +30,7 @@ divided by the number of members), ``wall_seconds`` the fit plus scoring.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -298,16 +299,12 @@ def _write(c: Cell, cfg: RunConfig, row: dict, counts, done) -> None:
               f"test MSE {row['test_mse']:.4g} ({row['train_seconds']:.2f} s)")
 
 
-_WARM = False
-
-
+@functools.cache
 def _warm_up() -> None:
     """Pay one-off lazy imports before the first fit is timed (the first ``torch.optim.Adam``
-    imports ``torch._dynamo``: seconds that would be charged to the first trial)."""
-    global _WARM
-    if not _WARM:
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-        _WARM = True
+    imports ``torch._dynamo``: seconds that would be charged to the first trial); once per
+    process."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def run_group(group: Sequence[tuple[Cell, Method]], cfg: RunConfig) -> list[CellResult]:

@@ -75,9 +75,14 @@ COLUMNS: tuple[str, ...] = (
     "device", "device_name", "threads", "date",
 )
 _LOCK_DIR = ".locks"
-_UMASK = os.umask(0o022)  # read the process umask (set it back at once) for the files' mode
-os.umask(_UMASK)
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def _process_umask() -> int:
+    """The process umask (reading it means setting it: it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _git(*args: str) -> str | None:
@@ -143,7 +148,7 @@ def _replace_atomically(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, fsync it, and rename it over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
+        os.chmod(tmp, 0o666 & ~_process_umask())  # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "w", newline="") as fh:
             fh.write(text)
             fh.flush()
