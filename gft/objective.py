@@ -104,6 +104,7 @@ class ReducedObjective:
         #: Whether the TV term is evaluated at all (some weight is nonzero), and for which members.
         self.tv_members = self.tv_weights != 0
         self.uses_tv = bool(self.tv_members.any())
+        self._tv_active = self.tv_members.tolist() if self.members else None  # read once, on the host
 
     def tv_points(self, generator: torch.Generator | Sequence[torch.Generator] | None = None) -> Tensor:
         """``n_tv_points`` fresh points of the training box, shape (n, d) or (B, n, d), in ``X``'s dtype.
@@ -113,12 +114,23 @@ class ReducedObjective:
         """
         if not self.members:
             return sample_box(self.low, self.high, self.n_tv_points, generator)
-        generators = _per_member(generator, self.members[0])
         out = self.X.new_zeros(self.members[0], self.n_tv_points, self.X.shape[-1])
-        for i, active in enumerate(self.tv_members.tolist()):
-            if active:
-                low, high = (self.low[i], self.high[i]) if self.low.dim() > 1 else (self.low, self.high)
-                sample_box(low, high, self.n_tv_points, generators[i], out=out[i])
+        return self.draw_tv_points(out, generator)
+
+    def draw_tv_points(self, out: Tensor, generator=None) -> Tensor:
+        """Fresh points of the training box written into ``out``: shape (n, d) for one draw
+        from ``generator``, or (B, n, d) for ``B`` members, member ``i`` from ``generator[i]``
+        and within its own box; a member with TV weight 0 draws nothing (``out[i]`` is left
+        as it is). An objective without members serves every member of ``out``."""
+        if out.dim() == 2:
+            return sample_box(self.low, self.high, self.n_tv_points, generator, out=out)
+        n_members = out.shape[0]
+        active = self._tv_active if self.members else [self.uses_tv] * n_members
+        per_member_box = self.low.dim() > 1
+        for i, g in enumerate(per_member_generators(generator, n_members)):
+            if active[i]:
+                low, high = (self.low[i], self.high[i]) if per_member_box else (self.low, self.high)
+                sample_box(low, high, self.n_tv_points, g, out=out[i])
         return out
 
     def _aligned(self, data: Tensor, W: Tensor, trailing: int) -> Tensor:
@@ -166,11 +178,12 @@ class ReducedObjective:
         return mean_squared_error(A_val, b, self._aligned(self.y_val.to(torch.float64), W, 1))
 
 
-def _per_member(generator, n_members: int) -> list:
-    """``generator`` as a list of one ``torch.Generator`` (or None) per member."""
+def per_member_generators(generator, n_members: int) -> list:
+    """One ``torch.Generator`` (or None) per member, from one generator (shared: only where
+    there is one member, or None) or a sequence of ``n_members``."""
     if generator is None or isinstance(generator, torch.Generator):
         if n_members > 1 and generator is not None:
-            raise ValueError(f"a batched objective needs one torch.Generator per member ({n_members}), got one")
+            raise ValueError(f"a batched run needs one torch.Generator per member ({n_members}), got one")
         return [generator] * n_members
     generator = list(generator)
     if len(generator) != n_members:

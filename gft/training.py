@@ -105,7 +105,19 @@ def _members_of(generator: Generator | GeneratorStack) -> tuple[int, ...]:
     return (generator.n_members,) if isinstance(generator, GeneratorStack) else ()
 
 
-class GeneratorFeatures:
+class _Snapshots:
+    """``snapshot()``: copies of the parameters (a list); ``restore(state)`` writes them back."""
+
+    def snapshot(self) -> list[Tensor]:
+        return [p.detach().clone() for p in self.parameters()]
+
+    def restore(self, state: list[Tensor]) -> None:
+        with torch.no_grad():
+            for p, s in zip(self.parameters(), state):
+                p.copy_(s)
+
+
+class GeneratorFeatures(_Snapshots):
     r"""GFT: features :math:`G_\theta(z)` with :math:`z` redrawn every step; trains :math:`\theta`.
 
     Validation averages over ``n_val_draws`` feature sets whose latents are drawn once, so
@@ -138,16 +150,9 @@ class GeneratorFeatures:
     def val_features(self) -> Tensor:
         return self.generator(self.z_val)  # (*members, n_val, N, D)
 
-    def snapshot(self) -> list[Tensor]:
-        return [p.detach().clone() for p in self.parameters()]
-
-    def restore(self, state: list[Tensor]) -> None:
-        with torch.no_grad():
-            for p, s in zip(self.parameters(), state):
-                p.copy_(s)
 
 
-class LatentFeatures:
+class LatentFeatures(_Snapshots):
     r"""GFT-r: one latent set ``z`` of shape ``(*members, N, D)`` optimised through a frozen :math:`G_\theta`."""
 
     def __init__(self, generator: Generator | GeneratorStack, z: Tensor):
@@ -164,15 +169,9 @@ class LatentFeatures:
     def val_features(self) -> Tensor:
         return self.generator(self.z)
 
-    def snapshot(self) -> list[Tensor]:
-        return [self.z.detach().clone()]
-
-    def restore(self, state: list[Tensor]) -> None:
-        with torch.no_grad():
-            self.z.copy_(state[0])
 
 
-class DirectFeatures:
+class DirectFeatures(_Snapshots):
     """VarPro: the features ``W`` of shape (N, D) themselves are the parameters."""
 
     members: tuple[int, ...] = ()
@@ -188,13 +187,6 @@ class DirectFeatures:
 
     def val_features(self) -> Tensor:
         return self.W
-
-    def snapshot(self) -> Tensor:
-        return self.W.detach().clone()
-
-    def restore(self, state: Tensor) -> None:
-        with torch.no_grad():
-            self.W.copy_(state)
 
 
 #: Engines of :func:`optimise` (and of the estimators' ``engine`` parameter).

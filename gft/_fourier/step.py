@@ -37,7 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from ..generator import GeneratorStack
-from ..regularizers import sample_box
+from ..objective import per_member_generators
 from .mse import MSEWorkspace, fourier_data, mse_backward, mse_forward
 from .tv import TVWorkspace, tv_backward, tv_forward
 
@@ -132,8 +132,8 @@ class HandWrittenFourierStep:
         self.members = tuple(objective.members if members is None else members)
         batched = bool(self.members)
         n_members = self.members[0] if batched else 1
-        self.rngs = _per_member(rng, n_members)
-        self.latent_rngs = _per_member(latent_rng, n_members)
+        self.rngs = per_member_generators(rng, n_members)
+        self.latent_rngs = per_member_generators(latent_rng, n_members)
         for p in params:
             p.grad = torch.zeros_like(p)
         p0 = params[0]
@@ -218,17 +218,6 @@ class HandWrittenFourierStep:
         if weights and self._bias_sum is not None:
             torch.sum(self._bias_sum[0], -2, out=self._bias_sum[1])
 
-    def _draw_tv_points(self, points: Tensor) -> None:
-        obj = self.objective
-        if not self.members:
-            sample_box(obj.low, obj.high, obj.n_tv_points, self.rngs[0], out=points)
-            return
-        per_member_box = obj.low.dim() > 1
-        for i, active in enumerate(self._tv_active):
-            if active:  # a member with weight 0 draws nothing, as it would alone
-                low, high = (obj.low[i], obj.high[i]) if per_member_box else (obj.low, obj.high)
-                sample_box(low, high, obj.n_tv_points, self.rngs[i], out=points[i])
-
     def __call__(self) -> Tensor:
         obj = self.objective
         # inference mode: the kernels skip autograd's bookkeeping (view and version tracking)
@@ -245,7 +234,7 @@ class HandWrittenFourierStep:
             grad_uv = None
             if obj.uses_tv:
                 tws = self._tv_workspace()
-                self._draw_tv_points(tws.points)
+                obj.draw_tv_points(tws.points, self.rngs if self.members else self.rngs[0])
                 tws.set_coefficients_from_solution(w)
                 tv = tv_forward(W, tws)
                 grad_W_tv, grad_uv = tv_backward(tws, self._tv_weight)
@@ -261,12 +250,6 @@ class HandWrittenFourierStep:
         if self.scheduler is not None:
             self.scheduler.step()
         return loss
-
-    @property
-    def _tv_active(self) -> list[bool]:
-        if not hasattr(self, "_tv_active_list"):
-            self._tv_active_list = self.objective.tv_members.expand(self.members).tolist()
-        return self._tv_active_list
 
     def check(self) -> None:
         """Raise :class:`~gft.RidgeSolveError` when a ridge factorisation failed since the
@@ -299,16 +282,6 @@ class HandWrittenFourierStep:
 
 def _baddbmm(bias: Tensor, h: Tensor, weight_T: Tensor, out: Tensor) -> Tensor:
     return torch.baddbmm(bias, h, weight_T, out=out)
-
-
-def _per_member(rng, n_members: int) -> list:
-    """One ``torch.Generator`` (or None) per member from a generator or a sequence of them."""
-    if rng is None or isinstance(rng, torch.Generator):
-        return [rng] * n_members
-    rng = list(rng)
-    if len(rng) != n_members:
-        raise ValueError(f"need one torch.Generator per member ({n_members}), got {len(rng)}")
-    return rng
 
 
 def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
