@@ -207,8 +207,8 @@ have = results.available_presets(rows)
 if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed "
           "tables. The live comparison above stands on its own.")
-else:
-    print(f"results folder: {results_root}")
+else:  # the folder's name, not the machine's path to it
+    print(f"results folder: {results_root.parent.name}/{results_root.name}")
 for p in results_presets:
     if p in have:
         part = rows[rows["preset"] == p]
