@@ -316,7 +316,7 @@ def plot_training_curves(
         offset += loss.size
     ax.set_yscale("log")
     ax.set_xlabel("Adam step")
-    ax.set_ylabel("MSE (in units of $y$ / RMS($y$))")
+    ax.set_ylabel("MSE of $y$ / RMS($y$)")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -326,7 +326,10 @@ def plot_test_mse(
     ax: Axes | None = None,
     log: bool = True,
 ) -> Axes:
-    """Bar chart of test MSE per method: the mean over trials, with their min-max range as error bar.
+    """Dot chart of test MSE per method: the mean over trials, with their min-max range as error bar.
+
+    Dots, not bars: on a logarithmic axis a bar's length depends on where the axis starts,
+    so only its end carries information.
 
     Parameters
     ----------
@@ -355,8 +358,11 @@ def plot_test_mse(
     upper = np.array([v.max() for v in values.values()]) - means
     positions = np.arange(len(names))
     several = any(v.size > 1 for v in values.values())
-    ax.bar(positions, means, yerr=np.stack([lower, upper]) if several else None, capsize=4,
-           color=[f"C{i}" for i in range(len(names))])
+    for i, (x, m) in enumerate(zip(positions, means)):
+        ax.errorbar([x], [m], yerr=np.array([[lower[i]], [upper[i]]]) if several else None,
+                    fmt="o", ms=8, capsize=4, color=f"C{i}")
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.grid(alpha=0.3, axis="y", which="both")
     for x, m in zip(positions, means):
         ax.annotate(f"{m:.2e}", (x, m), ha="center", va="bottom", fontsize="small",
                     xytext=(0, 3), textcoords="offset points")

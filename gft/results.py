@@ -38,7 +38,7 @@ from .presets import PRESET_NAMES
 
 __all__ = [
     "RESULTS_ENV", "results_dir", "load_preset_results", "available_presets", "summarise",
-    "format_table", "plot_summary", "compare_methods", "fit_and_score", "sweep",
+    "format_table", "style_table", "plot_summary", "compare_methods", "fit_and_score", "sweep",
     "sweep_n_features", "sweep_tv_weight", "sweep_generator", "sweep_summary",
     "write_sweep", "read_sweep", "cached_sweep", "input_weight_profile",
 ]
@@ -162,6 +162,33 @@ def format_table(summary: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     return wide.fillna(MISSING)
 
 
+def style_table(summary: pd.DataFrame, digits: int = 2, labels: Mapping[str, str] | None = None):
+    """:func:`format_table` as a styled table with the best method of each row in bold.
+
+    "Best" is the lowest mean test MSE among the computed cells of the row (and, with
+    several activations, of the same activation). ``labels`` renames the method columns.
+    Returns a pandas ``Styler``.
+    """
+    table = format_table(summary, digits)
+    means = summary.pivot_table(index=["setting", "preset"], columns=list(table.columns.names)
+                                if table.columns.nlevels > 1 else "method",
+                                values="test_mse_mean", aggfunc="first", sort=False)
+    means = means.reindex(index=table.index, columns=table.columns)
+    if table.columns.nlevels > 1:
+        best = pd.concat([means[a].eq(means[a].min(axis=1), axis=0) for a in means.columns.levels[0]
+                          if a in means.columns.get_level_values(0)], axis=1, keys=None)
+        best.columns = pd.MultiIndex.from_tuples(
+            [(a, m) for a in means.columns.levels[0] if a in means.columns.get_level_values(0)
+             for m in means[a].columns])
+        best = best.reindex(columns=table.columns)
+    else:
+        best = means.eq(means.min(axis=1), axis=0)
+    css = best.fillna(False).replace({True: "font-weight: bold", False: ""})
+    if labels:
+        table, css = table.rename(columns=labels), css.rename(columns=labels)
+    return table.style.apply(lambda _: css.to_numpy(), axis=None)
+
+
 def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: Mapping[str, str]
                  | None = None, method_labels: Mapping[str, str] | None = None) -> Axes:
     """Test MSE per setting (x) and method (colour) on a log axis, one marker per preset.
@@ -188,9 +215,10 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
         mean = part["test_mse_mean"].to_numpy()
         err = np.stack([mean - part["test_mse_min"].to_numpy(), part["test_mse_max"].to_numpy() - mean])
         name = labels.get(method, method)
+        label = f"{name} ({preset})" if len(presets) > 1 else name
         ax.errorbar(x[have], mean[have], yerr=err[:, have], fmt=markers.get(preset, "o"),
                     color=f"C{methods.index(method)}", ms=6, capsize=2,
-                    label=f"{name} ({preset})" if len(presets) > 1 else name)
+                    label=label if have.any() else None)  # no legend entry without a point
         missing_x += list(x[~have])
     ax.set_yscale("log")
     if missing_x:
@@ -333,12 +361,16 @@ def sweep_generator(setting: str, widths: Sequence[int] = (32, 128, 512),
 
 
 def sweep_summary(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean, std, min and max of test MSE and mean training time per ``by`` + method."""
+    """Mean, std, min and max of test MSE, mean training time (and mean validation MSE) per ``by`` + method.
+
+    ``val_mse_mean`` is present when the sweep recorded ``val_mse``.
+    """
     keys = [*by, "method"]
+    extra = {"val_mse_mean": ("val_mse", "mean")} if "val_mse" in df else {}
     return df.groupby(keys, sort=False).agg(
         seeds=("test_mse", "size"), test_mse_mean=("test_mse", "mean"),
         test_mse_std=("test_mse", "std"), test_mse_min=("test_mse", "min"),
-        test_mse_max=("test_mse", "max"), train_seconds_mean=("train_seconds", "mean"),
+        test_mse_max=("test_mse", "max"), train_seconds_mean=("train_seconds", "mean"), **extra,
     ).reset_index()
 
 

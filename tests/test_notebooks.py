@@ -88,15 +88,37 @@ def test_one_parameters_cell_with_a_preset(script):
         cells = parameters_cells(notebook)
         assert len(cells) == 1, f"{script.name}: {len(cells)} cells tagged 'parameters', need exactly 1"
         assert 'preset = os.environ.get("GFT_PRESET", "book")' in cells[0].source
+        for name in ("seed", "assert_claims", "claims_file"):
+            assert f"\n{name} = " in cells[0].source, f"{script.name}: no parameter {name!r}"
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_claims_are_checked_at_every_preset_and_tabled_at_the_end(script):
+    """No claim hides behind the smoke preset; the seeded set-up makes the claims; the last cell tables them."""
+    notebook = jupytext.read(script)
+    cells = code_cells(notebook)
+    gated = [line for cell in cells for line in cell.source.splitlines()
+             if line.lstrip().startswith("if ") and "smoke" in line]
+    assert not gated, f"{script.name}: blocks gated on the smoke preset: {gated}"
+    parameters = next(i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", []))
+    set_up = cells[parameters + 1].source
+    assert "torch.manual_seed(seed)" in set_up and "claims = Claims(preset" in set_up, (
+        f"{script.name}: the cell after the parameters seeds with `seed` and creates `claims`")
+    assert cells[-1].source.strip() == "claims.table()", f"{script.name}: the last code cell is not claims.table()"
+    assert "claims.check(" in "".join(cell.source for cell in cells), f"{script.name} checks no claim"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
 def test_colab_set_up(script):
     notebook = committed(script)
-    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code").source
-    assert '"google.colab" in sys.modules' in first_code
-    assert "git+https://github.com/gft-book/gft" in first_code
-    assert "manual_seed" in first_code, "the first code cell seeds everything"
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert '"google.colab" in sys.modules' in first.source
+    assert "git+https://github.com/gft-book/gft" in first.source
+    assert "hide-input" in first.metadata.get("tags", []), "the set-up cell is hidden in the book"
     assert notebook.metadata.get("accelerator") == "GPU"
     assert notebook.metadata.get("colab", {}).get("gpuType") == "T4"
     assert notebook.metadata.kernelspec.name == "python3"

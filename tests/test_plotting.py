@@ -165,10 +165,11 @@ def test_plot_training_curves_errors(history, window, match):
         plotting.plot_training_curves(history, window=window)
 
 
-def test_plot_test_mse_bars_are_means_with_min_max_range():
+def test_plot_test_mse_dots_are_means_with_min_max_range():
     ax = plotting.plot_test_mse({"GFT": [1e-4, 3e-4], "RFF": 1e-2})
-    heights = [patch.get_height() for patch in ax.patches]
-    np.testing.assert_allclose(heights, [2e-4, 1e-2])
+    assert not ax.patches  # dots, not bars: a bar's length on a log axis means nothing
+    dots = [line.get_ydata()[0] for line in ax.lines if line.get_marker() == "o"]
+    np.testing.assert_allclose(dots, [2e-4, 1e-2])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["GFT", "RFF"]
     assert ax.get_yscale() == "log"
     segments = ax.collections[0].get_segments()  # error bars: min to max

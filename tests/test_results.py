@@ -213,3 +213,20 @@ def test_cached_sweep_reads_only_a_matching_configuration(tmp_path):
         assert origin == "computed", (config, fingerprint)
     assert _tiny_sweep.calls == 4
     assert results.read_sweep(path).test_mse.tolist() == [0.5]  # not overwritten without write
+
+
+def test_style_table_bolds_the_lowest_mean_of_each_row():
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        [dict(setting=s, method=m, activation="fourier", preset="book", n_features=100, trial=t,
+              test_mse=v * (1 + 0.1 * t), train_seconds=1.0, **{"lambda": 0.0})
+         for s, values in {"polynomial-d5": {"gft-r": 1e-4, "rff": 1e-2}, "ishigami-d5": {"gft-r": 3.0, "rff": 2.0}}.items()
+         for m, v in values.items() for t in range(2)])
+    summary = results.summarise(rows, ["polynomial-d5", "ishigami-d5"], ["gft-r", "rff", "nn"], ["book"])
+    html = results.style_table(summary, labels={"gft-r": "GFT-r"}).to_html()
+    assert "GFT-r" in html and "font-weight: bold" in html
+    styler = results.style_table(summary)
+    ctx = styler._compute().ctx  # (row, col) -> css of the rendered cells
+    winners = sorted((r, c) for (r, c), props in ctx.items() if ("font-weight", "bold") in props)
+    assert winners == [(0, 0), (1, 1)]  # GFT-r on the polynomial, RFF on Ishigami; never the empty NN

@@ -11,6 +11,7 @@ Typical use::
 The command line ``python -m gft run ... / python -m gft table ...`` wraps the same calls.
 """
 
+from .claims import ClaimFailed, Claims
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
 from .methods import METHODS, Method, estimator_class, get_method, method_names
 from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
@@ -21,6 +22,8 @@ from .tables import markdown_table, selection_markdown, summary_table
 __all__ = [
     "COLUMNS",
     "Cell",
+    "ClaimFailed",
+    "Claims",
     "CellResult",
     "DEFAULT_TRIALS",
     "LAMBDA_GRID",
