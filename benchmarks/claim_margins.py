@@ -80,13 +80,22 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYTHONPATH", str(REPO))
     command = "python benchmarks/claim_margins.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    failed = []
     for script in chapter_scripts(args.chapters):
         for seed in args.seeds:
-            seconds = run(script, seed, args.preset, args.out, command)
+            try:
+                seconds = run(script, seed, args.preset, args.out, command)
+            except Exception as error:  # a broken chapter: report it, go on with the others
+                failed.append(f"{script.stem} seed {seed}")
+                print(f"{script.stem} seed {seed}: FAILED ({type(error).__name__}: "
+                      f"{str(error).strip().splitlines()[-1][:300]})", flush=True)
+                continue
             print(f"{script.stem} seed {seed}: {seconds:.0f} s", flush=True)
     summary = smallest_margins(pd.read_csv(args.out))
     with pd.option_context("display.width", 200, "display.max_colwidth", 80, "display.max_rows", 500):
         print(summary.to_string(index=False))
+    if failed:
+        raise SystemExit(f"runs that raised: {', '.join(failed)}")
     return summary
 
 

@@ -37,11 +37,11 @@
 # drawn at random: with Fourier features GFT-r beats random Fourier features (RFF) on every
 # setting of the tables, mostly by orders of magnitude in test MSE. Which of the learning methods is best depends
 # on the setting. The chapter checks the claim live on one setting at its own preset, and
-# on the committed results of the full tables.
+# on the committed results of the full tables; the table at the end of the page lists
+# every check.
 
-# %%
+# %% tags=["hide-input"]
 import os
-import random
 import subprocess
 import sys
 
@@ -58,14 +58,12 @@ import torch
 from IPython.display import Markdown, display
 
 import gft
-from gft import results
+from gft import plotting, results
+from gft.baselines import DEFAULT_SIGMA_GRIDS, NNRegressor, SparseRFRegressor, VarProRegressor
 from gft.datasets import SETTINGS, load_setting
+from gft.experiments import start_chapter
 from gft.presets import PRESETS
 
-SEED = 0
-random.seed(SEED)
-np.random.seed(SEED)
-torch.manual_seed(SEED)
 pd.set_option("display.max_columns", 20)
 pd.set_option("display.width", 200)
 
@@ -76,8 +74,12 @@ live_methods = ["gft", "gft-r", "nn", "rff", "sparse-rf", "varpro"]
 live_activation = "fourier"
 results_presets = ["book", "paper"]  # presets whose committed results the tables show
 table_activations = ["fourier", "sigmoid"]
+seed = 0  # seeds every random draw of the chapter (the live data draw too)
+assert_claims = True  # False: compute and report the claims without asserting them
+claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_margins.py)
 
 # %%
+claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
 device = "cuda" if torch.cuda.is_available() else "cpu"
 LABELS = {"gft": "GFT", "gft-r": "GFT-r", "nn": "NN", "rff": "RFF", "sparse-rf": "sparse RF",
           "varpro": "VarPro"}
@@ -89,15 +91,19 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 # %% [markdown]
 # ## The settings
 #
-# Inputs are uniform on $[0, 1]^d$, the labels are the target function without noise, and
-# the test set is a fresh draw of the same size as the training set, as in the paper:
+# Inputs are uniform on $[0, 1]^d$ (Ishigami's function too, as in the paper, not on its
+# usual $[-\pi, \pi]^3$), the labels are the target function without noise, and the test set is a
+# fresh draw of the same size as the training set, as in the paper. The variance of the
+# test labels puts the MSEs below in scale: an MSE of $10^{-3}\,\mathrm{Var}(y)$ explains
+# 99.9 % of the variance.
 
 # %%
 settings_table = pd.DataFrame(
-    [dict(id=s.id, setting=s.name, d=s.d, M=s.n_train, function=s.description)
+    [dict(id=s.id, setting=s.name, d=s.d, M=s.n_train,
+          **{"Var(y)": float(np.var(load_setting(s.name, seed=0)[3]))}, function=s.description)
      for s in SETTINGS.values() if s.name in TABLE_1 + TABLE_2]
 ).set_index("id")
-settings_table
+settings_table.style.format({"Var(y)": "{:.3g}"})
 
 # %% [markdown]
 # ## The methods
@@ -133,62 +139,87 @@ settings_table
 
 # %%
 pd.DataFrame({name: dict(p) for name, p in PRESETS.items()}).T[
-    ["generator_steps", "refine_steps", "lr", "hidden", "val_every", "n_val_draws"]
+    ["generator_steps", "refine_steps", "lr", "refine_lr", "hidden", "val_every", "n_val_draws"]
 ]
+
+# %% [markdown]
+# How the phases are validated and what the refinement optimises: every `val_every` steps
+# the generator is scored by the validation MSE averaged over `n_val_draws` fresh feature
+# draws, each with its own ridge solve on the training rows, and the generator with the
+# best score is kept. The refinement then freezes the generator, draws one latent set
+# $z \in \mathbb{R}^{N \times D}$ and runs Adam (learning rate `refine_lr`) on $z$ for the
+# same reduced objective, MSE $+\, \lambda\,$TV with $\hat b$ solved at every step, keeping
+# the iterate of lowest validation MSE. Both phases use a cosine learning-rate schedule.
+# The baselines' tuning grids and budgets, read from the code:
+
+# %%
+def grid_text(values) -> str:
+    return f"{len(values)} values, geometric, {min(values):g} … {max(values):g}"
+
+
+budgets = pd.DataFrame({
+    "RFF": {p: f"σ from {grid_text(DEFAULT_SIGMA_GRIDS['fourier'])} (fourier), "
+               f"{grid_text(DEFAULT_SIGMA_GRIDS['sigmoid'])} (sigmoid), on the validation split"
+            for p in PRESETS},
+    "sparse RF": {p: f"pool {SparseRFRegressor.presets[p]['n_initial'] or 'min(10 000, max(2N, 20M))'} "
+                     "random features, 20 % pruned per round down to N, σ as RFF" for p in PRESETS},
+    "NN": {p: f"{NNRegressor.presets[p]['steps']} Adam steps, lr {NNRegressor.presets[p]['lr']:g}, full batch"
+           for p in PRESETS},
+    "VarPro": {p: f"{VarProRegressor.presets[p]['steps']} Adam steps on w, lr {VarProRegressor.presets[p]['lr']:g}"
+               for p in PRESETS},
+}).T
+budgets.style.set_caption("baselines: what is tuned and how long they train, per preset")
 
 # %% [markdown]
 # ## A live comparison
 #
 # First the claim on a small scale, computed here at this chapter's preset: every method
-# on the live settings, one trial (data seed 0), no TV regularisation ($\lambda = 0$: the
-# labels carry no noise). `gft.results.fit_and_score` fits each estimator once (GFT and
+# on the live settings, one trial (data draw `seed`), no TV regularisation ($\lambda = 0$:
+# the labels carry no noise). `gft.results.fit_and_score` fits each estimator once (GFT and
 # GFT-r share one fit) and scores it on the test draw.
 
 # %%
 live_rows = []
 for setting in live_settings:
-    live_rows += results.fit_and_score(setting, live_methods, SEED, preset,
+    live_rows += results.fit_and_score(setting, live_methods, seed, preset,
                                        activation=live_activation, tv_weight=0.0, device=device)
 live = pd.DataFrame(live_rows)
 live_mse = live.pivot(index="setting", columns="method", values="test_mse")[live_methods]
 live_seconds = live.pivot(index="setting", columns="method", values="train_seconds")[live_methods]
-display(live_mse.rename(columns=LABELS).style.format("{:.2e}").set_caption("test MSE"))
+display(live_mse.rename(columns=LABELS).style.format("{:.3g}").set_caption("test MSE"))
 display(live_seconds.rename(columns=LABELS).style.format("{:.1f}").set_caption("training time (s)"))
 
 # %%
 fig, axes = plt.subplots(1, len(live_settings), figsize=(5 * len(live_settings), 3.6),
                          constrained_layout=True, squeeze=False)
 for ax, setting in zip(axes[0], live_settings):
-    values = live_mse.loc[setting]
-    ax.bar([LABELS[m] for m in values.index], values.to_numpy(),
-           color=[f"C{METHODS.index(m)}" for m in values.index])
-    ax.set_yscale("log")
+    plotting.plot_test_mse({LABELS[m]: v for m, v in live_mse.loc[setting].items()}, ax=ax)
     ax.set_title(f"{setting}, {live_activation}, preset {preset}")
-    ax.set_ylabel("test MSE")
     ax.tick_params(axis="x", rotation=30)
 plt.show()
 
 # %% [markdown]
-# The bars span orders of magnitude, hence the log scale. At the book preset random
-# features with the validated $\sigma$ are the weakest fit on Friedman 1 and GFT-r the
-# best. The assertions below are the claim for this run: at every preset the refined
-# features beat the constant predictor by far; with a trained generator (not at `smoke`)
-# GFT-r beats random features by a factor of more than 100, RFF is the weakest of the six
-# and GFT-r the best.
+# The errors span orders of magnitude, hence the log scale. The claims for this run:
+# the refined features explain nearly all of the variance; GFT-r beats random features
+# with the validated $\sigma$ by a factor of more than 100 and is the best of the six
+# methods, and random features are the weakest.
 
 # %%
 for setting in live_settings:
-    _, _, _, y_test = load_setting(setting, seed=SEED)
+    _, _, _, y_test = load_setting(setting, seed=seed)
     assert np.all(np.isfinite(live_mse.loc[setting])), live_mse.loc[setting]
-    if "gft-r" in live_methods:  # better than predicting the mean
-        assert live_mse.loc[setting, "gft-r"] < 0.5 * np.var(y_test), live_mse.loc[setting]
-if preset != "smoke" and {"gft-r", "rff"} <= set(live_methods):
-    assert (live_mse["gft-r"] < live_mse["rff"]).all(), live_mse
-    if set(live_methods) == set(METHODS) and "friedman1-d5" in live_settings:
-        assert live_mse.loc["friedman1-d5"].idxmax() == "rff", live_mse  # the weakest fit
-        assert live_mse.loc["friedman1-d5"].idxmin() == "gft-r", live_mse  # the best
-    if "friedman1-d5" in live_settings:
-        assert live_mse.loc["friedman1-d5", "gft-r"] < live_mse.loc["friedman1-d5", "rff"] / 100
+    if "gft-r" in live_methods:
+        claims.check(f"{setting}: GFT-r's relative test MSE (MSE / Var y)",
+                     live_mse.loc[setting, "gft-r"] / np.var(y_test), "<", 0.01)
+if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
+    row = live_mse.loc["friedman1-d5"]
+    claims.check("friedman1-d5: GFT-r beats RFF a hundredfold (RFF / GFT-r)",
+                 row["rff"] / row["gft-r"], ">", 100)
+    if set(live_methods) == set(METHODS):
+        claims.check("friedman1-d5: GFT-r is the best of the six (next best / GFT-r)",
+                     row.drop("gft-r").min() / row["gft-r"], ">", 1)
+        claims.check("friedman1-d5: RFF is the weakest of the six (RFF / next weakest)",
+                     row["rff"] / row.drop("rff").max(), ">", 1)
 
 # %% [markdown]
 # ## The full tables, from the committed results
@@ -220,9 +251,10 @@ for p in results_presets:
 # %%
 def show_table(settings: list[str], activation: str, title: str) -> pd.DataFrame:
     """Display the mean ± std (n=trials) table of ``settings`` and return its summary."""
-    summary = results.summarise(rows, settings, METHODS, results_presets, activation)
-    display(Markdown(f"**{title}, {activation} features** (test MSE, mean ± std over trials)"))
-    display(results.format_table(summary).rename(columns=LABELS))
+    summary = results.summarise(rows, settings, METHODS, have, activation)  # computed presets only
+    display(Markdown(f"**{title}, {activation} features** (test MSE, mean ± std over the "
+                     "trials; the chart below shows the range)"))
+    display(results.style_table(summary, labels=LABELS))
     return summary
 
 
@@ -273,11 +305,12 @@ book_summary = pd.concat(list(summaries.values()), ignore_index=True) if summari
 comparisons = {}
 if book_summary is not None:
     for p in have:
-        for other in ("rff", "sparse-rf", "nn"):
+        for other in ("rff", "sparse-rf", "nn", "varpro"):
             comparisons[p, other] = results.compare_methods(book_summary, "gft-r", other, p)
     for (p, other), cmp in comparisons.items():
         if other == "rff" and len(cmp):
-            display(cmp.assign(preset=p).rename(columns=LABELS))
+            display(cmp.rename(columns=LABELS).style.format("{:.3g}", subset=["GFT-r", "RFF", "ratio"])
+                    .hide(axis="index").set_caption(f"preset {p}: mean test MSE and the ratio RFF / GFT-r"))
 
 
 def win_sentence(p: str, other: str) -> str:
@@ -290,22 +323,33 @@ def win_sentence(p: str, other: str) -> str:
             f"{cmp['ratio'].median():.3g}, smallest {cmp['ratio'].min():.3g}.")
 
 
-display(Markdown("\n".join(win_sentence(p, o) for p in results_presets
-                           for o in ("rff", "sparse-rf", "nn"))))
+display(Markdown("\n".join(win_sentence(p, o) for p in have
+                           for o in ("rff", "sparse-rf", "nn", "varpro"))))
 
 # %% [markdown]
-# The assertion: on the committed book-preset results GFT-r beats RFF at equal $N$ on every
-# synthetic setting where both cells exist with Fourier features, where a feature is a
-# frequency and learning it matters most. (The sigmoid pairs are reported above, not
-# asserted.)
+# GFT-r is not the best method everywhere: VarPro, which trains the same features directly
+# on the reduced objective, wins some settings (the ratios above), and the network trained
+# end to end wins one. The most striking gap is Friedman 1 in $d = 10$ with only $M = 200$
+# training points, where NN and VarPro end about three orders of magnitude above GFT-r.
+# Its cause is not isolated here; one difference is the starting point: NN and VarPro
+# move one random feature set by local steps, while GFT draws a fresh set at every step
+# from a generator that is learning where good features lie.
+#
+# The claim checked on the committed book-preset results: GFT-r beats RFF at equal $N$ on
+# every synthetic setting where both cells exist with Fourier features, where a feature is
+# a frequency and learning it matters most. (The sigmoid pairs are reported above, not
+# asserted.) Where the committed results are absent, as in Colab, there is nothing to check.
 
 # %%
-cmp = comparisons.get(("book", "rff"))
-if cmp is not None and not cmp.empty:
-    fourier = cmp[cmp["activation"] == "fourier"]
-    assert (fourier["ratio"] > 1).all(), fourier
+if results_root is None:
+    print("no committed results here: the claim on the full tables is not checked")
 else:
-    print("no committed book-preset results with both GFT-r and RFF: nothing to check")
+    cmp = comparisons.get(("book", "rff"), pd.DataFrame(columns=["activation", "ratio"]))
+    fourier = cmp[cmp["activation"] == "fourier"]
+    claims.check("committed tables: Fourier settings where both GFT-r and RFF have results",
+                 len(fourier), ">=", 9)
+    claims.check("committed tables: GFT-r beats RFF on every Fourier setting (smallest ratio RFF / GFT-r)",
+                 float(fourier["ratio"].min()) if len(fourier) else float("nan"), ">", 1)
 
 # %% [markdown]
 # ## Training time
@@ -320,8 +364,48 @@ if book_summary is not None and book_summary["trials"].sum() > 0:
         aggfunc="median")
     display(seconds.reindex(columns=[m for m in METHODS if m in seconds]).rename(columns=LABELS)
             .style.format("{:.3g}", na_rep="—").set_caption("median over settings of the mean training time (s)"))
-    hosts = rows.groupby("preset")[["host", "device_name", "torch"]].first()
-    display(hosts)
+    machines = rows.groupby("preset")[["device", "device_name", "threads", "torch"]].first()
+    display(machines.style.set_caption("where the committed results ran"))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. The settings table lists $\mathrm{Var}(y)$. What fraction of the variance of
+#    Friedman 1 in $d = 5$ does a test MSE of $10^{-4}$ leave unexplained, and what does the
+#    live comparison's RFF error leave?
+# 2. Run one cell of the protocol yourself at the `smoke` preset and print its table:
+#    `python -m gft run --setting friedman1-d5 --method gft-r rff --preset smoke --trials 2 --out results`,
+#    then `python -m gft table results`. Rerun the first command: what happens?
+# 3. Random features choose their scale $\sigma$ on the validation split. Why can neither a
+#    very small nor a very large $\sigma$ fit Friedman 1 with $N = 100$ features?
+#
+# ```{admonition} Solutions
+# :class: dropdown
+#
+# 1. The unexplained fraction is $\mathrm{MSE}/\mathrm{Var}(y)$: $10^{-4}$ divided by the
+#    table's variance (about 23) is about $4 \cdot 10^{-6}$. For RFF, divide its test MSE
+#    in the live table by the same variance.
+# 2. The run writes one CSV per cell with a row per trial and its provenance, and a
+#    `.selection.json` with the validation MSE of every $\lambda$. The second run finds
+#    every trial already written and skips it: the runner resumes, it never computes or
+#    writes a trial twice.
+# 3. With a small $\sigma$ every frequency is near 0 and the features are nearly linear
+#    functions of $x$: they cannot represent the oscillation $\sin(\pi x_1 x_2)$. With a
+#    large $\sigma$ most frequencies are far above the target's spectrum: the features
+#    oscillate faster than the data can pin down, and the ridge solve fits the training
+#    points without generalising. The validated $\sigma$ balances the two, but 100 draws
+#    from one isotropic Gaussian cannot place the frequencies where the target needs them.
+# ```
+
+# %% [markdown]
+# ## The claims of this chapter
+#
+# Each claim above, with the value this run measured, its threshold and the factor by which
+# it held (at the `smoke` preset, whose generators are untrained, they are computed but not
+# asserted):
+
+# %%
+claims.table()
 
 # %% [markdown]
 # ## Next

@@ -36,10 +36,11 @@
 #    on a noisy variant of the setting, where fitting the labels exactly is wrong;
 # 3. the generator's width and its number of training steps.
 #
-# **Claims.** More features help every method, and GFT-r reaches a given error with far
-# fewer features than random features. With label noise a moderate $\lambda$ lowers the test
-# error and the largest one over-smooths. A wider generator trained longer fits better, at
-# a cost in time.
+# **Claims.** GFT-r reaches a given error with far fewer features than random features,
+# which improve with every added feature but slowly. With label noise, a $\lambda$ chosen on
+# validation data lowers GFT-r's test error on every seed, and the largest one over-smooths.
+# A wider generator trained longer fits better, at a cost in time. Each claim is checked
+# where it is computed and listed in the table at the end of the page.
 #
 # Together the sweeps take longer at the `book` preset than a chapter should spend (each
 # one's time is printed where it is read), so they use reduced budgets (a fraction of the preset's Adam
@@ -49,9 +50,8 @@
 # sweep when its configuration is the one asked for, and recomputes it otherwise (in Colab,
 # where the folder is absent, it always computes).
 
-# %%
+# %% tags=["hide-input"]
 import os
-import random
 import subprocess
 import sys
 
@@ -69,12 +69,9 @@ from IPython.display import Markdown, display
 
 import gft
 from gft import GFTRegressor, NNRegressor, results
+from gft.experiments import start_chapter
 from gft.presets import get_preset
 
-SEED = 0
-random.seed(SEED)
-np.random.seed(SEED)
-torch.manual_seed(SEED)
 pd.set_option("display.width", 200)
 
 # %% tags=["parameters"]
@@ -89,14 +86,20 @@ label_noise = 3.0  # σ of the Gaussian noise on the training labels of the λ s
 lambdas = [0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]  # the protocol's grid
 tv_seeds = [0, 1, 2]
 widths = [32, 128, 512]  # generator hidden width (three hidden layers)
+gen_seeds = [0, 1, 2]  # data draws and initialisations of the width and steps sweep
 step_fractions = [1 / 12, 1 / 3, 1]  # generator steps, as fractions of the preset's
 demo_noise = 0.3  # σ of the label noise of the 1-D example
 demo_lambda = 1e-2  # its TV weight
-demo_seeds = [0, 1, 2, 3, 4]  # its data draws and initialisations
+n_demo_seeds = 5  # its data draws and initialisations
 demo_steps = 500  # Adam steps of each phase in the 1-D example, at every preset (about 4 s a fit)
 write_ablations = False  # True: sweeps not stored for this configuration are run and written
+seed = 0  # seeds every random draw of the chapter
+assert_claims = True  # False: compute and report the claims without asserting them
+claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_margins.py)
 
 # %%
+claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
+demo_seeds = [n_demo_seeds * seed + k for k in range(n_demo_seeds)]  # disjoint sets per seed
 device = "cuda" if torch.cuda.is_available() else "cpu"
 LABELS = {"gft": "GFT", "gft-r": "GFT-r", "nn": "NN", "rff": "RFF"}
 gft_steps = get_preset(preset)
@@ -178,7 +181,7 @@ plt.show()
 
 # %%
 n_table = n_summary.pivot(index="n_features", columns="method", values="test_mse_mean")[n_methods]
-display(n_table.rename(columns=LABELS).style.format("{:.2e}").set_caption("mean test MSE"))
+display(n_table.rename(columns=LABELS).style.format("{:.3g}").set_caption("mean test MSE"))
 
 
 def smallest_n_reaching(method: str, target: float) -> float:
@@ -193,33 +196,37 @@ if {"gft-r", "rff"} <= set(n_methods):
     n_mid = n_values[len(n_values) // 2]
     display(Markdown(
         f"The best random-feature model of the sweep (N = {int(n_table['rff'].idxmin())}) has "
-        f"mean test MSE {rff_best:.2e}; GFT-r gets there with N = {n_gft:.0f}. At N = {n_mid} "
+        f"mean test MSE {rff_best:.3g}; GFT-r gets there with N = {n_gft:.0f}. At N = {n_mid} "
         f"the ratio RFF / GFT-r of mean test MSE is "
         f"{n_table.loc[n_mid, 'rff'] / n_table.loc[n_mid, 'gft-r']:.3g}. GFT-r's error is "
         f"smallest at N = {int(n_table['gft-r'].idxmin())} in this sweep "
-        f"({n_table['gft-r'].min():.2e}); at the largest N it is {n_table['gft-r'].iloc[-1]:.2e}."))
+        f"({n_table['gft-r'].min():.3g}) and grows beyond: {n_table['gft-r'].iloc[-1]:.3g} at "
+        f"N = {n_table.index[-1]}."))
 
 # %% [markdown]
-# Random features improve steadily with $N$: more random frequencies cover the spectrum
-# better, but slowly. The learned features improve much faster at first. At this reduced
-# budget (a third of the book preset's steps) GFT-r's error need not keep falling for the
-# largest $N$: the same number of Adam steps has to place more features, and the ridge
-# system of many nearly redundant features is worse conditioned; we have not separated
-# the two causes here. The times were measured on a shared 2-core machine while other jobs
-# ran, so single points can be inflated several-fold; the trend (RFF costs a ridge solve,
-# the trained methods thousands of steps whose cost grows with $N$) is what they show. The
-# claims, asserted:
+# Random features improve with every added feature: more random frequencies cover the
+# spectrum better, but slowly. The learned features improve much faster at first, and then
+# *not* with more features: at this reduced budget (a third of the book preset's steps)
+# GFT-r's error is smallest at a moderate $N$ and grows for the largest ones. Two causes
+# are plausible and not separated here: the same number of Adam steps has to place more
+# features, and the ridge system of many nearly redundant features is worse conditioned.
+# So "more features" helps random features, and helps GFT-r only up to a point at a fixed
+# budget. The NN, trained from PyTorch's default initialisation, improves overall but not
+# at every step. The training times show the trend (RFF costs a ridge solve, the trained
+# methods thousands of steps whose cost grows with $N$); single points are one run each.
+# The claims:
 
 # %%
 assert np.all(np.isfinite(n_sweep["test_mse"])), n_sweep
 assert np.all(n_sweep["train_seconds"] >= 0)
-if "rff" in n_methods:  # random features improve steadily: every larger N is better
-    assert (np.diff(n_table["rff"].to_numpy()) < 0).all(), n_table
-if preset != "smoke" and {"gft-r", "rff"} <= set(n_methods):
-    # GFT-r with N features beats RFF with N features for every N from 25 up
-    assert (n_table.loc[n_table.index >= 25, "gft-r"] < n_table.loc[n_table.index >= 25, "rff"]).all(), n_table
-    # ... and reaches RFF's best error with at most a quarter of RFF's largest N
-    assert n_gft <= max(n_values) / 4, (n_gft, n_table)
+if {"gft-r", "rff"} <= set(n_methods):
+    claims.check("RFF improves with every added feature (steps of the N grid where it does)",
+                 int((np.diff(n_table["rff"].to_numpy()) < 0).sum()), ">=", len(n_table) - 1)
+    above_25 = n_table.index >= 25
+    claims.check("GFT-r beats RFF at equal N for every N >= 25 (smallest ratio RFF / GFT-r)",
+                 float((n_table.loc[above_25, "rff"] / n_table.loc[above_25, "gft-r"]).min()), ">", 1)
+    claims.check("GFT-r reaches RFF's best error with at most a quarter of RFF's largest N",
+                 n_gft, "<=", max(n_values) / 4)
 
 # %% [markdown]
 # ## The TV weight on noisy labels
@@ -257,44 +264,53 @@ ax.legend(fontsize="small")
 ax.grid(alpha=0.3, which="both")
 plt.show()
 
-best_lambda = float(tv_table["gft-r"].idxmin())
-display(tv_table[["gft", "gft-r"]].rename(columns=LABELS).style.format("{:.3g}").set_caption("mean test MSE"))
+# λ is chosen as the protocol chooses it: by the validation MSE (noisy labels, as in
+# training), never by the test MSE, which a user does not have
+val_table = tv_summary.pivot(index="tv_weight", columns="method", values="val_mse_mean")
+best_lambda = float(val_table["gft-r"].idxmin())
+display(pd.concat({"validation MSE (noisy labels)": val_table[["gft", "gft-r"]],
+                   "test MSE (to the noise-free target)": tv_table[["gft", "gft-r"]]}, axis=1)
+        .rename(columns=LABELS).style.format("{:.3g}").format_index("{:g}").set_caption("means over the seeds"))
 rff_noisy = float(tv_table["rff"].mean())
 paired = tv_sweep[tv_sweep["method"] == "gft-r"].pivot(index="tv_weight", columns="seed",
                                                        values="test_mse")
+rff_by_seed = tv_sweep[tv_sweep["method"] == "rff"].groupby("seed")["test_mse"].first()
 helped = int((paired.loc[best_lambda] < paired.iloc[0]).sum())
+selected = float(tv_table.loc[best_lambda, "gft-r"])
+spread = float(paired.loc[best_lambda].std())
 display(Markdown(
-    f"GFT-r's mean test MSE is {tv_table['gft-r'].iloc[0]:.3g} without TV, "
-    f"{tv_table['gft-r'].min():.3g} at the best weight λ = {best_lambda:g}, and "
-    f"{tv_table['gft-r'].iloc[-1]:.3g} at the largest, λ = {tv_table.index[-1]:g}. "
-    f"Random features reach {rff_noisy:.3g}: "
-    + ("better than every GFT-r fit of the sweep." if rff_noisy < tv_table["gft-r"].min()
-       else "worse than the best GFT-r fit.")
-    + f" Seed by seed (the same data draw with and without TV), λ = {best_lambda:g} lowers "
-      f"GFT-r's test error on {helped} of {paired.shape[1]} seeds."))
+    f"The validation MSE picks λ = {best_lambda:g}. GFT-r's mean test MSE is "
+    f"{tv_table['gft-r'].iloc[0]:.3g} without TV, {selected:.3g} at λ = {best_lambda:g}, and "
+    f"{tv_table['gft-r'].iloc[-1]:.3g} at the largest, λ = {tv_table.index[-1]:g}. Seed by "
+    f"seed (the same data draw with and without TV), λ = {best_lambda:g} lowers GFT-r's test "
+    f"error on {helped} of {paired.shape[1]} seeds. Random features reach {rff_noisy:.3g} on "
+    f"average; the difference from GFT-r at λ = {best_lambda:g} "
+    f"({abs(rff_noisy - selected):.2g}) is smaller than the standard deviation of GFT-r's test "
+    f"MSE over the seeds ({spread:.2g}), so the two are not distinguishable here."
+    if abs(rff_noisy - selected) < spread else
+    f"The validation MSE picks λ = {best_lambda:g}; GFT-r's mean test MSE there is {selected:.3g} "
+    f"against {tv_table['gft-r'].iloc[0]:.3g} without TV and {rff_noisy:.3g} for random features."))
 
 # %% [markdown]
-# On average the curve is U-shaped: TV helps up to a point, and then the penalty
-# dominates the fit. The spread over seeds is as large as the effect, because each seed is
-# a new data draw with its own noise; compared seed by seed, the best weight helps every
-# time. Which $\lambda$ is best depends on the noise level and on the target's own
-# variation, which is why the protocol selects it on validation data. Note also the
-# random-feature reference: with labels this noisy and at this reduced budget, GFT-r
-# without TV is worse than random features with a validated scale $\sigma$, which are
-# smooth functions by construction, while learned features can chase the noise; TV (and
-# the validation split, which keeps the best iterate) is what reins them in. The
-# assertions are these claims:
+# The spread over seeds is as large as the effect, because each seed is a new data draw
+# with its own noise; compared seed by seed, the weight chosen on validation data helps
+# every time, and the largest weight is worse than the chosen one. Which $\lambda$ is best
+# depends on the noise level and on the target's own variation, which is why the protocol
+# selects it on validation data. Random features with a validated scale $\sigma$ are
+# smooth functions by construction; with labels this noisy and at this reduced budget
+# they end up level with GFT-r, within the spread over seeds: on noisy data a thin learned
+# network has no clear advantage (chapter 06 shows the same on real data). The claims:
 
 # %%
 assert np.all(np.isfinite(tv_sweep["test_mse"])), tv_sweep
 rff_values = tv_sweep[tv_sweep["method"] == "rff"].groupby("seed")["test_mse"].nunique()
 assert (rff_values == 1).all()  # the reference does not depend on λ
-if preset != "smoke":
-    assert 0 < best_lambda < max(lambdas), tv_table  # an interior optimum ...
-    assert tv_table["gft-r"].min() < 0.9 * tv_table["gft-r"].iloc[0], tv_table  # TV helps ...
-    assert tv_table["gft-r"].iloc[-1] > 1.1 * tv_table["gft-r"].min(), tv_table  # ... up to a point
-    assert helped == paired.shape[1], paired  # the best λ helps on every seed
-    assert tv_table["gft-r"].iloc[0] > rff_noisy, tv_table  # without TV, worse than RFF
+claims.check("the validation MSE chooses a TV weight λ > 0", best_lambda, ">", 0)
+claims.check("the chosen λ lowers GFT-r's mean test MSE (ratio λ = 0 / chosen)",
+             tv_table["gft-r"].iloc[0] / selected, ">", 1.1)
+claims.check("the chosen λ lowers GFT-r's test MSE on every seed (seeds)", helped, ">=", paired.shape[1])
+claims.check("the largest λ over-smooths (mean test MSE ratio largest / chosen)",
+             tv_table["gft-r"].iloc[-1] / selected, ">", 1.1)
 
 # %% [markdown]
 # ### A noisy curve, with and without TV
@@ -321,7 +337,7 @@ def target_1d(x: np.ndarray) -> np.ndarray:
 
 x_grid = np.linspace(0.0, 1.0, 2001)
 target_tv = float(np.abs(np.diff(target_1d(x_grid))).sum())
-demo_fits, demo_rows = {}, []
+demo_fits, demo_rows, demo_data = {}, [], {}
 for demo_seed in demo_seeds:
     rng = np.random.default_rng(demo_seed)
     x_demo = rng.random(200)
@@ -335,8 +351,7 @@ for demo_seed in demo_seeds:
         demo_rows.append(dict(seed=demo_seed, tv_weight=lam,
                               test_mse=float(np.mean((fit - target_1d(x_grid)) ** 2)),
                               total_variation=float(np.abs(np.diff(fit)).sum())))
-    if demo_seed == demo_seeds[0]:
-        x_shown, y_shown = x_demo, y_demo
+    demo_data[demo_seed] = x_demo, y_demo
 demo = pd.DataFrame(demo_rows)
 demo_wide = demo.pivot(index="seed", columns="tv_weight", values=["total_variation", "test_mse"])
 demo_median = demo.groupby("tv_weight")[["total_variation", "test_mse"]].median()
@@ -344,14 +359,18 @@ demo_wide.columns = [f"{'TV' if q == 'total_variation' else 'test MSE'}, λ = {l
 display(demo_wide.style.format("{:.3g}").set_caption(
     f"GFT-r on the noisy curve, by seed (the target's total variation is {target_tv:.3g})"))
 
+# the seed whose fit without TV has the median total variation: a typical one, not the best
+tv_free_by_seed = demo[demo["tv_weight"] == 0.0].set_index("seed")["total_variation"]
+shown = int((tv_free_by_seed - tv_free_by_seed.median()).abs().idxmin())
+x_shown, y_shown = demo_data[shown]
 fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
 ax.plot(x_shown, y_shown, ".", color="0.6", ms=3, label="noisy training data")
 ax.plot(x_grid, target_1d(x_grid), color="k", lw=2.5, alpha=0.35, label="target")
-ax.plot(x_grid, demo_fits[demo_seeds[0], 0.0], color="C3", lw=1.2, label=r"GFT-r, $\lambda = 0$")
-ax.plot(x_grid, demo_fits[demo_seeds[0], demo_lambda], color="C1", lw=1.5,
+ax.plot(x_grid, demo_fits[shown, 0.0], color="C3", lw=1.2, label=r"GFT-r, $\lambda = 0$")
+ax.plot(x_grid, demo_fits[shown, demo_lambda], color="C1", lw=1.5,
         label=rf"GFT-r, $\lambda = {demo_lambda:g}$")
 ax.set_xlabel("$x$")
-ax.set_title(f"seed {demo_seeds[0]}")
+ax.set_title(f"seed {shown}: the median total variation without TV")
 ax.legend(fontsize="small", ncol=2)
 plt.show()
 
@@ -362,41 +381,42 @@ display(Markdown(
     f"{tv_free['total_variation']:.3g} ({tv_free['total_variation'] / target_tv:.1f} times the "
     f"target's) and its test MSE {tv_free['test_mse']:.3g}; with λ = {demo_lambda:g} they are "
     f"{tv_on['total_variation']:.3g} ({tv_on['total_variation'] / target_tv:.2f} times) and "
-    f"{tv_on['test_mse']:.3g}. TV lowers the test error on {helped_demo} of {len(demo_seeds)} seeds."))
+    f"{tv_on['test_mse']:.3g}. TV lowers the test error on {helped_demo} of {len(demo_seeds)} seeds."
+    + (f" Without TV, the fit of {len(stuck)} seed(s) ({', '.join(map(str, stuck))}) has less total "
+       "variation than the target: it never left its start, a nearly linear function, and its "
+       "validation error was lowest there." if (stuck := list(tv_free_by_seed.index[tv_free_by_seed < target_tv])) else "")))
 
 # %% [markdown]
-# Without TV the fit follows the noise, with many times the target's total variation; with
-# TV its total variation is close to the target's. The $\ell^1$ norm of the gradient charges
+# Without TV the typical fit follows the noise, with several times the target's total
+# variation (and a fit can also fail outright, staying near its start); with TV its total
+# variation is close to the target's. The $\ell^1$ norm of the gradient charges
 # a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
 # causes without charging the step more than any other rise of the same height; it does not
-# favour a sharp step over a steep ramp of the same height. The claims, on the
-# medians over the seeds (a single seed's fit can fail on its own, as one draw on another
-# machine did):
+# favour a sharp step over a steep ramp of the same height. The claims are on the medians
+# over the seeds, because a single seed's fit can fail on its own (one draw did, on another
+# machine):
 
 # %%
-demo_claims = pd.DataFrame([
-    ("median TV without TV > 1.5 x the target's", tv_free["total_variation"], 1.5 * target_tv,
-     tv_free["total_variation"] > 1.5 * target_tv),
-    (f"median TV with λ = {demo_lambda:g} < 1.5 x the target's", tv_on["total_variation"], 1.5 * target_tv,
-     tv_on["total_variation"] < 1.5 * target_tv),
-    (f"median test MSE with λ = {demo_lambda:g} < without", tv_on["test_mse"], tv_free["test_mse"],
-     tv_on["test_mse"] < tv_free["test_mse"]),
-    ("seeds on which TV lowers the test MSE >= 3", helped_demo, 3, helped_demo >= 3),
-], columns=["claim", "measured", "threshold", "held"])
-display(demo_claims.style.format({"measured": "{:.3g}", "threshold": "{:.3g}"}).hide(axis="index"))
 assert np.isfinite(demo[["test_mse", "total_variation"]].to_numpy()).all(), demo
-assert demo_claims["held"].all(), demo_claims
+claims.check("noisy curve: without TV, the median fit's total variation / the target's",
+             tv_free["total_variation"] / target_tv, ">", 1.5)
+claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median fit's total variation / the target's",
+             tv_on["total_variation"] / target_tv, "<", 1.5)
+claims.check(f"noisy curve: λ = {demo_lambda:g} lowers the median test MSE (ratio without / with)",
+             tv_free["test_mse"] / tv_on["test_mse"], ">", 1)
+claims.check("noisy curve: seeds on which TV lowers the test MSE", helped_demo, ">=", 3)
 
 # %% [markdown]
 # ## The generator: width and training length
 #
 # GFT alone (a fresh feature draw, no refinement), exact labels, generators with three
-# hidden layers of the given width, trained for the given number of Adam steps.
+# hidden layers of the given width, trained for the given number of Adam steps; the mean
+# over the seeds `gen_seeds`, each a new data draw and initialisation.
 
 # %%
 steps = sorted({max(2, round(f * gft_steps["generator_steps"])) for f in step_fractions})
 gen_sweep = stored_sweep("generator", results.sweep_generator, dict(
-    setting=setting, widths=widths, steps=steps, depth=3, methods=["gft"], seeds=[SEED],
+    setting=setting, widths=widths, steps=steps, depth=3, methods=["gft"], seeds=gen_seeds,
     preset=preset, tv_weight=0.0))
 gen_mse = gen_sweep.pivot_table(index="generator_steps", columns="width", values="test_mse")
 gen_time = gen_sweep.pivot_table(index="generator_steps", columns="width", values="train_seconds")
@@ -409,7 +429,7 @@ for ax, ylabel in ((ax_mse, "test MSE (GFT)"), (ax_time, "training time (s)")):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(steps, [str(s) for s in steps])
-    ax.minorticks_off()
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlabel("generator steps")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
@@ -417,12 +437,13 @@ for ax, ylabel in ((ax_mse, "test MSE (GFT)"), (ax_time, "training time (s)")):
 ax_mse.set_title(f"{setting}: accuracy against generator size and steps")
 ax_time.set_title("training time")
 plt.show()
-display(gen_mse.style.format("{:.2e}").set_caption("test MSE (rows: steps, columns: width)"))
+display(gen_mse.style.format("{:.3g}").set_caption(
+    f"mean test MSE over {len(gen_seeds)} seeds (rows: steps, columns: width)"))
 longest, narrow, wide = gen_mse.index[-1], gen_mse.columns[0], gen_mse.columns[-1]
 display(Markdown(
-    f"After {longest} steps the test MSE is {gen_mse.loc[longest, narrow]:.2e} with width "
-    f"{narrow} and {gen_mse.loc[longest, wide]:.2e} with width {wide}; the best of the grid is "
-    f"{gen_mse.to_numpy().min():.2e} (width {gen_mse.min().idxmin()}). Training for {longest} "
+    f"After {longest} steps the mean test MSE is {gen_mse.loc[longest, narrow]:.3g} with width "
+    f"{narrow} and {gen_mse.loc[longest, wide]:.3g} with width {wide}; the best of the grid is "
+    f"{gen_mse.to_numpy().min():.3g} (width {gen_mse.min().idxmin()}). Training for {longest} "
     f"steps took {gen_time.loc[longest, narrow]:.3g} s at width {narrow} and "
     f"{gen_time.loc[longest, wide]:.3g} s at width {wide}."))
 
@@ -435,10 +456,116 @@ display(Markdown(
 # %%
 assert np.all(np.isfinite(gen_sweep["test_mse"])), gen_sweep
 assert (gen_time.iloc[-1] > gen_time.iloc[0]).all(), gen_time  # more steps take longer
-if preset != "smoke":
-    assert (gen_mse.iloc[-1] < gen_mse.iloc[0]).all(), gen_mse  # ... and fit better
-    assert gen_mse.loc[longest, wide] < gen_mse.loc[longest, narrow] / 2, gen_mse  # width helps
-    assert gen_mse.loc[longest, wide] <= 1.5 * gen_mse.to_numpy().min(), gen_mse  # near the best
+claims.check("longer training fits better at every width (smallest ratio shortest / longest)",
+             float((gen_mse.iloc[0] / gen_mse.iloc[-1]).min()), ">", 1)
+claims.check(f"width helps: after {longest} steps, ratio width {narrow} / width {wide}",
+             gen_mse.loc[longest, narrow] / gen_mse.loc[longest, wide], ">", 1.5)
+claims.check("the widest, longest-trained generator is within 1.5x of the grid's best",
+             gen_mse.loc[longest, wide] / gen_mse.to_numpy().min(), "<=", 1.5)
+
+# %% [markdown]
+# ## Refinement: what the second phase adds
+#
+# GFT-r is GFT plus a refinement of one drawn feature set. Its worth can be read off the
+# committed benchmark results of chapters [4](04_synthetic_benchmarks.ipynb) and
+# [6](06_uci_benchmarks.ipynb), where every cell has both columns from the same fits: the
+# ratio of GFT's mean test MSE to GFT-r's, above 1 where refining helped.
+
+# %%
+bench_rows = (results.load_preset_results(results_root, ["book"]) if results_root is not None
+              else pd.DataFrame())
+if len(bench_rows):
+    pair = (bench_rows[bench_rows["method"].isin(["gft", "gft-r"])]
+            .groupby(["kind", "setting", "activation", "method"])["test_mse"].mean().unstack("method"))
+    pair["ratio"] = pair["gft"] / pair["gft-r"]
+    pair = pair.reset_index()
+    pair["cell"] = pair["setting"] + np.where(pair["activation"] == "fourier", "", " (" + pair["activation"] + ")")
+    fig, ax = plt.subplots(figsize=(10, 3.6), constrained_layout=True)
+    for i, (kind, part) in enumerate(pair.groupby("kind", sort=False)):
+        ax.scatter(part["cell"], part["ratio"], color=f"C{i}", label=f"{kind} ({len(part)} cells)", zorder=3)
+    ax.axhline(1.0, color="k", lw=0.8, ls=":")
+    ax.set_yscale("log")
+    ax.set_ylabel("GFT / GFT-r mean test MSE")
+    ax.tick_params(axis="x", rotation=60)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, axis="y", which="both")
+    ax.set_title("what refinement gains, per committed cell (book preset)")
+    plt.show()
+    synthetic, real = pair[pair["kind"] == "synthetic"], pair[pair["kind"] == "uci"]
+    real_helped = int((real["ratio"] > 1.05).sum())
+    display(Markdown(
+        f"On the synthetic cells refinement lowers the error on {int((synthetic['ratio'] > 1).sum())} "
+        f"of {len(synthetic)}, by a factor from {synthetic['ratio'].min():.3g} to "
+        f"{synthetic['ratio'].max():.3g} (median {synthetic['ratio'].median():.3g}). On the real data "
+        f"sets it lowers the error by more than 5 % on {real_helped} of {len(real)} "
+        f"({', '.join(real.loc[real['ratio'] > 1.05, 'setting']) or 'none'}); it changes it by less "
+        f"than 5 % on {int(((real['ratio'] - 1).abs() <= 0.05).sum())}, and makes it worse on "
+        f"{', '.join(real.loc[real['ratio'] < 0.95, 'setting']) or 'none'}."))
+    worse = list(real.loc[real["ratio"] < 0.95, "setting"])
+    if worse:
+        trials = (bench_rows[bench_rows["setting"].isin(worse) & bench_rows["method"].isin(["gft", "gft-r"])]
+                  .pivot_table(index=["setting", "trial"], columns="method", values=["val_mse", "test_mse"]))
+        display(trials.style.format("{:.3g}").set_caption("where refining made it worse: every trial"))
+else:
+    pair = None
+    print("no committed results here: the refinement comparison needs book/results")
+
+# %% [markdown]
+# On the smooth synthetic targets, where the labels are exact, the refinement always
+# pays: the generator has learned where good features lie, and tuning one drawn set to the
+# data removes what a random draw leaves. On the real data sets, which are noisy and
+# small, the refinement often changes little, and it can do harm. Where it made the mean
+# worse, the trials (table above) show how: in some trial the kept refined features
+# validate better than the fresh draw but test worse. With 10 % of a few hundred rows held
+# out, the validation split is small to select on, and three trials are few to average
+# over. The claims:
+
+# %%
+if pair is not None:
+    claims.check("refinement lowers the error on every synthetic cell (smallest ratio GFT / GFT-r)",
+                 float(synthetic["ratio"].min()), ">", 1)
+    claims.check("refinement helps by more than 5 % on at most half of the UCI sets (count)",
+                 real_helped, "<=", len(real) // 2)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Let $g$ be monotone on $[0, 1]$ with $g(0) = 0$ and $g(1) = h$. Show that
+#    $\int_0^1 |g'(x)|\,dx = h$, whatever the shape of the rise. What does this say about
+#    the TV term's preference between a sharp step and a steep ramp?
+# 2. Rerun the $\lambda$ sweep with less label noise through papermill,
+#    `papermill notebooks/05_ablations.ipynb out.ipynb -p label_noise 1.0` (the sweep is not
+#    stored for this configuration, so it is computed). Does the selected $\lambda$ move?
+# 3. In the sweep over $N$, GFT-r's error grows again for the largest $N$ at a fixed
+#    budget. Design a run that separates the two explanations given there (too few steps
+#    to place more features, and conditioning of the ridge system).
+#
+# ```{admonition} Solutions
+# :class: dropdown
+#
+# 1. $g' \ge 0$, so $\int_0^1 |g'| = \int_0^1 g' = g(1) - g(0) = h$. The TV term charges
+#    every monotone rise its height alone: it does not prefer a sharp step to a ramp, and
+#    what it removes are the extra ups and downs, each of which costs twice its height.
+# 2. With less noise there is less to smooth: the validation MSE selects a smaller
+#    $\lambda$ (or the same one with a smaller gain), and the largest weights over-smooth
+#    by more, relative to the noise-free fit.
+# 3. Give the largest $N$ more steps (`budget_fraction = 1`) while keeping the ridge: if
+#    the error falls, the budget was short. Independently, record the condition number of
+#    $A^HA + \delta I$ at the kept features for each $N$ (see the conditioning section of
+#    [the derivations](02_derivations.ipynb)), or raise $\delta$: if the error tracks the
+#    conditioning, that is the cause.
+# ```
+
+# %% [markdown]
+# ## The claims of this chapter
+#
+# Each claim above, with the value this run measured, its threshold and the factor by which
+# it held (at the `smoke` preset, whose generators are untrained, they are computed but not
+# asserted). The sweeps' claims are decided by the stored results, the noisy curve's by the
+# fits this page ran:
+
+# %%
+claims.table()
 
 # %% [markdown]
 # ## Next

@@ -69,3 +69,24 @@ def test_record_appends_every_run_to_one_csv(tmp_path):
     assert df["label"].tolist() == ["seed=0", "seed=1"]
     assert df["held"].tolist() == [True, False]
     assert df["margin"].tolist() == pytest.approx([2.0, 2 / 3])
+
+
+def test_start_chapter_seeds_every_generator_and_passes_the_parameters_on(tmp_path):
+    import random
+
+    import numpy as np
+    import torch
+
+    from gft.experiments import start_chapter
+
+    def draws():
+        return random.random(), float(np.random.rand()), float(torch.rand(()))
+
+    start_chapter("book", 7)
+    first = draws()
+    claims = start_chapter("book", 7, assert_claims=False, claims_file=tmp_path / "c.csv")
+    assert draws() == first
+    start_chapter("book", 8)
+    assert draws() != first
+    assert not claims.asserted and claims.record == tmp_path / "c.csv"
+    assert start_chapter("book", 0).asserted and not start_chapter("smoke", 0).asserted

@@ -106,7 +106,7 @@ def test_claims_are_checked_at_every_preset_and_tabled_at_the_end(script):
     assert not gated, f"{script.name}: blocks gated on the smoke preset: {gated}"
     parameters = next(i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", []))
     set_up = cells[parameters + 1].source
-    assert "torch.manual_seed(seed)" in set_up and "claims = Claims(preset" in set_up, (
+    assert "claims = start_chapter(preset, seed, assert_claims, claims_file)" in set_up, (
         f"{script.name}: the cell after the parameters seeds with `seed` and creates `claims`")
     assert cells[-1].source.strip() == "claims.table()", f"{script.name}: the last code cell is not claims.table()"
     assert "claims.check(" in "".join(cell.source for cell in cells), f"{script.name} checks no claim"

@@ -11,7 +11,7 @@ Typical use::
 The command line ``python -m gft run ... / python -m gft table ...`` wraps the same calls.
 """
 
-from .claims import ClaimFailed, Claims
+from .claims import ClaimFailed, Claims, start_chapter
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
 from .methods import METHODS, Method, estimator_class, get_method, method_names
 from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
@@ -41,6 +41,7 @@ __all__ = [
     "run_cell",
     "run_cells",
     "selection_markdown",
+    "start_chapter",
     "summary_table",
     "validate_cell",
 ]

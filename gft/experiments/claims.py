@@ -7,9 +7,9 @@ measured value and the threshold in the message. At ``"smoke"`` the claim is sti
 computed and recorded, marked as not asserted, so nothing is skipped silently. The chapter
 ends with :meth:`Claims.table`: claim, measured value, threshold, margin, held.
 
-Typical use::
+Typical use (:func:`start_chapter` also seeds every random generator)::
 
-    claims = Claims(preset)
+    claims = start_chapter(preset, seed)
     claims.check("GFT-r beats RFF tenfold (test MSE)", mse["GFT-r"], "<", mse["RFF"] / 10)
     ...
     claims.table()      # last cell of the chapter
@@ -20,13 +20,16 @@ from __future__ import annotations
 import math
 import operator
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+import torch
 
-__all__ = ["Claims", "ClaimFailed", "UNASSERTED_PRESETS"]
+__all__ = ["Claims", "ClaimFailed", "UNASSERTED_PRESETS", "start_chapter"]
 
 #: Presets at which claims are computed and reported but not asserted (untrained models).
 UNASSERTED_PRESETS = frozenset({"smoke"})
@@ -158,5 +161,19 @@ class Claims:
             status = "computed but not asserted"
         caption = f"The chapter's claims at preset {self.preset!r}, {status}"
         return (df.style.format({"measured": "{:.3g}", "threshold": "{:.3g}", "margin": "{:.3g}"},
-                                na_rep="–")
+                                na_rep="–", escape="html")
                 .hide(axis="index").set_caption(caption))
+
+
+def start_chapter(preset: str, seed: int, assert_claims: bool = True,
+                  claims_file: str | os.PathLike | None = None) -> Claims:
+    """Seed Python's, NumPy's and torch's generators with ``seed``; return the chapter's :class:`Claims`.
+
+    The first cell after a chapter's ``parameters`` cell, whose values it takes:
+    ``assert_claims=False`` reports the claims without asserting them (studies over seeds),
+    ``claims_file`` is where :meth:`Claims.table` appends them.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return Claims(preset, asserted=None if assert_claims else False, record=claims_file)
