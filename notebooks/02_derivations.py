@@ -209,10 +209,10 @@ eps32 = torch.finfo(torch.float32).eps
 worst = conditioning.max()
 claims.check("float64 Cholesky = QR in fitted values at every gap (largest relative difference)",
              float(worst["Cholesky float64"]), "<", 1e-8)
-claims.check("float32 QR: fitted values within eps32 κ(Ã) at every gap (largest error / (eps32 κ(Ã)))",
-             float((conditioning["QR float32"] / (eps32 * conditioning["κ(Ã)"])).max()), "<", 1)
+claims.check("float32 QR: fitted values within a few eps32 κ(Ã) at every gap (largest error / (eps32 κ(Ã)))",
+             float((conditioning["QR float32"] / (eps32 * conditioning["κ(Ã)"])).max()), "<", 3)
 claims.check("float32: Cholesky's worst error over QR's worst (ratio)",
-             float(worst["Cholesky float32"] / worst["QR float32"]), ">", 100)
+             float(worst["Cholesky float32"] / worst["QR float32"]), ">", 20)
 display(Markdown(
     f"The ridge caps $\\kappa(S)$ at {conditioning['κ(S)'].max():.3g} here. In float32 the "
     f"fitted values of the normal equations have relative errors up to "
@@ -683,7 +683,56 @@ display(Markdown(
 # effects such as the double descent of random-features regression near the interpolation
 # threshold {cite:p}`mei2022doubledescent`. GFT works with $N \ll M$. The real formulation
 # is offered as `activation="fourier-real"`; `"fourier"` reproduces the paper.
+
+# %% [markdown]
+# ### End to end
 #
+# The same comparison for the whole method: GFT with refinement on this page's target, once
+# with each solve, with $N = 20$ features, a small generator ($2 \to 64 \to 64 \to 2$) and
+# 1000 + 1000 Adam steps, on three draws of the data. Test MSE of a fresh generator draw
+# (GFT) and of the refined features (GFT-r):
+
+# %%
+end_to_end = []
+for trial in range(3):
+    data_rng = np.random.default_rng(seed + trial)
+    X_e, X_e_test = data_rng.random((n_samples, 2)), data_rng.random((2000, 2))
+    y_e = target(torch.as_tensor(X_e)).numpy()
+    y_e_test = target(torch.as_tensor(X_e_test)).numpy()
+    for activation in ("fourier", "fourier-real"):
+        started = time.perf_counter()
+        model = gft.GFTRegressor(
+            n_features=n_features, activation=activation, generator_steps=1000, refine_steps=1000,
+            lr=2e-3, refine_lr=1e-2, lr_schedule="cosine", hidden=(64, 64), val_every=50,
+            n_val_draws=5, device=device, random_state=seed + trial, progress=False).fit(X_e, y_e)
+        end_to_end.append({
+            "trial": trial, "activation": activation, "seconds": time.perf_counter() - started,
+            "GFT": np.mean((model.predict_generator(X_e_test, random_state=seed + trial) - y_e_test) ** 2),
+            "GFT-r": np.mean((model.predict(X_e_test) - y_e_test) ** 2)})
+end_to_end = pd.DataFrame(end_to_end)
+test_mse = end_to_end.pivot(index="trial", columns="activation", values=["GFT", "GFT-r"])
+display(test_mse.style.format("{:.3g}"))
+refined_ratio = test_mse["GFT-r"]["fourier"] / test_mse["GFT-r"]["fourier-real"]
+drawn_ratio = test_mse["GFT"]["fourier"] / test_mse["GFT"]["fourier-real"]
+claims.check("end to end, N = 20: fourier-real's GFT-r beats fourier's on every draw (smallest ratio)",
+             float(refined_ratio.min()), ">", 1)
+claims.check("end to end, N = 20: fourier-real's GFT draw beats fourier's on every draw (smallest ratio)",
+             float(drawn_ratio.min()), ">", 1)
+seconds = end_to_end.groupby("activation")["seconds"].median()
+display(Markdown(
+    f"With the real solve the test MSE is {refined_ratio.min():.2g} to {refined_ratio.max():.2g} times "
+    f"lower after refinement and {drawn_ratio.min():.2g} to {drawn_ratio.max():.2g} times lower for a "
+    f"fresh generator draw. A fit took {seconds['fourier-real'] / seconds['fourier']:.2g} times as long "
+    f"with the real solve (one timing on this page's device, not among the claims): `\"fourier\"` runs "
+    f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine."))
+
+# %% [markdown]
+# At $N \ll M$ the real solve's extra freedom pays off end to end on this smooth target: it
+# is the better choice when few features must carry the fit and the time per step matters
+# less than the error. The benchmark chapters keep `"fourier"`, the paper's formulation, so
+# that their numbers compare with the paper's.
+
+# %% [markdown]
 # ## The training step without autograd
 #
 # The training loop ({py:func}`gft.optimise`) has two engines, chosen by name

@@ -37,7 +37,7 @@
 #    target direction, and the random-features fit on the updated layer improves sharply
 #    {cite:p}`ba2022onestep`;
 # 3. **the kernel is reshaped.** The updated features induce a kernel in which the target's
-#    linear part, and then its quadratic part, carry a larger share of the spectrum
+#    linear part, and then its quadratic part, align with top eigenvectors of the kernel
 #    {cite:p}`featurelearningfunctionspace`;
 # 4. **a second step adds outliers** {cite:p}`linearwidth2steps` (an exploratory box);
 # 5. **GFT learns the same structure**: the features a trained generator draws are
@@ -50,7 +50,9 @@
 # bias (the scaling of the theory; the book's $A$ uses $1/N$ and a bias column, as does
 # section 5), and it adds local symbols: $\beta$ the target direction, $h$ the link, $\eta$ a
 # step size, $\Gamma$ the first-layer gradient, $\gamma$ the strength of its spike, $q = N/d$,
-# $s$ singular values and $\kappa$ a kernel.
+# $s$ singular values and $\kappa$ a kernel; $c_1, c_2$ are the shares of the target's linear
+# and quadratic parts that a fit recovers (defined in section 1). Section 1 is the one place
+# where $N$ is not small against $M$: it sweeps $N$ through $M$.
 #
 # The code is in {py:mod}`gft.theory.feature_learning`.
 
@@ -66,7 +68,6 @@ if "google.colab" in sys.modules:  # Colab: install gft from its repository firs
     )
 
 import math
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -185,17 +186,15 @@ widths = np.unique(np.concatenate([
 fixed_ridges = [1e-4, 1e-3, 1e-2]
 fine_ridges = list(np.geomspace(1e-6, 1.0, 25))
 ridges = [0.0, *fixed_ridges, *fine_ridges]
-start = time.perf_counter()
 dd = theory.double_descent(X_dd, y_dd, X_dd_test, y_dd_test, widths, ridges, size["dd_draws"], rng)
-print(f"{len(widths)} widths x {size['dd_draws']} draws in {time.perf_counter() - start:.1f} s")
+print(f"{len(widths)} widths x {size['dd_draws']} draws")
 
-# the decomposition: D draws at widths around N = M (N = M itself left out), minimum norm only
+# the decomposition: a few draws at widths around N = M (N = M itself left out), minimum norm only
 split_ratios = np.array([0.5, 0.75, 0.9, 0.97, 1.03, 1.1, 1.33, 2.0])
 split_widths = np.round(split_ratios * M_dd).astype(int)
 n_split = size["split_draws"]
-start = time.perf_counter()
 split = theory.double_descent(X_dd, y_dd, X_dd_test, y_dd_test, split_widths, [0.0], n_split, rng)
-print(f"{len(split_widths)} widths x {n_split} draws in {time.perf_counter() - start:.1f} s")
+print(f"{len(split_widths)} widths x {n_split} draws")
 split_mse = split.test_mse.mean(-1)[:, 0]
 split_variance = split.variance[:, 0] * n_split / (n_split - 1)  # unbiased over the draws
 split_bias_sq = split_mse - split_variance  # unbiased: the bias^2 of the infinite-draw average
@@ -321,13 +320,14 @@ claims.check("1: at M = 4d random features learn little of the He2 part (|c2|)",
 # $$
 #
 # $\vartheta$ the angle between $x$ and $x'$. The kernel is rotation invariant, so it cannot
-# prefer $\beta$: its eigenfunctions are polynomials of each degree, the $d$ linear ones
+# prefer $\beta$: its eigenfunctions are polynomials of each degree (exactly for inputs on a
+# sphere, approximately for Gaussian inputs in high dimension), the $d$ linear ones
 # sharing one eigenvalue of order $1/d$ and the $\approx d^2/2$ quadratic ones one of order
 # $1/d^2$. In the proportional regime, $M, N\asymp d$, random features therefore learn the
 # linear part of a target and nothing more, the rest acting as noise
 # {cite:p}`mei2022doubledescent`; a part of degree $k$ is learned once the samples (and, for
 # $N$ random features, the features) outnumber the eigenfunctions of that degree,
-# $M, N\gg d^k$ (Ghorbani, Mei, Misiakiewicz and Montanari, *Ann. Statist.* 2021). We check
+# $M, N\gg d^k$ {cite:p}`ghorbani2021linearized`. We check
 # this scaling with the kernel itself: for
 # $d\in\{8, 16, 32\}$ and $M = d, 2d, 4d, \dots, 2d^2$ (same label noise, best ridge
 # on a grid, shares averaged over a few draws of the data), the share $c_1$ of the linear
@@ -349,7 +349,6 @@ np.testing.assert_allclose(theory.feature_kernel(X_check, X_check, W_many), relu
 
 kernel_ridges = np.geomspace(1e-6, 1.0, 13)
 sweep = []  # (d, M, c1, c2) averaged over draws
-start = time.perf_counter()
 for d in size["sweep_dims"]:
     beta_s = rng.standard_normal(d)
     beta_s /= np.linalg.norm(beta_s)
@@ -367,7 +366,7 @@ for d in size["sweep_dims"]:
             shares.append(hermite_shares(f_s, X_s_test @ beta_s, y_s_test))
         sweep.append((d, m, *np.mean(shares, 0)))
 sweep = np.array(sweep)
-print(f"{len(sweep)} kernel fits x {size['sweep_draws']} draws in {time.perf_counter() - start:.1f} s")
+print(f"{len(sweep)} kernel fits x {size['sweep_draws']} draws")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
 for d, marker in zip(size["sweep_dims"], "osd^"):
@@ -401,9 +400,10 @@ display(Markdown(
     + ", ".join(f"$c_1 = {c1_at_8d[d]:.2f}$" for d in dims)
     + f" and the quadratic share "
     + ", ".join(f"$c_2 = {c2_at_8d[d]:.2f}$" for d in dims)
-    + f" for $d = {', '.join(str(d) for d in dims)}$: at a fixed $M/d$ the quadratic share falls as "
-    f"$d$ grows. At $M = 16d$, $c_1 \\geq {c1_at_16d:.2f}$ in every dimension; against $M/d^2$ the "
-    f"quadratic shares line up, and at $M = 2d^2$, $c_2 \\geq {c2_at_2d2:.2f}$ in every dimension."))
+    + f" for $d = {', '.join(str(d) for d in dims)}$: at a fixed $M/d$ the quadratic share at the "
+    f"largest $d$ is {c2_at_8d[dims[-1]] / c2_at_8d[dims[0]]:.2g} times that at the smallest. At $M = 16d$, "
+    f"$c_1 \\geq {c1_at_16d:.2f}$ in every dimension, and at $M = 2d^2$, $c_2 \\geq {c2_at_2d2:.2f}$ in "
+    f"every dimension."))
 
 # %%
 assert np.all(np.isfinite(sweep))
@@ -442,7 +442,8 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # variance $1/d$) has its singular values in the Marchenko–Pastur bulk
 # {cite:p}`marchenko1967distribution`, with upper edge $1+\sqrt{q}$, $q = N/d$. A rank-one
 # perturbation leaves the bulk only when it is strong enough — the BBP transition
-# {cite:p}`baik2005phase`: for $\gamma > q^{1/4}$ an outlier appears at
+# {cite:p}`baik2005phase`, here in its form for rectangular matrices
+# {cite:p}`benaych2012singular`: for $\gamma > q^{1/4}$ an outlier appears at
 # $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$, and its right singular vector turns towards
 # $\hat g$, whose cosine with $\beta$ is about $(1 + d\,\mathbb E[y^2]/M)^{-1/2}$.
 #
@@ -471,7 +472,6 @@ edge = theory.marchenko_pastur_edges(width, dim, 1 / dim)[1]
 fit_ridges = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 
 records = []
-start = time.perf_counter()
 for eta in step_sizes:
     W1 = W0 + eta * Gamma
     s, cos = theory.singular_alignment(W1, beta, k=3)
@@ -480,7 +480,7 @@ for eta in step_sizes:
     errors = ((preds - y_test) ** 2).mean(1)
     c1, c2 = hermite_shares(preds[errors.argmin()], X_test @ beta, y_test)
     records.append(dict(eta=eta, s=s, cos=cos[0], test_mse=errors.min(), c1=c1, c2=c2))
-print(f"{len(step_sizes)} step sizes in {time.perf_counter() - start:.1f} s")
+print(f"{len(step_sizes)} step sizes")
 
 gamma = np.array([r["eta"] for r in records]) * mu1 * np.linalg.norm(b0) * np.linalg.norm(g_hat)
 bbp_location = np.where(gamma > q**0.25, np.sqrt((1 + gamma**2) * (q + gamma**2)) / np.maximum(gamma, 1e-12), edge)
@@ -572,7 +572,7 @@ claims.check("2: after the largest step the He2 part is learned too (c2)", step_
 #
 # Ridge regression on features $F$ is kernel ridge regression with the kernel
 # $\kappa_W(x, x') = \frac1N\sum_l\Phi(\langle w_l,x\rangle)\Phi(\langle w_l,x'\rangle)$. For random
-# $w_l$ it is rotation invariant: all linear functions $\langle v, x\rangle$ share one
+# $w_l$ it is rotation invariant in expectation over the $w_l$: all linear functions $\langle v, x\rangle$ share one
 # eigenvalue, so $\langle\beta, x\rangle$ is no easier to learn than any other direction out of
 # $d$. After the step, the kernel is that of a spiked Gaussian feature distribution
 # {cite:p}`featurelearningfunctionspace`: the eigenfunction aligned with the target carries a
@@ -640,10 +640,10 @@ display(Markdown(
     f"has cosine {align_big['quadratic He2(<beta, x>)'][:4].max():.2f} with $\\mathrm{{He}}_2$."))
 
 # %% [markdown]
-# The first eigenvector is the constant mode of the non-centred ReLU features in every case
-# (the numbers on top are eigenvalues in per cent of the trace). Feature learning did
-# rescale the kernel: the trace, and with it the eigenvalue of the constant mode, grows in
-# proportion to $\|W\|_F^2$, because the step lengthened the weights along $\beta$. That is
+# The first eigenvalue is large in every case because the ReLU features are not centred:
+# their mean, a slowly varying function of $x$, dominates the kernel (the numbers on top are
+# eigenvalues in per cent of the trace). Feature learning did rescale the kernel: the trace
+# grows in proportion to $\|W\|_F^2$, because the step lengthened the weights along $\beta$. That is
 # not the interesting part. For random features no eigenvector stands out along $\beta$.
 # After a step of size 16 the second eigenvalue's share of the trace has grown several-fold
 # and its eigenvector is close to $\langle\beta,x\rangle$; after a step of size 64 a further
@@ -682,10 +682,11 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # outliers, $(\alpha_1, \alpha_2) = (0.3, 0.5)$ and $(0.34, 0.4)$, both with
 # $\alpha_2/(\frac12-\alpha_1) = 2.5$, and look at $N = d = M$ (1000 at the `book` preset).
 # What is visible at this size: one step leaves one clear outlier; the second step lifts
-# the second singular value above the edge of $W_0$ whichever batch it uses, while the rest
+# the second singular value further above the edge of $W_0$ whichever batch it uses (by the
+# factor printed below), while the rest
 # of the bulk spreads past that edge too (these steps are no longer small against $W_0$),
 # and the top direction is still the target's. How far the second value stands out of the
-# spread bulk ($s_2/s_3$, printed below) changes with the point, the batch and the draw,
+# spread bulk ($s_2/s_3$, printed below) changes with the point and the batch,
 # although the formula counts the same for both points: the asymptotic count, like the
 # difference between fresh and reused batches, is a statement about $N\to\infty$, not a
 # finite-size prediction.
@@ -765,11 +766,9 @@ X_g_test = rng.standard_normal((2000, gft_dim))
 y_g_test = theory.single_index_target(X_g_test, beta_g, link)
 t_g_test = X_g_test @ beta_g
 
-start = time.perf_counter()
 model = gft.GFTRegressor(n_features=100, activation="relu", ridge=1e-6, generator_steps=size["gft_steps"],
                          refine_steps=0, hidden=(64, 64), lr=1e-3, val_every=50, n_val_draws=2,
                          device=device, random_state=seed, progress=False).fit(X_g, y_g)
-gft_seconds = time.perf_counter() - start
 W_gft = model.sample_features(random_state=seed)[:, :gft_dim]  # drop the bias coordinate
 s_gft, cos_gft = theory.singular_alignment(W_gft, beta_g, k=gft_dim)
 f_gft = model.predict_generator(X_g_test, random_state=seed)
@@ -782,8 +781,8 @@ f_rand = rff.predict(X_g_test)
 rf_mse = float(np.mean((f_rand - y_g_test) ** 2))
 s_rand, cos_rand = theory.singular_alignment(W_rand, beta_g, k=gft_dim)
 shares_gft, shares_rand = hermite_shares(f_gft, t_g_test, y_g_test), hermite_shares(f_rand, t_g_test, y_g_test)
-print(f"GFT fitted in {gft_seconds:.1f} s; test MSE: GFT (fresh draw) {gft_mse:.4f} "
-      f"(c1 = {shares_gft[0]:.2f}, c2 = {shares_gft[1]:.2f}), random ReLU features {rf_mse:.4f} "
+print(f"test MSE: GFT (fresh draw) {gft_mse:.3g} "
+      f"(c1 = {shares_gft[0]:.2f}, c2 = {shares_gft[1]:.2f}), random ReLU features {rf_mse:.3g} "
       f"(c1 = {shares_rand[0]:.2f}, c2 = {shares_rand[1]:.2f}, sigma = {rff.sigma_:.3g}); "
       f"target variance {y_g_test.var():.2f}")
 
@@ -800,18 +799,21 @@ display(Markdown(
     f"A fresh GFT draw reaches a test MSE of {gft_mse:.2g}, random features of the same design "
     f"{rf_mse:.2g}: {rf_mse / gft_mse:.3g} times more. Random features learn the linear part "
     f"($c_1 = {shares_rand[0]:.2f}$) and only part of the quadratic one ($c_2 = {shares_rand[1]:.2f}$) "
-    f"— with $N = 100$ features, fewer than the $d^2 = {gft_dim**2}$ the quadratic part needs; GFT "
-    f"learns both ($c_1 = {shares_gft[0]:.2f}$, $c_2 = {shares_gft[1]:.2f}$). The second singular "
-    f"value of the GFT draw is {s_gft[1] / s_gft[0]:.2f} of the first."))
+    f"— plausibly because $N = 100$ random features cover too little of the space of the "
+    f"$d(d+1)/2 = {gft_dim * (gft_dim + 1) // 2}$ quadratic functions; GFT "
+    f"learns both ($c_1 = {shares_gft[0]:.2f}$, $c_2 = {shares_gft[1]:.2f}$). The top right singular "
+    f"vector of the GFT draw has cosine {cos_gft[0]:.3f} with $\\beta$, and the second singular value is "
+    f"{s_gft[1] / s_gft[0]:.2f} of the first. For ReLU features the scale $\\sigma$ only rescales the "
+    f"design matrix (the ReLU is positively homogeneous), so the baseline's choice, "
+    f"$\\sigma = {rff.sigma_:.3g}$, acts as a choice of the effective ridge $\\delta/\\sigma^2$."))
 
 # %% [markdown]
-# The generator has learned the extreme version of the spike: its features are nearly all
-# aligned with $\beta$ (one dominant singular value, singular vector equal to $\beta$), spread
-# along it in scale and bias, so that the ReLUs tile the one relevant coordinate. One large
+# The generator has learned the extreme version of the spike: one dominant singular value
+# of its features, with a singular vector that is $\beta$ to the cosine printed above. One large
 # step of gradient descent creates a spike of *some* features along $\beta$ on top of a random
 # bulk; trained to convergence, GFT puts nearly all $N$ features where the target varies and
-# little on the other $d-1$ directions (the other singular values, each less than a third
-# of the first, are the spread of the features around $\beta$) — which is how a thin network
+# little on the other $d-1$ directions (the other singular values, the printed fraction of
+# the first and below, are the spread of the features around $\beta$) — which is how a thin network
 # beats random features of the same width and design many times over here.
 
 # %%
@@ -834,7 +836,7 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # picture: a spike leaves the Marchenko–Pastur bulk past the BBP threshold, aligned with the
 # target's index, the induced kernel is deformed towards the target (beyond a rescaling),
 # and the same ridge regression on the updated features learns the quadratic part too; a
-# second step adds further singular values above the bulk. GFT pushes this to its end point
+# second step lifts the second singular value above the edge of the initial bulk. GFT pushes this to its end point
 # — a learned distribution of features concentrated where the target lives.
 
 # %% [markdown]
@@ -842,7 +844,7 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which
 # it held (at the `smoke` preset, whose sizes are too small for the asymptotics and whose
-# generator is untrained, they are computed but not asserted):
+# generator is barely trained, they are computed but not asserted):
 
 # %%
 claims.table()

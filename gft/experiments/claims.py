@@ -89,7 +89,7 @@ class Claims:
         self.label = label
         self._claims: list[_Claim] = []
 
-    def check(self, claim: str, measured: float, relation: str, threshold: float) -> bool:
+    def check(self, claim: str, measured: float, relation: str, threshold: float) -> None:
         """Record ``measured relation threshold`` under the sentence ``claim``; raise if it fails.
 
         Parameters
@@ -103,10 +103,8 @@ class Claims:
         threshold : float
             The bound (margins measured over several seeds are built into it by the chapter).
 
-        Returns
-        -------
-        bool
-            Whether the claim held (only reached when it held or is not asserted).
+        Nothing is returned, so that a cell ending with a check prints nothing; whether the
+        claim held is in :meth:`frame`.
 
         Raises
         ------
@@ -123,7 +121,6 @@ class Claims:
         if self.asserted and not held:
             raise ClaimFailed(f"claim {claim!r} failed at preset {self.preset!r}: measured "
                               f"{measured:.4g}, needs {relation} {threshold:.4g}")
-        return held
 
     def __len__(self) -> int:
         return len(self._claims)
