@@ -8,7 +8,9 @@ per step and the fixed cost of choosing its initial scale); VarPro is then fitte
 number of steps that fills ``T``, and timed again. Same data draws, seeds and λ as the
 committed book-preset trials (trial ``t``: data seed and ``random_state`` ``t``; λ the
 committed one). One row per (setting, trial) goes to ``--out`` as soon as it is written,
-with provenance; a rerun skips the rows already there (resumable).
+with provenance (``seed`` is the estimators' ``random_state``; ``wall_seconds`` the two
+timed fits, without the two short fits that measure VarPro's cost); a rerun skips the rows
+already there (resumable).
 
 Run from the repository root, one OpenMP thread, with nothing else on the machine (about
 1.5 minutes per row)::
@@ -91,14 +93,16 @@ def main(argv: list[str] | None = None) -> None:
             start = time.perf_counter()
             model = VarProRegressor.from_preset("book", steps=steps, tv_weight=varpro_lambda, **common).fit(X, y)
             seconds = time.perf_counter() - start
-            row = dict(setting=setting, trial=trial, data_seed=data_seed, **{"lambda": float(reference["lambda"])},
+            row = dict(setting=setting, trial=trial, data_seed=data_seed, preset="book", seed=data_seed,
+                       **{"lambda": float(reference["lambda"])},
                        gft_r_seconds=budget, gft_r_test_mse=mse(gft_model.predict(X_test), y_test),
                        gft_r_committed_test_mse=float(reference["test_mse"]),
                        varpro_steps=steps, varpro_seconds=seconds, varpro_test_mse=mse(model.predict(X_test), y_test),
                        varpro_lambda=varpro_lambda, varpro_book_steps=BOOK_STEPS,
                        varpro_book_test_mse=float(varpro.loc[varpro["trial"] == trial, "test_mse"].iloc[0]),
                        seconds_per_varpro_step=per_step,
-                       command=command, commit=commit, dirty=dirty, **machine, date=store.utc_now())
+                       command=command, commit=commit, dirty=dirty, **machine, date=store.utc_now(),
+                       wall_seconds=budget + seconds)
             pd.DataFrame([row]).to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
             print(f"{setting} trial {trial}: GFT-r {budget:.0f} s, test MSE {row['gft_r_test_mse']:.3g} "
                   f"(committed {row['gft_r_committed_test_mse']:.3g}); VarPro {steps} steps in {seconds:.0f} s, "

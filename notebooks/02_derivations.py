@@ -720,8 +720,8 @@ claims.check("end to end, N = 20: fourier-real's GFT draw beats fourier's on eve
              float(drawn_ratio.min()), ">", 1)
 seconds = end_to_end.groupby("activation")["seconds"].median()
 display(Markdown(
-    f"With the real solve the test MSE is {refined_ratio.min():.2g} to {refined_ratio.max():.2g} times "
-    f"lower after refinement and {drawn_ratio.min():.2g} to {drawn_ratio.max():.2g} times lower for a "
+    f"With the real solve the test MSE is {refined_ratio.min():.3g} to {refined_ratio.max():.3g} times "
+    f"lower after refinement and {drawn_ratio.min():.3g} to {drawn_ratio.max():.3g} times lower for a "
     f"fresh generator draw. A fit took {seconds['fourier-real'] / seconds['fourier']:.2g} times as long "
     f"with the real solve (one timing on this page's device, not among the claims): `\"fourier\"` runs "
     f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine."))

@@ -445,7 +445,31 @@ claims.check("kreuz-sheared: share of generator samples beyond the top frequency
 # paper leaves open how to characterise the global minimisers of the generator objective and
 # their relation to $\hat f$ {cite:p}`hertrich2025gft`; the pictures suggest that the
 # relation is close.
+
+# %% [markdown]
+# ## Exercises
 #
+# 1. Find the directions of the two arms of "kreuz-sheared", $Te_1$ and $Te_2$ for
+#    $T = \bigl(\begin{smallmatrix}1 & 0.3\\ 0.3 & 1\end{smallmatrix}\bigr)$, and the angle
+#    between them.
+# 2. Show that the orientation statistic $\frac14\arg\sum_l e^{4i\alpha_l}$, with equal weights
+#    on samples at the two sheared arms' angles, gives $0°$ modulo $90°$.
+# 3. An isotropic distribution of sample angles (uniform on $[0°, 180°)$) puts what share of
+#    its samples within $\pm 10°$ of two directions that are more than $20°$ apart?
+#
+# ```{admonition} Solutions
+# :class: dropdown
+#
+# 1. $Te_1 = (1, 0.3)$ and $Te_2 = (0.3, 1)$, at $\arctan 0.3 \approx 16.7°$ and
+#    $\arctan(1/0.3) \approx 73.3°$: each arm tilts by $16.7°$ towards the other, and the angle
+#    between them is $56.6°$.
+# 2. $4 \cdot 16.7° = 66.8°$ and $4 \cdot 73.3° = 293.2° \equiv -66.8°$, so the sum is
+#    $e^{i\,66.8°} + e^{-i\,66.8°} = 2\cos 66.8° > 0$, a positive real number with argument $0$.
+# 3. Two windows of $20°$ each that do not overlap cover $40°$ of $180°$: $40/180 \approx 22\,\%$,
+#    the baseline quoted in the chapter.
+# ```
+
+# %% [markdown]
 # ## The claims of this chapter
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which

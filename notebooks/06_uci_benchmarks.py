@@ -416,13 +416,16 @@ if boosting:
                  float(relative.loc["skillcraft", "gft-r"] / relative.loc["skillcraft", "rff"]), ">", 1)
     claims.check("on SkillCraft every method leaves most of the variance (smallest relative MSE)",
                  float(relative.loc["skillcraft", compared].min()), ">", 0.5)
+    claims.check("on galaxy, propulsion, telemonitoring GFT-r's relative test MSE is below 1 % (largest)",
+                 float(relative.loc[smooth, "gft-r"].max()), "<", 0.01)
     claims.check("GFT-r beats gradient boosting on galaxy, propulsion, telemonitoring (smallest ratio)",
                  float((relative.loc[smooth, "boosting"] / relative.loc[smooth, "gft-r"]).min()), ">", 2)
 
 # %% [markdown]
-# The table splits the data sets in two. On galaxy, propulsion and telemonitoring, smooth
-# targets with little label noise, GFT-r is far ahead of gradient boosting. On airfoil and
-# CCPP, untuned gradient boosting beats every thin network of the table; on SkillCraft no
+# The table splits the data sets in two. On galaxy, propulsion and telemonitoring, whose
+# labels the inputs determine almost exactly (GFT-r's relative error is below 1 %), GFT-r is
+# ahead of gradient boosting by a factor of at least two. On airfoil and
+# CCPP, untuned gradient boosting beats the three thin networks of this table; on SkillCraft no
 # method explains even half of the variance, and GFT-r is no better than random features. A
 # thin network with learned features is a tool for the first kind of data; on the second,
 # try a tree ensemble first.

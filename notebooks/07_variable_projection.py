@@ -752,6 +752,35 @@ claims.check("fresh draws match μ* harmonic by harmonic, m = 1..8 (largest medi
 # to draw such particle sets directly — the mechanism GFT uses at scale.
 
 # %% [markdown]
+# ## Exercises
+#
+# 1. Show that the Fourier coefficients of $g(\theta) = \max(\cos\theta, 0)$ are
+#    $\hat g(m) = -\cos(m\pi/2)/(\pi(m^2-1))$ for $|m| \ge 2$, and hence zero for every odd
+#    $|m| \ge 3$.
+# 2. Show that the energy distance is the maximum mean discrepancy of the kernel
+#    $k(w, w') = -\lVert w - w'\rVert$: $\mathcal E(\nu, \mu)^2 = \mathrm{MMD}_k(\nu, \mu)^2$.
+# 3. Why is comparing joint gradient descent's own value $J_\delta(W_t, b_t)$ with VarPro's
+#    $\min_b J_\delta(W_t', b)$ biased in VarPro's favour, whatever the two feature sets?
+#
+# ```{admonition} Solutions
+# :class: dropdown
+#
+# 1. $\hat g(m) = \frac1{2\pi}\int_{-\pi/2}^{\pi/2}\cos\theta\cos m\theta\,d\theta
+#    = \frac1{4\pi}\Bigl[\frac{\sin (m-1)\theta}{m-1} + \frac{\sin (m+1)\theta}{m+1}\Bigr]_{-\pi/2}^{\pi/2}
+#    = \frac1{2\pi}\Bigl(\frac{-\cos(m\pi/2)}{m-1} + \frac{\cos(m\pi/2)}{m+1}\Bigr)
+#    = -\frac{\cos(m\pi/2)}{\pi(m^2-1)}$, using $\sin((m \mp 1)\pi/2) = \mp\cos(m\pi/2)$. For
+#    odd $m$, $\cos(m\pi/2) = 0$.
+# 2. $\mathrm{MMD}_k^2 = \mathbb E\,k(W, \tilde W) + \mathbb E\,k(W', \tilde W') - 2\,\mathbb E\,k(W, W')$
+#    with $W, \tilde W \sim \nu$ and $W', \tilde W' \sim \mu$ independent; with
+#    $k = -\lVert\cdot\rVert$ this is $2\,\mathbb E\lVert W - W'\rVert - \mathbb E\lVert W - \tilde W\rVert
+#    - \mathbb E\lVert W' - \tilde W'\rVert = \mathcal E^2$.
+# 3. For the same features, $\min_b J_\delta(W, b) \le J_\delta(W, b_t)$ for any $b_t$, with
+#    equality only at the optimal $b$: joint descent's own value carries the error of its
+#    not-yet-optimal output weights. The chapter compares $\min_b J_\delta$ at both methods'
+#    features instead.
+# ```
+
+# %% [markdown]
 # ## The claims of this chapter
 #
 # Every claim the prose makes, with the value this run measured and the threshold it is

@@ -840,6 +840,35 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # — a learned distribution of features concentrated where the target lives.
 
 # %% [markdown]
+# ## Exercises
+#
+# 1. Show that the outlier location $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$ of the BBP
+#    transition lies above the bulk edge $1 + \sqrt q$ exactly when $\gamma \ne q^{1/4}$, and
+#    touches it at $\gamma = q^{1/4}$.
+# 2. How many linearly independent homogeneous quadratic functions of $x \in \mathbb R^d$ are
+#    there, and how many for $d = 20$?
+# 3. Show that for ReLU features a common scale $\sigma > 0$ of all $w_l$ changes nothing but
+#    the effective ridge: ridge regression with $\delta$ on the features of $\sigma W$ predicts
+#    as ridge regression with $\delta/\sigma^2$ on those of $W$.
+#
+# ```{admonition} Solutions
+# :class: dropdown
+#
+# 1. $s^2 - (1+\sqrt q)^2 = \frac{q + \gamma^2(1+q) + \gamma^4}{\gamma^2} - 1 - 2\sqrt q - q
+#    = \frac{q}{\gamma^2} + \gamma^2 - 2\sqrt q = \Bigl(\gamma - \frac{\sqrt q}{\gamma}\Bigr)^2 \ge 0$,
+#    with equality iff $\gamma^2 = \sqrt q$. Below the threshold the formula does not apply:
+#    there is no outlier, and the top singular value sticks to the edge.
+# 2. The monomials $x_i x_j$, $i \le j$: $d(d+1)/2$, which is $210$ for $d = 20$ (the count
+#    quoted in section 5).
+# 3. The ReLU is positively homogeneous, $\Phi(\sigma t) = \sigma\Phi(t)$, so the feature
+#    matrix becomes $\sigma F$. Then
+#    $\hat b_\sigma = (\sigma^2F^{\mathsf T}F + \delta I)^{-1}\sigma F^{\mathsf T}y
+#    = \sigma^{-1}(F^{\mathsf T}F + \tfrac{\delta}{\sigma^2} I)^{-1}F^{\mathsf T}y$, and the
+#    predictions $\sigma F\hat b_\sigma = F(F^{\mathsf T}F + \tfrac{\delta}{\sigma^2}I)^{-1}F^{\mathsf T}y$
+#    are those of ridge $\delta/\sigma^2$ on $F$.
+# ```
+
+# %% [markdown]
 # ## The claims of this chapter
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which
