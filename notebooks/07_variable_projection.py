@@ -34,7 +34,11 @@
 # **Notation.** The chapter keeps the book's symbols ([notation](../book/notation.md)):
 # $N$ features $w_l$ (here called particles), $M$ samples $(x_k, y_k)$, the ridge $\delta$,
 # output weights $b$, the residual $r = y - f$; it writes $\mathcal K$ for the $N\times N$
-# kernel matrix (in the book, $K$ counts targets). The paper
+# kernel matrix (in the book, $K$ counts targets), $\kappa_i$ for its eigenvalues, $F$ for the
+# $M\times N$ feature matrix, $J_\delta(W, b)$ for the objective on the circle defined below
+# and $J(W) = \min_b J_\delta(W, b)$ for its reduced form (the counterpart of the book's
+# $L$), $\hat\nu(m)$ for the Fourier
+# coefficients of a distribution $\nu$ of angles $\theta$. The paper
 # {cite:p}`twotimescale2025ultrafast` and {py:mod}`gft.theory.varpro` write $M$, $n$,
 # $\lambda$, $u$ and $K$ for $N$, $M$, $\delta$, $b$ and $\mathcal K$.
 #
@@ -112,7 +116,7 @@ step, joint_step, t_max = size["step"], size["joint_step"], size["t_max"]
 n_cells = size["n_cells"]
 record_dt = 2**-4  # time between records, a multiple of every step above: the runs share their record times
 control_t = min(0.5, t_max)  # how long VarPro is rerun at joint gradient descent's step
-bandwidth = n_particles**-0.5  # of the von Mises density estimate: concentration kappa = 1/bandwidth^2 = N
+bandwidth = n_particles**-0.5  # of the von Mises density estimate: concentration c = 1/bandwidth^2 = N
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
 if device == "cpu":
@@ -389,9 +393,9 @@ claims.check("B has no unseen harmonics (largest odd m >= 3 over largest m >= 1,
 # %% [markdown]
 # The densities of the particles against the PDE solution and the teacher density. The
 # particle density is a von Mises kernel estimate,
-# $\hat\nu(\theta) = \frac1N\sum_l e^{\kappa\cos(\theta-\theta_l)}/(2\pi I_0(\kappa))$ with
-# $\kappa = N$; for large $\kappa$ this kernel is close to a Gaussian of standard deviation
-# $\kappa^{-1/2}$, so its bandwidth is $N^{-1/2}$ radians. The particles leave the part of
+# $\nu_{\mathrm{KDE}}(\theta) = \frac1N\sum_l e^{c\cos(\theta-\theta_l)}/(2\pi I_0(c))$ with
+# concentration $c = N$ (the hat stays for Fourier coefficients); for large $c$ this kernel
+# is close to a Gaussian of standard deviation $c^{-1/2}$, so its bandwidth is $N^{-1/2}$ radians. The particles leave the part of
 # the circle that $\mu^*$ leaves nearly empty and settle on the teacher's two bumps, near the
 # PDE solution on the way.
 
