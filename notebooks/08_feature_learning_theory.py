@@ -52,7 +52,9 @@
 # step size, $\Gamma$ the first-layer gradient, $\gamma$ the strength of its spike, $q = N/d$,
 # $s$ singular values and $\kappa$ a kernel; $c_1, c_2$ are the shares of the target's linear
 # and quadratic parts that a fit recovers (defined in section 1). Section 1 is the one place
-# where $N$ is not small against $M$: it sweeps $N$ through $M$.
+# where $N$ is not small against $M$: it sweeps $N$ through $M$. Symbols used in one section
+# only — the number $J$ of first-layer draws, the label noise $\varepsilon$, the mean $\mu_1$
+# of $\Phi'$, the exponents $\alpha_i$ of two steps — are defined where they appear.
 #
 # The code is in {py:mod}`gft.theory.feature_learning`.
 
