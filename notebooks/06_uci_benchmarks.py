@@ -56,6 +56,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 import gft
 from gft import GFTRegressor, RFFRegressor, results
+from gft.baselines import DEFAULT_SIGMA_GRIDS
 from gft.datasets import UCI_DATASETS, DataFileError, DataFileNotFoundError, load_uci, uci_names
 from gft.experiments import load_selection, start_chapter
 from gft.presets import get_preset
@@ -155,6 +156,15 @@ if len(rff_live):
     assert np.all(np.isfinite(rff_live["test_mse"])), rff_live
     claims.check("100 random features beat the mean predictor on every data set (largest relative MSE)",
                  float(rff_live["relative_mse"].max()), "<", 1.0)
+    sigma_grid = DEFAULT_SIGMA_GRIDS["fourier"]
+    at_edge = [name for name, sigma in rff_live["sigma"].items()
+               if np.isclose(sigma, sigma_grid[0]) or np.isclose(sigma, sigma_grid[-1])]
+    if at_edge:
+        display(Markdown(
+            f"On {' and '.join([', '.join(at_edge[:-1]), at_edge[-1]] if len(at_edge) > 1 else at_edge)} "
+            f"the chosen $\\sigma$ is at an end of the grid "
+            f"({sigma_grid[0]:g} to {sigma_grid[-1]:g}), so the best scale may lie beyond it: there "
+            "random features are possibly under-tuned, here and in the committed table below."))
 
 # %% [markdown]
 # ## What the noise columns do
