@@ -80,26 +80,28 @@ def main(argv: list[str] | None = None) -> None:
             if (setting, trial) in done:
                 continue
             X, y, X_test, y_test = load_cell_data(setting, data_seed)
-            varpro_lambda = float(varpro.loc[varpro["trial"] == trial, "lambda"].iloc[0])
+            varpro_reference = varpro.loc[varpro["trial"] == trial].iloc[0]
+            varpro_lambda = float(varpro_reference["lambda"])
             common = dict(n_features=int(reference["n_features"]), activation="fourier",
                           random_state=data_seed, device="cpu", progress=False)
-            start = time.perf_counter()
-            gft_model = GFTRegressor.from_preset("book", tv_weight=float(reference["lambda"]), **common).fit(X, y)
-            budget = time.perf_counter() - start
-            short, long = (timed(VarProRegressor.from_preset("book", steps=n, tv_weight=varpro_lambda, **common), X, y)
-                           for n in (200, 1200))
+
+            def varpro_model(steps: int) -> VarProRegressor:
+                return VarProRegressor.from_preset("book", steps=steps, tv_weight=varpro_lambda, **common)
+
+            gft_model = GFTRegressor.from_preset("book", tv_weight=float(reference["lambda"]), **common)
+            budget = timed(gft_model, X, y)
+            short, long = timed(varpro_model(200), X, y), timed(varpro_model(1200), X, y)
             per_step = (long - short) / 1000
             steps = max(int(round((budget - (short - 200 * per_step)) / per_step, -2)), 100)
-            start = time.perf_counter()
-            model = VarProRegressor.from_preset("book", steps=steps, tv_weight=varpro_lambda, **common).fit(X, y)
-            seconds = time.perf_counter() - start
+            model = varpro_model(steps)
+            seconds = timed(model, X, y)
             row = dict(setting=setting, trial=trial, data_seed=data_seed, preset="book", seed=data_seed,
                        **{"lambda": float(reference["lambda"])},
                        gft_r_seconds=budget, gft_r_test_mse=mse(gft_model.predict(X_test), y_test),
                        gft_r_committed_test_mse=float(reference["test_mse"]),
                        varpro_steps=steps, varpro_seconds=seconds, varpro_test_mse=mse(model.predict(X_test), y_test),
                        varpro_lambda=varpro_lambda, varpro_book_steps=BOOK_STEPS,
-                       varpro_book_test_mse=float(varpro.loc[varpro["trial"] == trial, "test_mse"].iloc[0]),
+                       varpro_book_test_mse=float(varpro_reference["test_mse"]),
                        seconds_per_varpro_step=per_step,
                        command=command, commit=commit, dirty=dirty, **machine, date=store.utc_now(),
                        wall_seconds=budget + seconds)
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"(committed {row['gft_r_committed_test_mse']:.3g}); VarPro {steps} steps in {seconds:.0f} s, "
                   f"test MSE {row['varpro_test_mse']:.3g} (6000 steps, committed: {row['varpro_book_test_mse']:.3g})",
                   flush=True)
+
 
 if __name__ == "__main__":
     main()
