@@ -166,10 +166,10 @@ def test_varpro_from_given_features_never_ends_above_its_initial_training_loss()
     assert np.isnan(est.init_scale_)
 
 
-@pytest.mark.parametrize("cls", [VarProRegressor, NNRegressor])
-def test_zero_steps_give_the_rff_model_of_the_initial_scale(cls):
+@pytest.mark.parametrize("cls,kwargs", [(VarProRegressor, {}), (NNRegressor, dict(init="rff"))])
+def test_zero_steps_give_the_rff_model_of_the_initial_scale(cls, kwargs):
     X, y = _data()
-    est = cls(n_features=15, steps=0, random_state=9, **QUIET).fit(X, y)
+    est = cls(n_features=15, steps=0, random_state=9, **kwargs, **QUIET).fit(X, y)
     rff = RFFRegressor(n_features=15, random_state=9, **QUIET).fit(X, y)  # same grid, same draw
     assert est.init_scale_ == rff.sigma_
     np.testing.assert_array_equal(est.features_, rff.features_)
@@ -234,7 +234,7 @@ def test_nn_objective_adds_the_tv_penalty_of_the_network(activation):
 
 def test_nn_with_zero_initial_coefficients_starts_from_the_zero_function():
     X, y = _data()
-    est = NNRegressor(n_features=10, steps=0, init_coef="zeros", random_state=0, **QUIET).fit(X, y)
+    est = NNRegressor(n_features=10, steps=0, init="rff", init_coef="zeros", random_state=0, **QUIET).fit(X, y)
     np.testing.assert_array_equal(est.coef_, np.zeros(10, dtype=complex))
     np.testing.assert_allclose(est.history_.train_loss.size, 0)
     np.testing.assert_allclose(est.val_mse_, np.mean(y[-8:] ** 2), rtol=1e-12)
@@ -242,13 +242,70 @@ def test_nn_with_zero_initial_coefficients_starts_from_the_zero_function():
 
 def test_nn_training_moves_both_layers_and_lowers_the_loss():
     X, y = _data()
-    kw = dict(n_features=10, init_scale=1.0, val_every=10, random_state=0, **QUIET)
+    kw = dict(n_features=10, init="rff", init_scale=1.0, val_every=10, random_state=0, **QUIET)
     start = NNRegressor(steps=0, **kw).fit(X, y)
     est = NNRegressor(steps=100, lr=1e-2, **kw).fit(X, y)
     loss = est.history_.train_loss
     assert loss[-1] < 0.5 * loss[0] and est.history_.best_step > 0
     assert not np.allclose(est.features_, start.features_) and not np.allclose(est.coef_, start.coef_)
     assert _training_mse(est) < 0.5 * _training_mse(start)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "fourier-real"])
+def test_nn_default_is_a_pytorch_network_trained_by_adam(activation):
+    """The default NN is nn.Linear(d, N) -> Φ -> nn.Linear(N', 1) with PyTorch's own default
+    initialisation, trained by torch.optim.Adam on its own weights: the same losses step by
+    step as a network built from torch.nn with the estimator's initial weights."""
+    X, y = _data(m=60)
+    kw = dict(n_features=12, activation=activation, lr=1e-2, val_every=1000, random_state=3, **QUIET)
+    start = NNRegressor(steps=0, **kw).fit(X, y)
+    est = NNRegressor(steps=25, **kw).fit(X, y)
+    act, N, d = ACTIVATIONS[activation], 12, X.shape[1]
+    W0, b0 = start.features_, start.coef_
+    hidden = act.n_columns(N) - int(act.bias)
+    # PyTorch's bounds: 1/sqrt(fan_in) for weight and bias of both layers
+    assert np.abs(W0).max() <= 1 / np.sqrt(d) and np.abs(W0).max() > 0.8 / np.sqrt(d)
+    v0 = b0 / N
+    assert np.abs(v0).max() <= 1 / np.sqrt(hidden) and np.abs(v0).max() > 0.7 / np.sqrt(hidden)
+    # the same network in torch.nn, trained on the estimator's scaled targets
+    Xt = torch.as_tensor(X[:-6])
+    yt = torch.as_tensor(y[:-6] / est.y_scale_)
+    first = torch.nn.Linear(d, N, bias=act.bias, dtype=torch.float64)
+    last = torch.nn.Linear(hidden, 1, bias=act.bias, dtype=torch.float64)
+    with torch.no_grad():
+        if act.bias:
+            first.weight.copy_(torch.as_tensor(W0[:, :d]))
+            first.bias.copy_(torch.as_tensor(W0[:, d]))
+            last.weight.copy_(torch.as_tensor(v0[:hidden])[None])
+            last.bias.copy_(torch.as_tensor(v0[hidden:]))
+        else:
+            first.weight.copy_(torch.as_tensor(W0))
+            last.weight.copy_(torch.as_tensor(v0)[None])
+
+    def net(x):
+        t = first(x)
+        if activation == "sigmoid":
+            return last(torch.sigmoid(t))[:, 0]
+        s = 2 * np.pi * t
+        return last(torch.cat([torch.cos(s), torch.sin(s)], dim=1))[:, 0]
+
+    params = [first.weight, last.weight] + ([first.bias, last.bias] if act.bias else [])
+    opt = torch.optim.Adam(params, lr=1e-2)
+    losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        loss = (net(Xt) - yt).square().mean()
+        losses.append(float(loss.detach()))
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(est.history_.train_loss, losses, rtol=1e-9)
+    assert losses[-1] < 0.9 * losses[0]  # it trains
+
+
+def test_nn_init_scale_belongs_to_the_rff_initialisation():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"init_scale.*None with init=\"pytorch\""):
+        NNRegressor(n_features=5, steps=0, init_scale=1.0, **QUIET).fit(X, y)
 
 
 def test_nn_ctrl_c_keeps_the_best_iterate_and_warns(monkeypatch):
@@ -276,15 +333,14 @@ def test_nn_ctrl_c_keeps_the_best_iterate_and_warns(monkeypatch):
 
 def test_nn_divergence_raises_and_keeps_the_best_iterate():
     X, y = _data()
-    est = NNRegressor(n_features=10, activation="relu", init_scale=1.0, steps=50, lr=1e300,
+    est = NNRegressor(n_features=10, activation="relu", steps=50, lr=1e300,
                       val_every=10, random_state=0, **QUIET)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(TrainingDivergedError, match="Try a smaller learning rate"):
             est.fit(X, y)
     # the only iterate validated before the divergence is step 0: the initial network
-    start = NNRegressor(n_features=10, activation="relu", init_scale=1.0, steps=0, random_state=0,
-                        **QUIET).fit(X, y)
+    start = NNRegressor(n_features=10, activation="relu", steps=0, random_state=0, **QUIET).fit(X, y)
     np.testing.assert_array_equal(est.features_, start.features_)
     np.testing.assert_array_equal(est.coef_, start.coef_)
 

@@ -1,7 +1,8 @@
-r"""Pieces the baselines share: the parameter constraints of the Adam-trained ones, the standard-normal feature draw, a primal-or-dual ridge solve, and errors/MSEs of a feature set."""
+r"""Pieces the baselines share: the parameter constraints of the Adam-trained ones, the standard-normal feature draw, PyTorch's uniform initialisation, a primal-or-dual ridge solve, and errors/MSEs of a feature set."""
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +18,7 @@ __all__ = [
     "coef_on_training_split",
     "design_bytes",
     "fit_mse",
+    "pytorch_uniform",
     "ridge_coefficients",
     "standard_normal_features",
     "to_numpy64",
@@ -46,6 +48,19 @@ def standard_normal_features(
     ``s * Z``.
     """
     return torch.randn(n_features, dim, generator=rng, device=device, dtype=torch.float64)
+
+
+def pytorch_uniform(
+    shape: tuple[int, ...], fan_in: int, rng: torch.Generator, device: torch.device
+) -> Tensor:
+    r""":math:`U(-1/\sqrt{\mathrm{fan\_in}}, 1/\sqrt{\mathrm{fan\_in}})` of ``shape``, float64, from ``rng``.
+
+    PyTorch's default initialisation of ``nn.Linear(fan_in, out)``: Kaiming-uniform with
+    :math:`a = \sqrt 5` for the weight and the same bound for the bias.
+    """
+    bound = 1.0 / math.sqrt(fan_in)
+    u = torch.rand(shape, generator=rng, device=device, dtype=torch.float64)
+    return (2.0 * u - 1.0) * bound
 
 
 def ridge_coefficients(A: Tensor, y: Tensor, ridge: float) -> Tensor:

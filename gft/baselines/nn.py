@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import math
+
 import torch
 from sklearn.utils._param_validation import StrOptions
 from torch import Tensor
@@ -16,6 +18,7 @@ from ..training import TrainingDivergedError, TrainingHistory, optimise
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
     ridge_coefficients,
+    pytorch_uniform,
     standard_normal_features,
     to_numpy64,
 )
@@ -23,26 +26,34 @@ from .random_features import initial_scale
 
 __all__ = ["NNRegressor", "NetworkObjective", "NetworkParameters", "network_output"]
 
+INITS = ("pytorch", "rff")
 INIT_COEFS = ("ridge", "zeros")
 
 
 class NetworkParameters:
-    r"""The parameterisation of :func:`gft.optimise` for end-to-end training: ``(W, b)`` themselves.
+    r"""The parameterisation of :func:`gft.optimise` for end-to-end training: ``W`` and ``b / s``.
 
-    ``W`` of shape (N, D); ``b`` of shape (P,), stored as a real (P, 2) tensor when complex
-    (so that Adam's fused kernel applies; Adam on the real view treats real and imaginary
-    parts as two real parameters, as it does for complex tensors). The "features" handed to
-    the objective are the pair ``(W, b)``.
+    ``W`` of shape (N, D); the output weights are trained as :math:`v = b/s` of shape (P,),
+    stored as a real (P, 2) tensor when complex (so that Adam's fused kernel applies; Adam on
+    the real view treats real and imaginary parts as two real parameters, as it does for
+    complex tensors). Adam's step is about ``lr`` per coordinate of what it trains, so ``s``
+    sets the units of the output layer's steps: ``s = N`` trains the weights of PyTorch's
+    ``nn.Linear(N, 1)`` (:math:`f = \sum_l v_l \Phi_l`, since :math:`A` carries ``1/N``),
+    ``s = 1`` the ``b`` of the book's ``1/N``-scaled model. The "features" handed to the
+    objective are the pair ``(W, b)``.
     """
 
-    def __init__(self, W: Tensor, b: Tensor):
+    def __init__(self, W: Tensor, b: Tensor, coef_scale: float = 1.0):
         self.W = W.detach().clone().requires_grad_(True)
         self.is_complex = b.is_complex()
-        b = torch.view_as_real(b) if self.is_complex else b
-        self.b = b.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        self.coef_scale = float(coef_scale)
+        v = b.detach() / self.coef_scale
+        v = torch.view_as_real(v) if self.is_complex else v
+        self.b = v.clone(memory_format=torch.contiguous_format).requires_grad_(True)
 
     def coefficients(self) -> Tensor:
-        return torch.view_as_complex(self.b) if self.is_complex else self.b
+        v = torch.view_as_complex(self.b) if self.is_complex else self.b
+        return v * self.coef_scale if self.coef_scale != 1.0 else v
 
     def parameters(self) -> list[Tensor]:
         return [self.W, self.b]
@@ -128,20 +139,23 @@ class NNRegressor(FeatureRegressorBase):
     iterate with the best validation MSE kept (:func:`gft.optimise`: NaN loss raises
     :class:`gft.TrainingDivergedError` after restoring it; Ctrl-C keeps it and warns).
 
-    Initialisation: :math:`w_l = s z_l`, :math:`z_l \sim N(0, I_D)` (bias coordinate
-    included), the draw of :class:`RFFRegressor` with ``sigma=s``. ``init_scale=None`` (the
-    default) takes for ``s`` the scale of ``DEFAULT_SIGMA_GRIDS[activation]`` whose
-    random-feature model validates best, i.e. training starts from the best RFF model on
-    this draw; ``init_scale=1.0`` is the plain :math:`N(0, I)` initialisation. The scale
-    matters a lot: for ``fourier`` ``s = 1`` is about one period per unit of ``x`` per
-    coordinate, while the smooth targets of settings 0–5 want 0.03–0.15; from ``s = 1``,
-    3000 steps reach a test MSE of 0.6 on ``polynomial-d5`` where ``s = 0.1`` reaches 1e-5.
-    ``b`` starts at the ridge solution for the initial ``W`` (``init_coef="ridge"``, the
-    default): with the ``1/N`` scaling the optimal ``b`` is of size ``N·|y|`` and Adam, whose
-    steps are about ``lr`` per coordinate, would need some ``N|y|/lr`` steps to grow it from
-    zero (``init_coef="zeros"``).
+    Initialisation (``init``):
 
-    Parameters
+    - ``"pytorch"`` (the default, the paper's baseline): PyTorch's default initialisation of
+      the two layers ``nn.Linear(d, N)`` and ``nn.Linear(N', 1)`` (``N'`` hidden outputs:
+      ``N``, or ``2N`` for ``fourier-real``): input weights and input bias
+      :math:`\sim U(-1/\sqrt d, 1/\sqrt d)`, output weights and output bias
+      :math:`v \sim U(-1/\sqrt{N'}, 1/\sqrt{N'})` (real and imaginary parts alike for
+      complex ``b``), and Adam trains :math:`v = b/N`, the weights of that network, so that
+      ``lr`` means what it means for a PyTorch model.
+    - ``"rff"``: start from the best random-feature model of this draw: :math:`w_l = s z_l`,
+      :math:`z_l \sim N(0, I_D)` (the draw of :class:`RFFRegressor` with ``sigma=s``;
+      ``init_scale=None`` takes the scale of ``DEFAULT_SIGMA_GRIDS[activation]`` that
+      validates best), ``b`` the ridge solution for that ``W`` (``init_coef="ridge"``) or
+      zero, and Adam trains ``b`` itself. Such a network often cannot improve on its start at
+      lr 1e-3: its best validation is then step 0 and it reports the RFF model.
+
+        Parameters
     ----------
     n_features : int
         ``N`` hidden units.
@@ -153,9 +167,12 @@ class NNRegressor(FeatureRegressorBase):
     steps : int
         Adam steps.
     lr : float
+    init : {"pytorch", "rff"}
+        The initialisation above.
     init_scale : float or None
-        ``s`` above; ``None`` chooses it on the validation split.
+        ``s`` of ``init="rff"``; ``None`` chooses it on the validation split.
     init_coef : {"ridge", "zeros"}
+        ``b`` of ``init="rff"``.
     n_tv_points : int
     validation_fraction : float
     val_every : int
@@ -169,7 +186,7 @@ class NNRegressor(FeatureRegressorBase):
         The trained output weights (not re-solved), in units of ``y / y_scale_``.
     history_ : TrainingHistory
     init_scale_ : float
-        The initial scale ``s`` used.
+        The initial scale ``s`` of ``init="rff"`` (NaN for ``"pytorch"``).
     val_mse_ : float
         Best validation MSE (units of ``y``).
     """
@@ -186,6 +203,7 @@ class NNRegressor(FeatureRegressorBase):
     _parameter_constraints: dict[str, list[Any]] = {
         **FeatureRegressorBase._parameter_constraints,
         **TRAINED_FEATURE_CONSTRAINTS,
+        "init": [StrOptions(set(INITS))],
         "init_coef": [StrOptions(set(INIT_COEFS))],
     }
 
@@ -197,6 +215,7 @@ class NNRegressor(FeatureRegressorBase):
         ridge: float = 1e-7,
         steps: int = 6000,
         lr: float = 1e-3,
+        init: str = "pytorch",
         init_scale: float | None = None,
         init_coef: str = "ridge",
         n_tv_points: int = 1000,
@@ -213,6 +232,7 @@ class NNRegressor(FeatureRegressorBase):
         self.ridge = ridge
         self.steps = steps
         self.lr = lr
+        self.init = init
         self.init_scale = init_scale
         self.init_coef = init_coef
         self.n_tv_points = n_tv_points
@@ -223,19 +243,44 @@ class NNRegressor(FeatureRegressorBase):
         self.random_state = random_state
         self.progress = progress
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # From PyTorch's initialisation a Fourier feature turns about once per unit of a
+        # standardised input: on scikit-learn's 10-d linear check data (180 rows) the network
+        # fits its training rows and its validation error never drops below the start's.
+        tags.regressor_tags.poor_score = self.init == "pytorch"
+        return tags
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.init == "pytorch" and self.init_scale is not None:
+            self._invalid("init_scale", 'None with init="pytorch" (the scale belongs to init="rff")')
+
     def _initial_coefficients(self, X_tr: Tensor, y_tr: Tensor, W: Tensor, act: Activation) -> Tensor:
         if self.init_coef == "ridge":
             return ridge_coefficients(design_matrix(X_tr, W, act), y_tr, self.ridge)
         dtype = W.dtype.to_complex() if act.complex else W.dtype
         return torch.zeros(act.n_columns(W.shape[0]), dtype=dtype, device=W.device)
 
+    def _initial_network(self, X_tr, y_tr, X_val, y_val, act: Activation, dtype, rng) -> NetworkParameters:
+        d, N = X_tr.shape[1], self.n_features
+        if self.init == "rff":
+            Z = standard_normal_features(N, act.feature_dim(d), rng, X_tr.device)
+            self.init_scale_ = initial_scale(self.init_scale, Z, X_tr, y_tr, X_val, y_val, act,
+                                             self.ridge, self.progress)
+            W0 = (self.init_scale_ * Z).to(dtype)
+            return NetworkParameters(W0, self._initial_coefficients(X_tr, y_tr, W0, act))
+        self.init_scale_ = math.nan
+        W0 = pytorch_uniform((N, act.feature_dim(d)), d, rng, X_tr.device).to(dtype)
+        fan_in = act.n_columns(N) - int(act.bias)  # the output layer's inputs, its bias aside
+        shape = (act.n_columns(N), 2) if act.complex else (act.n_columns(N),)
+        v = pytorch_uniform(shape, fan_in, rng, X_tr.device).to(dtype)
+        v = torch.view_as_complex(v) if act.complex else v
+        return NetworkParameters(W0, N * v, coef_scale=N)
+
     def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
         act = get_activation(self.activation)
-        Z = standard_normal_features(self.n_features, act.feature_dim(X_tr.shape[1]), rng, device)
-        self.init_scale_ = initial_scale(self.init_scale, Z, X_tr, y_tr, X_val, y_val, act,
-                                         self.ridge, self.progress)
-        W0 = (self.init_scale_ * Z).to(dtype)
-        params = NetworkParameters(W0, self._initial_coefficients(X_tr, y_tr, W0, act))
+        params = self._initial_network(X_tr, y_tr, X_val, y_val, act, dtype, rng)
         objective = NetworkObjective(
             X_tr, y_tr, act, self.tv_weight / self.y_scale_, self.n_tv_points, X_val, y_val
         )

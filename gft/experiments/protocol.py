@@ -116,6 +116,30 @@ def _engine(est: Any) -> str:
     return ", ".join(f"{phase}: {e}" for phase, e in engines.items())
 
 
+def fitted_summary(est: Any) -> dict[str, Any]:
+    """What a fit chose and how its training went, for the ``fitted`` column of a results row.
+
+    ``sigma`` and ``sigma_grid`` (the grid's two ends) for estimators that choose a scale on
+    validation; per training phase (``fit`` for one-phase estimators) the iterate kept
+    (``<phase>_best_step``) and the training loss at the start and at that iterate, so that
+    a fit that kept its starting point, or barely trained, shows in the results.
+    """
+    out: dict[str, Any] = {}
+    sigma = getattr(est, "sigma_", None)
+    if sigma is not None:
+        grid = np.asarray(getattr(est, "sigma_grid_", [sigma]), dtype=float)
+        out.update(sigma=float(sigma), sigma_grid=[float(grid.min()), float(grid.max())])
+    for phase, hist in _histories(est).items():
+        loss = np.asarray(getattr(hist, "train_loss", ()), dtype=float)
+        if loss.ndim != 1 or loss.size == 0:
+            continue
+        best = int(hist.best_step)
+        out[f"{phase}_best_step"] = best
+        out[f"{phase}_train_loss_start"] = float(loss[0])
+        out[f"{phase}_train_loss_best"] = float(loss[min(best, loss.size - 1)])
+    return out
+
+
 def _raise_if_interrupted(est: Any) -> None:
     """A Ctrl-C caught inside the training loop must not turn into a finished trial."""
     if any(getattr(h, "interrupted", False) for h in _histories(est).values()):
@@ -191,7 +215,7 @@ def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | N
                 val = test = math.nan
             scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, seconds),
                              wall_seconds=seconds + time.perf_counter() - scored, note=note,
-                             engine=_engine(est),
+                             engine=_engine(est), fitted=store.json_kwargs(fitted_summary(est)),
                              n_features=int(getattr(est, "n_features", c.n_features or 0)))
         out.append(scores)
     return out
@@ -241,6 +265,7 @@ def _row(cell: Cell, cfg: RunConfig, trial: int, lam: float | None, score: Mappi
         test_mse=score["test_mse"], val_mse=score["val_mse"],
         train_seconds=score["train_seconds"], wall_seconds=score["wall_seconds"],
         selection_fit=selection_fit, note=score["note"], engine=score["engine"],
+        fitted=score.get("fitted", ""),
         estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs),
         **{k: provenance[k] for k in ("command", "commit", "dirty", "host", "torch", "device",
                                       "device_name", "threads")},
@@ -263,6 +288,7 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
             score = {k: (math.nan if entry.get(k) is None else entry[k])
                      for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
             score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
+                         fitted=entry.get("fitted", ""),
                          n_features=entry["n_features"])
             _write(c, cfg, _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
                                 entry.get("date", rec["date"])), counts, done)

@@ -27,6 +27,9 @@ Columns of a results CSV (:data:`COLUMNS`), one row per trial:
 - ``note``: e.g. ``diverged: ...`` when training stopped at a NaN (best iterate scored);
 - ``engine``: the training engine(s) that ran (``fused``, ``autograd``; ``generator:
   fused, refine: fused`` when the phases differ; empty for closed-form fits such as RFF);
+- ``fitted``: JSON of what the fit chose and how it trained
+  (:func:`gft.experiments.protocol.fitted_summary`: the scale ``sigma`` and its grid's ends,
+  per training phase the kept step and the training loss at the start and at that step);
 - ``estimator_kwargs``: JSON of extra estimator keywords (empty: the preset's);
 - provenance: ``command`` (CLI line or Python call), ``commit``, ``dirty`` (uncommitted
   changes under ``gft/``; empty outside a checkout), ``host``, ``torch``, ``device``,
@@ -71,7 +74,7 @@ __all__ = [
 COLUMNS: tuple[str, ...] = (
     "setting", "kind", "method", "activation", "preset", "n_features", "seed", "trial",
     "data_seed", "lambda", "test_mse", "val_mse", "train_seconds", "wall_seconds",
-    "selection_fit", "note", "engine", "estimator_kwargs", "command", "commit", "dirty", "host", "torch",
+    "selection_fit", "note", "engine", "fitted", "estimator_kwargs", "command", "commit", "dirty", "host", "torch",
     "device", "device_name", "threads", "date",
 )
 _LOCK_DIR = ".locks"
@@ -258,7 +261,7 @@ def load_results(folder: str | os.PathLike) -> pd.DataFrame:
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"results folder {str(folder)!r} does not exist")
-    text = {c: str for c in ("note", "engine", "estimator_kwargs", "command", "commit", "host", "torch",
+    text = {c: str for c in ("note", "engine", "fitted", "estimator_kwargs", "command", "commit", "host", "torch",
                              "device", "device_name", "date")}
     frames = [pd.read_csv(p, dtype=text) for p in sorted(folder.glob("*.csv"))]
     frames = [f for f in frames if len(f)]
