@@ -7,6 +7,8 @@ import shlex
 import sys
 from typing import Sequence
 
+from .experiments.backends import BACKENDS
+
 __all__ = ["main", "build_parser"]
 
 _MAIN_EPILOG = """\
@@ -52,6 +54,8 @@ example plan (book/results/plan.txt):
   --dataset all --method gft gft-r --preset paper --trials 5
 
   python -m gft sweep --plan book/results/plan.txt --out book/results --jobs 2
+  # on a Dask cluster (pip install 'gft[distributed]'); the results folder on a shared disk
+  python -m gft sweep --plan book/results/plan.txt --out /shared/results --backend dask --scheduler tcp://10.0.0.5:8786
 """
 
 _TABLE_EPILOG = """\
@@ -106,8 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--out", default="results", help="results folder (default: results)")
     where.add_argument("--device", default="auto",
                        help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
-    where.add_argument("--jobs", type=int, default=1,
-                       help="cells run in parallel, joblib n_jobs (-1: all cores; default: 1)")
+    where.add_argument("--jobs", type=int, default=None,
+                       help="cells run in parallel, joblib n_jobs (-1: all cores or workers; "
+                            "default: 1 with loky, -1 with dask or ray)")
+    where.add_argument("--backend", choices=BACKENDS, default="loky",
+                       help="where the cells run: joblib's processes here (loky, default), a Dask "
+                            "cluster (dask) or a Ray cluster (ray); pip install 'gft[distributed]' "
+                            "for Dask, 'gft[ray]' for Ray")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="an existing cluster (dask: tcp://host:8786; ray: ray://host:10001 or "
+                            "auto); without it, dask and ray start a local one")
     where.add_argument("--data-dir", default=None,
                        help="folder of the UCI files (default: $GFT_DATA_DIR, else ~/.cache/gft/datasets)")
     where.add_argument("--fit-progress", action="store_true",
@@ -142,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--plan", required=True, help="the plan file")
     sweep.add_argument("--out", required=True, help="results folder of every line")
     sweep.add_argument("--jobs", type=int, default=None, help="overrides --jobs of every line")
+    sweep.add_argument("--backend", choices=BACKENDS, default="loky",
+                       help="where the cells run (see 'run --help'); one cluster serves every line")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="an existing Dask or Ray cluster (see 'run --help')")
     sweep.add_argument("--device", default=None, help="overrides --device of every line")
     sweep.add_argument("--data-dir", default=None, help="overrides --data-dir of every line")
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -168,6 +184,13 @@ def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .experiments import sweep_backend
+
+    with sweep_backend(args.backend, args.scheduler):
+        return _run_cells(args, argv)
+
+
+def _run_cells(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .datasets import setting_names, uci_names
     from .experiments import make_cells, run_cells
 
@@ -178,7 +201,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     cells = make_cells(settings, args.method, args.activation, args.preset,
                        args.n_features or [None])
     results = run_cells(
-        cells, args.out, jobs=args.jobs, n_trials=args.trials, seed=args.seed,
+        cells, args.out, jobs=_jobs(args), n_trials=args.trials, seed=args.seed,
         lambdas=args.lambdas, device=args.device, data_dir=args.data_dir,
         command="python -m gft " + shlex.join(argv), verbose=not args.quiet,
         fit_progress=args.fit_progress,
@@ -189,7 +212,16 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 1 if failed else 0
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    """``--jobs``, or its default: 1 here, every worker of a cluster."""
+    if args.jobs is not None:
+        return args.jobs
+    return 1 if args.backend == "loky" else -1
+
+
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .experiments import sweep_backend
+
     try:
         with open(args.plan) as fh:
             lines = [(i, line.split("#", 1)[0].strip()) for i, line in enumerate(fh, 1)]
@@ -201,7 +233,7 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             extra += [flag, str(value)]
     extra += ["--quiet"] if args.quiet else []
     run_parser = build_parser()
-    status = 0
+    runs = []
     for number, line in lines:
         if not line:
             continue
@@ -210,9 +242,14 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             line_args = run_parser.parse_args(line_argv)
         except SystemExit as err:
             raise ValueError(f"{args.plan}:{number}: bad options: {line!r}") from err
-        if not args.quiet:
-            print(f"[gft] {args.plan}:{number}: {line}", file=sys.stderr, flush=True)
-        status = max(status, _run(line_args, line_argv))
+        line_args.backend = args.backend
+        runs.append((number, line, line_args, line_argv))
+    status = 0
+    with sweep_backend(args.backend, args.scheduler):
+        for number, line, line_args, line_argv in runs:
+            if not args.quiet:
+                print(f"[gft] {args.plan}:{number}: {line}", file=sys.stderr, flush=True)
+            status = max(status, _run_cells(line_args, line_argv))
     return status
 
 

@@ -8,9 +8,13 @@ Typical use::
     run_cells(cells, "results", n_trials=5, jobs=2)   # rerun to resume
     print(markdown_table(load_results("results")))
 
+    with sweep_backend("dask"):                         # a local Dask cluster, or scheduler=...
+        run_cells(cells, "results", jobs=-1)
+
 The command line ``python -m gft run ... / python -m gft table ...`` wraps the same calls.
 """
 
+from .backends import BACKENDS, sweep_backend
 from .claims import ClaimFailed, Claims, start_chapter
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
 from .methods import METHODS, Method, estimator_class, get_method, method_names
@@ -20,6 +24,7 @@ from .store import COLUMNS, load_results, load_selection
 from .tables import markdown_table, selection_markdown, summary_table
 
 __all__ = [
+    "BACKENDS",
     "COLUMNS",
     "Cell",
     "ClaimFailed",
@@ -43,5 +48,6 @@ __all__ = [
     "selection_markdown",
     "start_chapter",
     "summary_table",
+    "sweep_backend",
     "validate_cell",
 ]
