@@ -1,4 +1,22 @@
-"""gft: generative feature training of thin 2-layer networks."""
+"""gft: generative feature training of thin 2-layer networks.
+
+The package, one layer per line; a module imports only from its own line and the lines above:
+
+- ``features``, ``ridge``, ``regularizers``: the feature maps Φ and design matrices, the ridge
+  layer (its backward pass by the implicit function theorem), the TV penalty;
+- ``generator``, ``objective``, ``training``: the feature generator, the reduced objective
+  (the one definition of the loss) and the training loop with its engines; ``_fourier/``
+  the fused Fourier engine, private (its TV and MSE nodes serve the line above, its
+  training step this one);
+- ``estimators``, ``model_selection``, ``presets``: ``GFTRegressor``, ``fit_batched``,
+  ``GFTRegressorCV`` and the named budgets; ``baselines/`` the estimators GFT is compared
+  with (random and sparse random features, the trained network, variable projection);
+- ``datasets/`` (synthetic settings, the UCI files, data with gaps) and ``theory/`` (the
+  theory chapters' companions);
+- ``experiments/``: the paper's protocol (cells, methods, runner, results store, tables,
+  report, sweeps, cluster backends, ``bench``, chapter claims);
+- ``plotting`` (the chapters' figures) and ``cli`` (``python -m gft``).
+"""
 
 from .baselines import ESTIMATORS, NNRegressor, RFFRegressor, SparseRFRegressor, VarProRegressor
 from .estimators import GFTRegressor, fit_batched

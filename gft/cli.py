@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
-    from . import bench
+    from .experiments import bench
 
     parser = subparsers.add_parser(
         "bench", help="time GFTRegressor.fit against a straightforward implementation, beside the machine's floor",

@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 
@@ -24,6 +25,8 @@ __all__ = [
     "plot_feature_distribution",
     "plot_training_curves",
     "plot_test_mse",
+    "plot_summary",
+    "input_weight_profile",
 ]
 
 Function2D = Callable[[np.ndarray], np.ndarray]
@@ -371,3 +374,74 @@ def plot_test_mse(
         ax.set_yscale("log")
     ax.set_ylabel("test MSE")
     return ax
+
+
+def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: Mapping[str, str]
+                 | None = None, method_labels: Mapping[str, str] | None = None) -> Axes:
+    """Test MSE per setting (x) and method (colour) on a log axis, one marker per preset.
+
+    Points are the mean over trials, bars the min–max range over trials. A cell without
+    results is a grey "×" on the bottom edge of the axes (legend: "not computed"), never a
+    value; a preset without any result gets no slot and is named beside the axes.
+    """
+    ax = plt.subplots(figsize=(10, 4))[1] if ax is None else ax
+    markers = dict(smoke="s", book="o", paper="*", **(preset_markers or {}))
+    labels = method_labels or {}
+    settings = list(dict.fromkeys(summary["setting"]))
+    methods = list(dict.fromkeys(summary["method"]))
+    presets = [p for p in dict.fromkeys(summary["preset"])
+               if summary.loc[summary["preset"] == p, "trials"].sum() > 0]
+    absent = [p for p in dict.fromkeys(summary["preset"]) if p not in presets]
+    slots = [(m, p) for m in methods for p in presets]
+    width = 0.8 / max(len(slots), 1)
+    missing_x = []
+    for k, (method, preset) in enumerate(slots):
+        part = summary[(summary["method"] == method) & (summary["preset"] == preset)]
+        x = np.array([settings.index(s) for s in part["setting"]]) - 0.4 + (k + 0.5) * width
+        have = part["trials"].to_numpy() > 0
+        mean = part["test_mse_mean"].to_numpy()
+        err = np.stack([mean - part["test_mse_min"].to_numpy(), part["test_mse_max"].to_numpy() - mean])
+        name = labels.get(method, method)
+        label = f"{name} ({preset})" if len(presets) > 1 else name
+        ax.errorbar(x[have], mean[have], yerr=err[:, have], fmt=markers.get(preset, "o"),
+                    color=f"C{methods.index(method)}", ms=6, capsize=2,
+                    label=label if have.any() else None)  # no legend entry without a point
+        missing_x += list(x[~have])
+    ax.set_yscale("log")
+    if missing_x:
+        ax.plot(missing_x, np.full(len(missing_x), 0.015), "x", color="0.55", ms=4,
+                transform=ax.get_xaxis_transform(), label="not computed")
+    if absent:
+        ax.text(1.01, 0.0, "not computed:\n" + ", ".join(absent), transform=ax.transAxes,
+                ha="left", va="bottom", fontsize="small", color="0.4")
+    ax.set_xticks(range(len(settings)), settings, rotation=20, ha="right")
+    ax.set_xlim(-0.5, len(settings) - 0.5)
+    ax.set_ylabel("test MSE")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(axis="y", which="major", alpha=0.3)
+    return ax
+
+
+def input_weight_profile(W: np.ndarray, coef: np.ndarray | None = None,
+                         n_inputs: int | None = None) -> np.ndarray:
+    r"""How much the features look at each input coordinate: :math:`\frac{\sum_l c_l |w_{lj}|}{\sum_l c_l}`.
+
+    Parameters
+    ----------
+    W : ndarray of shape (N, D)
+        Features (for activations with a bias, its coordinate is the last and is dropped
+        when ``n_inputs = D - 1``).
+    coef : ndarray of shape (P,), optional
+        Output weights; their first ``N`` magnitudes :math:`c_l = |b_l|` weight the features
+        (``None``: :math:`c_l = 1`).
+    n_inputs : int, optional
+        Number of input coordinates ``d`` (default: ``D``).
+
+    Returns
+    -------
+    ndarray of shape (d,)
+    """
+    W = np.abs(np.asarray(W))
+    d = W.shape[1] if n_inputs is None else int(n_inputs)
+    c = np.ones(W.shape[0]) if coef is None else np.abs(np.asarray(coef))[: W.shape[0]]
+    return (c[:, None] * W[:, :d]).sum(axis=0) / c.sum()

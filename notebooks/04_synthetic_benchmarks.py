@@ -58,10 +58,10 @@ import torch
 from IPython.display import Markdown, display
 
 import gft
-from gft import plotting, results
+from gft import plotting
 from gft.baselines import DEFAULT_SIGMA_GRIDS, NNRegressor, SparseRFRegressor, VarProRegressor
 from gft.datasets import SETTINGS, load_setting
-from gft.experiments import start_chapter
+from gft.experiments import report, start_chapter, sweeps
 from gft.presets import PRESETS
 
 pd.set_option("display.max_columns", 20)
@@ -175,13 +175,13 @@ budgets.style.set_caption("baselines: what is tuned and how long they train, per
 #
 # First the claim on a small scale, computed here at this chapter's preset: every method
 # on the live settings, one trial (data draw `seed`), no TV regularisation ($\lambda = 0$:
-# the labels carry no noise). `gft.results.fit_and_score` fits each estimator once (GFT and
+# the labels carry no noise). `gft.experiments.sweeps.fit_and_score` fits each estimator once (GFT and
 # GFT-r share one fit) and scores it on the test draw.
 
 # %%
 live_rows = []
 for setting in live_settings:
-    live_rows += results.fit_and_score(setting, live_methods, seed, preset,
+    live_rows += sweeps.fit_and_score(setting, live_methods, seed, preset,
                                        activation=live_activation, tv_weight=0.0, device=device)
 live = pd.DataFrame(live_rows)
 live_mse = live.pivot(index="setting", columns="method", values="test_mse")[live_methods]
@@ -232,9 +232,9 @@ if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
 # the tables and "n/a" in the charts, never as a number.
 
 # %%
-results_root = results.results_dir()
-rows = results.load_preset_results(results_root, results_presets)
-have = results.available_presets(rows)
+results_root = report.results_dir()
+rows = report.load_preset_results(results_root, results_presets)
+have = report.available_presets(rows)
 if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed "
           "tables. The live comparison above stands on its own.")
@@ -251,10 +251,10 @@ for p in results_presets:
 # %%
 def show_table(settings: list[str], activation: str, title: str) -> pd.DataFrame:
     """Display the mean ± std (n=trials) table of ``settings`` and return its summary."""
-    summary = results.summarise(rows, settings, METHODS, have, activation)  # computed presets only
+    summary = report.summarise(rows, settings, METHODS, have, activation)  # computed presets only
     display(Markdown(f"**{title}, {activation} features** (test MSE, mean ± std over the "
                      "trials; the chart below shows the range)"))
-    display(results.style_table(summary, labels=LABELS))
+    display(report.style_table(summary, labels=LABELS))
     return summary
 
 
@@ -274,7 +274,7 @@ if have:
         if summary["trials"].sum() == 0:
             print(f"table 1, {activation}: not computed")
             continue
-        ax = results.plot_summary(summary, method_labels=LABELS)
+        ax = plotting.plot_summary(summary, method_labels=LABELS)
         ax.set_title(f"Table 1, {activation} features")
         plt.show()
 
@@ -289,7 +289,7 @@ if have:
 if have:
     summaries["table 2", "fourier"] = show_table(TABLE_2, "fourier", "Table 2 (settings 9–11)")
     if summaries["table 2", "fourier"]["trials"].sum() > 0:
-        ax = results.plot_summary(summaries["table 2", "fourier"], method_labels=LABELS)
+        ax = plotting.plot_summary(summaries["table 2", "fourier"], method_labels=LABELS)
         ax.set_title("Table 2, fourier features")
         plt.show()
 
@@ -306,7 +306,7 @@ comparisons = {}
 if book_summary is not None:
     for p in have:
         for other in ("rff", "sparse-rf", "nn", "varpro"):
-            comparisons[p, other] = results.compare_methods(book_summary, "gft-r", other, p)
+            comparisons[p, other] = report.compare_methods(book_summary, "gft-r", other, p)
     for (p, other), cmp in comparisons.items():
         if other == "rff" and len(cmp):
             display(cmp.rename(columns=LABELS).style.format("{:.3g}", subset=["GFT-r", "RFF", "ratio"])

@@ -68,8 +68,8 @@ import torch
 from IPython.display import Markdown, display
 
 import gft
-from gft import GFTRegressor, NNRegressor, results
-from gft.experiments import start_chapter
+from gft import GFTRegressor, NNRegressor
+from gft.experiments import report, start_chapter, sweeps
 from gft.presets import get_preset
 
 pd.set_option("display.width", 200)
@@ -116,7 +116,7 @@ def scaled(fraction: float) -> dict:
 budget, tv_budget = scaled(budget_fraction), scaled(tv_budget_fraction)
 # what the stored sweeps must have been made with, besides their own arguments
 PRESET_VALUES = {"gft": gft_steps, "nn": NNRegressor.presets[preset]}
-results_root = results.results_dir()
+results_root = report.results_dir()
 ablations_dir = None if results_root is None else results_root / "ablations"
 COMMAND = f"python benchmarks/ablations.py --preset {preset}"
 
@@ -124,7 +124,7 @@ COMMAND = f"python benchmarks/ablations.py --preset {preset}"
 def stored_sweep(name: str, function, config: dict) -> pd.DataFrame:
     """The sweep ``name`` at this preset: read from book/results/ablations if it matches, else run."""
     path = None if ablations_dir is None else ablations_dir / f"{name}__{preset}.csv"
-    df, origin = results.cached_sweep(path, function, config, fingerprint=PRESET_VALUES,
+    df, origin = sweeps.cached_sweep(path, function, config, fingerprint=PRESET_VALUES,
                                       write=write_ablations, command=COMMAND, device=device,
                                       progress=False)
     print(f"{name}: {origin} ({len(df)} rows; whole sweep {df['sweep_wall_seconds'].iloc[0]:.0f} s"
@@ -144,10 +144,10 @@ print("budget of the λ sweep:", tv_budget, "| the 1-D example: book generator,"
 # ($\lambda = 0$, the labels are exact).
 
 # %%
-n_sweep = stored_sweep("n_features", results.sweep_n_features, dict(
+n_sweep = stored_sweep("n_features", sweeps.sweep_n_features, dict(
     setting=setting, methods=n_methods, n_values=n_values, seeds=n_seeds, preset=preset,
     budget=budget, tv_weight=0.0))
-n_summary = results.sweep_summary(n_sweep, ["n_features"])
+n_summary = sweeps.sweep_summary(n_sweep, ["n_features"])
 
 
 def plot_sweep(summary: pd.DataFrame, x: str, ax_mse, ax_time, methods, xlabel: str) -> None:
@@ -240,10 +240,10 @@ if {"gft-r", "rff"} <= set(n_methods):
 # Random features (no TV term) are drawn as a $\lambda$-independent reference.
 
 # %%
-tv_sweep = stored_sweep("tv_weight", results.sweep_tv_weight, dict(
+tv_sweep = stored_sweep("tv_weight", sweeps.sweep_tv_weight, dict(
     setting=setting, methods=["gft", "gft-r", "rff"], lambdas=lambdas, seeds=tv_seeds,
     preset=preset, budget=tv_budget, noise=label_noise))
-tv_summary = results.sweep_summary(tv_sweep, ["tv_weight"])
+tv_summary = sweeps.sweep_summary(tv_sweep, ["tv_weight"])
 tv_table = tv_summary.pivot(index="tv_weight", columns="method", values="test_mse_mean")
 
 fig, ax = plt.subplots(figsize=(6.5, 3.8), constrained_layout=True)
@@ -415,7 +415,7 @@ claims.check("noisy curve: seeds on which TV lowers the test MSE", helped_demo, 
 
 # %%
 steps = sorted({max(2, round(f * gft_steps["generator_steps"])) for f in step_fractions})
-gen_sweep = stored_sweep("generator", results.sweep_generator, dict(
+gen_sweep = stored_sweep("generator", sweeps.sweep_generator, dict(
     setting=setting, widths=widths, steps=steps, depth=3, methods=["gft"], seeds=gen_seeds,
     preset=preset, tv_weight=0.0))
 gen_mse = gen_sweep.pivot_table(index="generator_steps", columns="width", values="test_mse")
@@ -472,7 +472,7 @@ claims.check("the widest, longest-trained generator is within 1.5x of the grid's
 # ratio of GFT's mean test MSE to GFT-r's, above 1 where refining helped.
 
 # %%
-bench_rows = (results.load_preset_results(results_root, ["book"]) if results_root is not None
+bench_rows = (report.load_preset_results(results_root, ["book"]) if results_root is not None
               else pd.DataFrame())
 if len(bench_rows):
     pair = (bench_rows[bench_rows["method"].isin(["gft", "gft-r"])]

@@ -55,10 +55,10 @@ from IPython.display import Markdown, display
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 import gft
-from gft import GFTRegressor, RFFRegressor, results
+from gft import GFTRegressor, RFFRegressor, plotting
 from gft.baselines import DEFAULT_SIGMA_GRIDS
 from gft.datasets import UCI_DATASETS, DataFileError, DataFileNotFoundError, load_uci, uci_names
-from gft.experiments import load_selection, start_chapter
+from gft.experiments import load_selection, report, start_chapter
 from gft.presets import get_preset
 
 pd.set_option("display.width", 200)
@@ -234,13 +234,13 @@ else:
 # \bar w_j = \frac{\sum_l |b_l|\,|w_{lj}|}{\sum_l |b_l|},
 # $$
 #
-# (`gft.results.input_weight_profile`) shows how much the fitted model depends on each
+# (`gft.plotting.input_weight_profile`) shows how much the fitted model depends on each
 # coordinate. The panels below are the fits on all columns.
 
 # %%
 if live_ok:
     label = "with noise columns"
-    profiles = {name: results.input_weight_profile(fitted[name, label].features_,
+    profiles = {name: plotting.input_weight_profile(fitted[name, label].features_,
                                                    fitted[name, label].coef_)
                 for name in ("RFF", "GFT λ=0", f"GFT λ={tv_lambda:g}")}
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.4), constrained_layout=True, sharey=True)
@@ -297,22 +297,22 @@ if live_ok:
 # chapter](04_synthetic_benchmarks.ipynb) for what a cell means). Missing cells read "—".
 
 # %%
-results_root = results.results_dir()
-rows = results.load_preset_results(results_root, results_presets)
+results_root = report.results_dir()
+rows = report.load_preset_results(results_root, results_presets)
 rows = rows[rows["kind"] == "uci"] if len(rows) else rows
-have = results.available_presets(rows)
+have = report.available_presets(rows)
 if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed table.")
 for p in results_presets:
     print(f"preset {p!r}: " + ("results for " + ", ".join(sorted(set(rows.loc[rows['preset'] == p, 'setting'])))
                                if p in have else "not computed"))
-summary = results.summarise(rows, DATASETS, METHODS, have, "fourier")  # computed presets only
+summary = report.summarise(rows, DATASETS, METHODS, have, "fourier")  # computed presets only
 if have:
-    display(results.style_table(summary, labels=LABELS))
+    display(report.style_table(summary, labels=LABELS))
 
 # %%
 if have:
-    ax = results.plot_summary(summary, method_labels=LABELS)
+    ax = plotting.plot_summary(summary, method_labels=LABELS)
     ax.set_title("UCI data sets: test MSE, fourier features")
     ax.set_ylabel("test MSE (labels in units of their std)")
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
@@ -337,7 +337,7 @@ if have:
 # enough TV the noise columns are fitted).
 
 # %%
-cmp = results.compare_methods(summary, "gft-r", "rff", "book") if "book" in have else pd.DataFrame()
+cmp = report.compare_methods(summary, "gft-r", "rff", "book") if "book" in have else pd.DataFrame()
 if len(cmp):
     selection = load_selection(results_root / "book")
     grids = selection[(selection["method"] == "gft-r") & (selection["activation"] == "fourier")]

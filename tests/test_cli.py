@@ -133,7 +133,7 @@ def test_bench_prints_fit_timings_floor_and_ceiling_against_their_targets(capsys
 
 
 def test_bench_verdict_uses_the_ceiling_only_where_it_is_below_the_target():
-    from gft.bench import _verdict
+    from gft.experiments.bench import _verdict
 
     assert _verdict(2.6, 2.5, 5.0) == "met"
     assert _verdict(2.0, 2.5, 5.0) == "missed"  # the ceiling is above the target: no discount
@@ -142,7 +142,7 @@ def test_bench_verdict_uses_the_ceiling_only_where_it_is_below_the_target():
 
 
 def cli_bench_main(argv):
-    from gft import bench
+    from gft.experiments import bench
 
     assert "bench" in cli.build_parser()._subparsers._group_actions[0].choices
     return bench.main(argv)
@@ -220,7 +220,7 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
 
 
 def test_cost_model_recovers_the_coefficients_of_exact_times():
-    from gft.bench import cost_model
+    from gft.experiments.bench import cost_model
 
     M, N = np.meshgrid([500.0, 5e3, 5e4], [50.0, 100.0, 200.0, 400.0])
     M, N = M.ravel(), N.ravel()

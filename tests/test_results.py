@@ -1,4 +1,4 @@
-"""Tests of gft.results: reading preset folders, summaries with missing cells, tables, charts, sweeps."""
+"""Tests of gft.experiments.report and .sweeps (and gft.plotting.plot_summary): reading preset folders, summaries with missing cells, tables, charts, sweeps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from gft import results  # noqa: E402
+from gft import plotting  # noqa: E402
+from gft.experiments import report, sweeps  # noqa: E402
 from gft.experiments import COLUMNS  # noqa: E402
 
 SETTINGS = ["polynomial-d5", "friedman1-d5"]
@@ -50,10 +51,10 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_load_and_summarise_counts_spread_and_missing(folder):
-    rows = results.load_preset_results(folder)
+    rows = report.load_preset_results(folder)
     assert set(rows["preset"]) == {"book", "paper"}
-    assert results.available_presets(rows) == ["book", "paper"]
-    summary = results.summarise(rows, SETTINGS, METHODS, ["book", "paper"])
+    assert report.available_presets(rows) == ["book", "paper"]
+    summary = report.summarise(rows, SETTINGS, METHODS, ["book", "paper"])
     assert len(summary) == len(SETTINGS) * len(METHODS) * 2  # the full grid
     cell = summary.set_index(["setting", "method", "preset"])
     gr = cell.loc[("polynomial-d5", "gft-r", "book")]
@@ -69,48 +70,48 @@ def test_load_and_summarise_counts_spread_and_missing(folder):
                 ("polynomial-d5", "nn", "book"), ("friedman1-d5", "gft-r", "paper")]:
         assert cell.loc[key].trials == 0, key
         assert math.isnan(cell.loc[key].test_mse_mean), key  # missing is NaN, not zero
-    n50 = results.summarise(rows, ["polynomial-d5"], ["nn"], ["book"], n_features=50)
+    n50 = report.summarise(rows, ["polynomial-d5"], ["nn"], ["book"], n_features=50)
     assert n50.trials.tolist() == [1] and n50.test_mse_mean.tolist() == [9.0]
 
 
 def test_format_table_labels_and_dashes(folder):
-    rows = results.load_preset_results(folder)
-    table = results.format_table(results.summarise(rows, SETTINGS, METHODS, ["book", "paper"]))
+    rows = report.load_preset_results(folder)
+    table = report.format_table(report.summarise(rows, SETTINGS, METHODS, ["book", "paper"]))
     assert list(table.columns) == METHODS
     assert list(table.index) == [(s, p) for s in SETTINGS for p in ("book", "paper")]
     assert table.loc[("polynomial-d5", "book"), "gft-r"] == "2.00e-03 ± 1.0e-03 (n=3)"
     assert table.loc[("polynomial-d5", "paper"), "gft-r"] == "5.00e-04 (n=1)"
     assert table.loc[("friedman1-d5", "book"), "rff"] == "—"
     assert not table.isin(["0", "0.00e+00"]).any().any()
-    both = results.format_table(results.summarise(rows, ["polynomial-d5"], ["gft-r"], ["book"],
+    both = report.format_table(report.summarise(rows, ["polynomial-d5"], ["gft-r"], ["book"],
                                                   activation=["fourier", "sigmoid"]))
     assert both.loc[("polynomial-d5", "book"), ("sigmoid", "gft-r")] == "7.00e+00 (n=1)"
 
 
 def test_missing_folders_and_bad_presets(tmp_path):
-    assert results.load_preset_results(None).empty
-    assert results.load_preset_results(tmp_path).empty
-    assert results.summarise(results.load_preset_results(None), ["kreuz"], ["gft"]).trials.tolist() == [0, 0]
+    assert report.load_preset_results(None).empty
+    assert report.load_preset_results(tmp_path).empty
+    assert report.summarise(report.load_preset_results(None), ["kreuz"], ["gft"]).trials.tolist() == [0, 0]
     with pytest.raises(ValueError, match="Unknown presets"):
-        results.load_preset_results(tmp_path, ["fast"])
+        report.load_preset_results(tmp_path, ["fast"])
 
 
 def test_results_dir_env_and_upward_search(tmp_path, monkeypatch):
     (tmp_path / "book" / "results").mkdir(parents=True)
     deep = tmp_path / "notebooks" / "sub"
     deep.mkdir(parents=True)
-    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
-    assert results.results_dir(deep) == tmp_path / "book" / "results"
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
-    assert results.results_dir(deep) == tmp_path
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "nowhere"))
-    assert results.results_dir(deep) is None
+    monkeypatch.delenv(report.RESULTS_ENV, raising=False)
+    assert report.results_dir(deep) == tmp_path / "book" / "results"
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path))
+    assert report.results_dir(deep) == tmp_path
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "nowhere"))
+    assert report.results_dir(deep) is None
 
 
 def test_plot_marks_missing_cells_and_never_plots_zero(folder):
-    rows = results.load_preset_results(folder)
-    summary = results.summarise(rows, SETTINGS, METHODS, ["book", "smoke"])
-    ax = results.plot_summary(summary)
+    rows = report.load_preset_results(folder)
+    summary = report.summarise(rows, SETTINGS, METHODS, ["book", "smoke"])
+    ax = plotting.plot_summary(summary)
     n_missing = int(((summary.trials == 0) & (summary.preset == "book")).sum())
     marks = [line for line in ax.lines if line.get_label() == "not computed"]
     assert n_missing == 4 and len(marks) == 1 and len(marks[0].get_xdata()) == n_missing
@@ -122,18 +123,18 @@ def test_plot_marks_missing_cells_and_never_plots_zero(folder):
 
 
 def test_compare_methods_only_where_both_exist(folder):
-    summary = results.summarise(results.load_preset_results(folder), SETTINGS, METHODS, ["book"])
-    cmp = results.compare_methods(summary, "gft-r", "rff", "book")
+    summary = report.summarise(report.load_preset_results(folder), SETTINGS, METHODS, ["book"])
+    cmp = report.compare_methods(summary, "gft-r", "rff", "book")
     assert cmp.setting.tolist() == ["polynomial-d5"]
     assert cmp.ratio.iloc[0] == pytest.approx(5e-2 / 2e-3)
-    assert results.compare_methods(summary, "gft-r", "nn", "book").empty
+    assert report.compare_methods(summary, "gft-r", "nn", "book").empty
 
 
 TINY = {"gft": dict(generator_steps=4, refine_steps=3, hidden=(8,)), "nn": dict(steps=3)}
 
 
 def test_sweep_n_features_tidy_and_reproducible(tmp_path):
-    df = results.sweep_n_features("polynomial-d5", ("gft", "gft-r", "rff"), n_values=(5, 10),
+    df = sweeps.sweep_n_features("polynomial-d5", ("gft", "gft-r", "rff"), n_values=(5, 10),
                                   seeds=(0, 1), preset="smoke", budget=TINY, device="cpu",
                                   progress=False)
     assert len(df) == 2 * 2 * 3
@@ -144,45 +145,45 @@ def test_sweep_n_features_tidy_and_reproducible(tmp_path):
     pair = df[df.method.isin(["gft", "gft-r"])].pivot_table(
         index=["n_features", "seed"], columns="method", values="train_seconds")
     assert np.all(pair["gft"] <= pair["gft-r"])
-    again = results.fit_and_score("polynomial-d5", ["rff"], 1, "smoke", n_features=10, device="cpu")
+    again = sweeps.fit_and_score("polynomial-d5", ["rff"], 1, "smoke", n_features=10, device="cpu")
     first = df[(df.method == "rff") & (df.n_features == 10) & (df.seed == 1)].test_mse.item()
     assert again[0]["test_mse"] == pytest.approx(first, rel=1e-12)
-    summary = results.sweep_summary(df, ["n_features"])
+    summary = sweeps.sweep_summary(df, ["n_features"])
     assert len(summary) == 6 and summary.seeds.tolist() == [2] * 6
-    path = results.write_sweep(df, tmp_path / "a" / "n.csv", command="test", wall_seconds=1.5)
-    back = results.read_sweep(path)
+    path = sweeps.write_sweep(df, tmp_path / "a" / "n.csv", command="test", wall_seconds=1.5)
+    back = sweeps.read_sweep(path)
     # the provenance that tests/test_results_provenance.py asks of every committed results file
     assert {"command", "preset", "seed", "commit", "dirty", "host", "torch", "device",
             "wall_seconds", "date", "sweep_wall_seconds"} <= set(back)
     assert back[["command", "commit", "host", "date"]].notna().all().all()
     assert back.test_mse.tolist() == pytest.approx(df.test_mse.tolist())
-    assert results.read_sweep(tmp_path / "missing.csv") is None
+    assert sweeps.read_sweep(tmp_path / "missing.csv") is None
 
 
 def test_sweep_tv_weight_noise_and_generator_grid():
-    df = results.sweep_tv_weight("friedman1-d5", ("gft-r", "rff"), lambdas=(0.0, 0.1),
+    df = sweeps.sweep_tv_weight("friedman1-d5", ("gft-r", "rff"), lambdas=(0.0, 0.1),
                                  seeds=(0,), preset="smoke", noise=0.5, budget=TINY,
                                  device="cpu", progress=False)
     assert sorted(df.tv_weight.unique()) == [0.0, 0.1] and set(df.noise) == {0.5}
     rff = df[df.method == "rff"].test_mse.to_numpy()
     assert rff[0] == rff[1]  # RFF has no TV weight: λ does not change it
-    gen = results.sweep_generator("polynomial-d5", widths=(4, 8), steps=(2, 4), depth=2,
+    gen = sweeps.sweep_generator("polynomial-d5", widths=(4, 8), steps=(2, 4), depth=2,
                                   preset="smoke", budget={"gft": dict(refine_steps=0)},
                                   device="cpu", progress=False)
     assert sorted(zip(gen.width, gen.generator_steps)) == [(4, 2), (4, 4), (8, 2), (8, 4)]
     with pytest.raises(ValueError, match="only for synthetic"):
-        results.fit_and_score("airfoil", ["rff"], 0, "smoke", noise=0.1)
+        sweeps.fit_and_score("airfoil", ["rff"], 0, "smoke", noise=0.1)
     with pytest.raises(ValueError, match="Unknown method"):
-        results.fit_and_score("polynomial-d5", ["svm"], 0, "smoke")
+        sweeps.fit_and_score("polynomial-d5", ["svm"], 0, "smoke")
     with pytest.raises(ValueError, match="grid is empty"):
-        results.sweep("polynomial-d5", ["rff"], {})
+        sweeps.sweep("polynomial-d5", ["rff"], {})
 
 
 def test_input_weight_profile_matches_hand_computation():
     W = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
-    assert results.input_weight_profile(W) == pytest.approx([2.0, 1.0, 0.75])
+    assert plotting.input_weight_profile(W) == pytest.approx([2.0, 1.0, 0.75])
     coef = np.array([1.0, 3.0j, 7.0])  # |b| = 1, 3; the constant column is ignored
-    assert results.input_weight_profile(W, coef, n_inputs=2) == pytest.approx([2.5, 0.5])
+    assert plotting.input_weight_profile(W, coef, n_inputs=2) == pytest.approx([2.5, 0.5])
 
 
 def _tiny_sweep(n: int, progress: bool = False) -> pd.DataFrame:
@@ -194,25 +195,25 @@ def _tiny_sweep(n: int, progress: bool = False) -> pd.DataFrame:
 def test_cached_sweep_reads_only_a_matching_configuration(tmp_path):
     _tiny_sweep.calls = 0
     path = tmp_path / "ablations" / "tiny__smoke.csv"
-    df, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
+    df, origin = sweeps.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
     assert origin == "computed" and not path.exists() and _tiny_sweep.calls == 1
-    df, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
+    df, origin = sweeps.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
                                       write=True, command="make it")
     assert origin.startswith("computed and written") and path.exists()
     assert df.command.tolist() == ["make it"] and df.test_mse.tolist() == [0.5]
-    again, origin = results.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
+    again, origin = sweeps.cached_sweep(path, _tiny_sweep, {"n": 2}, fingerprint={"steps": 5},
                                          write=True)
     assert origin == "read tiny__smoke.csv" and _tiny_sweep.calls == 2  # not run again; no machine path
     book = tmp_path / "repo" / "book" / "results" / "ablations"
     book.mkdir(parents=True)
     (book / "tiny__smoke.csv").write_bytes(path.read_bytes())
-    _, origin = results.cached_sweep(book / "tiny__smoke.csv", _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
+    _, origin = sweeps.cached_sweep(book / "tiny__smoke.csv", _tiny_sweep, {"n": 2}, fingerprint={"steps": 5})
     assert origin == "read book/results/ablations/tiny__smoke.csv"
     for config, fingerprint in (({"n": 4}, {"steps": 5}), ({"n": 2}, {"steps": 6})):
-        other, origin = results.cached_sweep(path, _tiny_sweep, config, fingerprint=fingerprint)
+        other, origin = sweeps.cached_sweep(path, _tiny_sweep, config, fingerprint=fingerprint)
         assert origin == "computed", (config, fingerprint)
     assert _tiny_sweep.calls == 4
-    assert results.read_sweep(path).test_mse.tolist() == [0.5]  # not overwritten without write
+    assert sweeps.read_sweep(path).test_mse.tolist() == [0.5]  # not overwritten without write
 
 
 def test_style_table_bolds_the_lowest_mean_of_each_row():
@@ -223,10 +224,10 @@ def test_style_table_bolds_the_lowest_mean_of_each_row():
               test_mse=v * (1 + 0.1 * t), train_seconds=1.0, **{"lambda": 0.0})
          for s, values in {"polynomial-d5": {"gft-r": 1e-4, "rff": 1e-2}, "ishigami-d5": {"gft-r": 3.0, "rff": 2.0}}.items()
          for m, v in values.items() for t in range(2)])
-    summary = results.summarise(rows, ["polynomial-d5", "ishigami-d5"], ["gft-r", "rff", "nn"], ["book"])
-    html = results.style_table(summary, labels={"gft-r": "GFT-r"}).to_html()
+    summary = report.summarise(rows, ["polynomial-d5", "ishigami-d5"], ["gft-r", "rff", "nn"], ["book"])
+    html = report.style_table(summary, labels={"gft-r": "GFT-r"}).to_html()
     assert "GFT-r" in html and "font-weight: bold" in html
-    styler = results.style_table(summary)
+    styler = report.style_table(summary)
     ctx = styler._compute().ctx  # (row, col) -> css of the rendered cells
     winners = sorted((r, c) for (r, c), props in ctx.items() if ("font-weight", "bold") in props)
     assert winners == [(0, 0), (1, 1)]  # GFT-r on the polynomial, RFF on Ishigami; never the empty NN

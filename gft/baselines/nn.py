@@ -155,7 +155,7 @@ class NNRegressor(FeatureRegressorBase):
       zero, and Adam trains ``b`` itself. Such a network often cannot improve on its start at
       lr 1e-3: its best validation is then step 0 and it reports the RFF model.
 
-        Parameters
+    Parameters
     ----------
     n_features : int
         ``N`` hidden units.

@@ -11,7 +11,8 @@ import numpy as np
 from ..baselines import ESTIMATORS
 from ..estimators import GFTRegressor
 
-__all__ = ["Method", "METHODS", "method_names", "get_method", "estimator_class", "fit_overrides"]
+__all__ = ["Method", "METHODS", "method_names", "get_method", "estimator_class", "fit_overrides",
+           "score_fit"]
 
 
 def _mse(pred: np.ndarray, y: np.ndarray) -> float:
@@ -152,3 +153,17 @@ def fit_overrides(methods: Sequence[Method]) -> dict[str, Any]:
         common = {k: v for k, v in common.items()
                   if k in method.solo_overrides and method.solo_overrides[k] == v}
     return common
+
+
+def score_fit(est: Any, method: Method, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
+              y_test: np.ndarray, seed: int, fit_seconds: float) -> dict[str, float]:
+    r"""Score a fitted estimator as ``method``: the one place a fit becomes a results row's numbers.
+
+    Returns ``val_mse`` (the method's validation MSE, the one that selects :math:`\lambda`),
+    ``test_mse`` (:math:`\frac1{M_t}\sum_k (f(x_k) - y_k)^2` with the method's prediction,
+    e.g. a fresh generator draw seeded with ``seed`` for ``gft``) and ``train_seconds`` (the
+    part of ``fit_seconds`` charged to the method).
+    """
+    pred = np.asarray(method.predict(est, X_test, seed), dtype=np.float64)
+    return dict(val_mse=float(method.val_mse(est, X, y)), test_mse=_mse(pred, y_test),
+                train_seconds=float(method.train_seconds(est, fit_seconds)))

@@ -47,9 +47,9 @@ from ..estimators import GFTRegressor, fit_batched, resolve_device
 from ..training import TrainingDivergedError
 from . import store
 from .cells import Cell, load_cell_data
-from .methods import Method, estimator_class, fit_overrides
+from .methods import Method, estimator_class, fit_overrides, score_fit
 
-__all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "run_group"]
+__all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "fitted_summary", "run_group"]
 
 #: The TV weights of the model selection (the grid of the paper; :math:`\lambda` in ``book/notation.md``).
 LAMBDA_GRID: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -206,15 +206,13 @@ def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | N
         scores = {}
         for c, m in members:
             try:
-                val = float(m.val_mse(est, X, y))
-                pred = np.asarray(m.predict(est, X_test, seed), dtype=np.float64)
-                test = float(np.mean((pred - y_test) ** 2))
+                score = score_fit(est, m, X, y, X_test, y_test, seed, seconds)
             except Exception:
                 if not note:
                     raise
-                val = test = math.nan
-            scores[c] = dict(val_mse=val, test_mse=test, train_seconds=m.train_seconds(est, seconds),
-                             wall_seconds=seconds + time.perf_counter() - scored, note=note,
+                score = dict(val_mse=math.nan, test_mse=math.nan,
+                             train_seconds=m.train_seconds(est, seconds))
+            scores[c] = dict(**score, wall_seconds=seconds + time.perf_counter() - scored, note=note,
                              engine=_engine(est), fitted=store.json_kwargs(fitted_summary(est)),
                              n_features=int(getattr(est, "n_features", c.n_features or 0)))
         out.append(scores)

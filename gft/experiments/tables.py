@@ -14,6 +14,8 @@ __all__ = ["CELL_KEYS", "summary_table", "markdown_table", "selection_markdown",
 
 #: The columns that name a cell.
 CELL_KEYS = ("setting", "method", "activation", "preset", "n_features")
+#: The text of a cell nobody computed.
+MISSING = "—"
 
 
 def _sort_cells(table: pd.DataFrame) -> pd.DataFrame:
@@ -63,7 +65,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sci(x: float, digits: int) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}e}"
+    return MISSING if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}e}"
 
 
 def _mean_std(mean: float, std: float, digits: int = 2) -> str:

@@ -12,7 +12,7 @@ the medians over the repeats are compared.
 
 The floor is what no implementation of this step can avoid on this machine: the generator's
 six ``(N, h) @ (h, h)`` products (two forward, four backward) and one fused Adam update of its
-parameters, each timed with :mod:`torch.utils.benchmark`. ``reference / floor`` is the
+parameters, each timed with ``torch.utils.benchmark``. ``reference / floor`` is the
 ceiling of any speed-up here; a CPU whose ceiling is below a target is judged at 80 % of it.
 """
 
@@ -30,10 +30,11 @@ import torch
 import torch.utils.benchmark as benchmark
 from torch import nn
 
-from .datasets import load_setting
-from .estimators import GFTRegressor
-from .model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
-from .presets import get_preset
+from ..datasets import load_setting
+from ..estimators import GFTRegressor
+from ..model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
+from ..presets import get_preset
+from .methods import get_method, score_fit
 
 __all__ = ["straightforward_step", "fit_seconds", "machine_floor", "per_step_through_fit",
            "time_to_accuracy", "batched_against_sequential", "scaling_point", "scaling", "main"]
@@ -172,9 +173,10 @@ def time_to_accuracy(preset: str = "book", seeds=(0, 1, 2), **overrides) -> list
         start = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - start
-        rows.append(dict(seed=seed, seconds=seconds,
-                         test_mse=float(np.mean((model.predict(X_test) - y_test) ** 2)),
-                         test_mse_generator=float(np.mean((model.predict_generator(X_test, random_state=seed) - y_test) ** 2))))
+        gft_r, gft = (score_fit(model, get_method(m), X, y, X_test, y_test, seed, seconds)
+                      for m in ("gft-r", "gft"))
+        rows.append(dict(seed=seed, seconds=seconds, test_mse=gft_r["test_mse"],
+                         test_mse_generator=gft["test_mse"]))
     return rows
 
 
@@ -249,7 +251,7 @@ def scaling(Ms=(500, 5_000, 50_000), Ns=(50, 100, 200, 400), device: str = "cpu"
     rows = []
     for M in Ms:
         for N in Ns:
-            code = (f"import json; from gft.bench import scaling_point; "
+            code = (f"import json; from gft.experiments.bench import scaling_point; "
                     f"print(json.dumps(scaling_point({M}, {N}, device={device!r})))")
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -1,0 +1,184 @@
+r"""The committed results as the chapters show them: tables with every asked-for cell, the best in bold.
+
+The protocol runner (:mod:`gft.experiments.runner`) writes one folder per preset,
+``book/results/<preset>/<cell>.csv``; :func:`load_preset_results` reads them all and
+:func:`summarise` turns the trial rows into one row per (setting, method, activation,
+preset) on a *full* grid, so that a cell nobody computed is a row with ``trials = 0`` and
+NaN errors, shown as "—" by :func:`format_table` and as a grey "×" by
+:func:`gft.plotting.plot_summary`, never as zero.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..presets import PRESET_NAMES
+from .store import COLUMNS, load_results
+from .tables import MISSING, _mean_std
+
+__all__ = [
+    "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
+    "summarise", "format_table", "style_table", "compare_methods",
+]
+
+#: Environment variable that points the chapters at another results folder.
+RESULTS_ENV = "GFT_RESULTS_DIR"
+#: Columns of :func:`summarise`.
+SUMMARY_COLUMNS = ["setting", "method", "activation", "preset", "trials", "test_mse_mean",
+                   "test_mse_std", "test_mse_min", "test_mse_max", "lambda", "train_seconds_mean"]
+
+
+def results_dir(start: str | os.PathLike | None = None) -> Path | None:
+    """The ``book/results`` folder of the checkout, or ``None`` when there is none (e.g. in Colab).
+
+    Looked for in this order: ``$GFT_RESULTS_DIR``; ``book/results`` in ``start`` (default:
+    the working directory) or any parent of it; ``book/results`` beside the ``gft`` package.
+    """
+    env = os.environ.get(RESULTS_ENV)
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if (folder / "book" / "results").is_dir():
+            return folder / "book" / "results"
+    return None
+
+
+def load_preset_results(root: str | os.PathLike | None,
+                        presets: Sequence[str] = PRESET_NAMES) -> pd.DataFrame:
+    """Trial rows of the runner's folders ``root/<preset>/`` that exist (empty if none or ``root=None``)."""
+    unknown = [p for p in presets if p not in PRESET_NAMES]
+    if unknown:
+        raise ValueError(f"Unknown presets {unknown}. Must be among {list(PRESET_NAMES)}")
+    folders = [] if root is None else [Path(root) / p for p in presets]
+    frames = [df for df in (load_results(f) for f in folders if f.is_dir()) if len(df)]
+    if not frames:
+        return pd.DataFrame(columns=list(COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def available_presets(rows: pd.DataFrame) -> list[str]:
+    """Presets with at least one finite test MSE in ``rows``, in the order smoke, book, paper."""
+    if rows.empty:
+        return []
+    have = set(rows.loc[np.isfinite(rows["test_mse"].astype(float)), "preset"])
+    return [p for p in PRESET_NAMES if p in have]
+
+
+def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str],
+              presets: Sequence[str] = ("book", "paper"), activation: str | Sequence[str] = "fourier",
+              n_features: int | None = 100) -> pd.DataFrame:
+    r"""Mean, spread and trial count of the test MSE for every (setting, method, activation, preset).
+
+    The result has one row for *every* combination asked for, in the order given: a
+    combination without finite results has ``trials = 0`` and NaN statistics.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Trial rows (:func:`load_preset_results`).
+    settings, methods, presets : sequence of str
+    activation : str or sequence of str
+    n_features : int or None
+        Keep rows with this ``N`` only (``None``: all rows; cells must then not mix ``N``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``setting, method, activation, preset, trials, test_mse_mean,
+        test_mse_std`` (sample std, ddof 1; NaN for one trial), ``test_mse_min,
+        test_mse_max, lambda`` (selected TV weight, NaN without one) and
+        ``train_seconds_mean``.
+    """
+    activations = [activation] if isinstance(activation, str) else list(activation)
+    keys = ["setting", "method", "activation", "preset"]
+    grid = pd.DataFrame(list(itertools.product(settings, methods, activations, presets)),
+                        columns=keys)
+    if not rows.empty:
+        rows = rows.assign(test_mse=rows["test_mse"].astype(float))
+        rows = rows[np.isfinite(rows["test_mse"])]
+        if n_features is not None:
+            rows = rows[rows["n_features"].astype(float) == n_features]
+    if rows.empty:
+        stats = pd.DataFrame(columns=SUMMARY_COLUMNS)
+    else:
+        stats = rows.groupby(keys, sort=False).agg(
+            trials=("test_mse", "size"), test_mse_mean=("test_mse", "mean"),
+            test_mse_std=("test_mse", "std"), test_mse_min=("test_mse", "min"),
+            test_mse_max=("test_mse", "max"), **{"lambda": ("lambda", "first")},
+            train_seconds_mean=("train_seconds", "mean"),
+        ).reset_index()
+    out = grid.merge(stats, on=keys, how="left")
+    out["trials"] = out["trials"].fillna(0).astype(int)
+    for col in SUMMARY_COLUMNS[5:]:
+        out[col] = out[col].astype(float)
+    return out[SUMMARY_COLUMNS]
+
+
+def _cell_text(row: pd.Series, digits: int) -> str:
+    if row["trials"] == 0:
+        return MISSING
+    return f"{_mean_std(row['test_mse_mean'], row['test_mse_std'], digits)} (n={int(row['trials'])})"
+
+
+def format_table(summary: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """The :func:`summarise` frame as a display table: rows (setting, preset), columns methods.
+
+    Entries read ``mean ± std (n=trials)``; a cell without results reads "—". With more
+    than one activation the columns are (activation, method).
+    """
+    table = summary.assign(text=summary.apply(_cell_text, axis=1, digits=digits))
+    columns = ["activation", "method"] if summary["activation"].nunique() > 1 else ["method"]
+    wide = table.pivot_table(index=["setting", "preset"], columns=columns, values="text",
+                             aggfunc="first", sort=False)
+    order = list(dict.fromkeys(zip(summary["setting"], summary["preset"])))
+    wide = wide.reindex(pd.MultiIndex.from_tuples(order, names=["setting", "preset"]))
+    wide.columns.name = None if len(columns) == 1 else wide.columns.names[0]
+    return wide.fillna(MISSING)
+
+
+def style_table(summary: pd.DataFrame, digits: int = 2, labels: Mapping[str, str] | None = None):
+    """:func:`format_table` as a styled table with the best method of each row in bold.
+
+    "Best" is the lowest mean test MSE among the computed cells of the row (and, with
+    several activations, of the same activation). ``labels`` renames the method columns.
+    Returns a pandas ``Styler``.
+    """
+    table = format_table(summary, digits)
+    means = summary.pivot_table(index=["setting", "preset"], columns=list(table.columns.names)
+                                if table.columns.nlevels > 1 else "method",
+                                values="test_mse_mean", aggfunc="first", sort=False)
+    means = means.reindex(index=table.index, columns=table.columns)
+    if table.columns.nlevels > 1:
+        best = pd.concat([means[a].eq(means[a].min(axis=1), axis=0) for a in means.columns.levels[0]
+                          if a in means.columns.get_level_values(0)], axis=1, keys=None)
+        best.columns = pd.MultiIndex.from_tuples(
+            [(a, m) for a in means.columns.levels[0] if a in means.columns.get_level_values(0)
+             for m in means[a].columns])
+        best = best.reindex(columns=table.columns)
+    else:
+        best = means.eq(means.min(axis=1), axis=0)
+    css = best.fillna(False).replace({True: "font-weight: bold", False: ""})
+    if labels:
+        table, css = table.rename(columns=labels), css.rename(columns=labels)
+    return table.style.apply(lambda _: css.to_numpy(), axis=None)
+
+
+def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str) -> pd.DataFrame:
+    """Settings (and activations) where both ``better`` and ``worse`` have results at ``preset``.
+
+    Returns a frame with columns ``setting, activation, <better>, <worse>, ratio`` (mean test
+    MSE of ``worse`` over that of ``better``: > 1 where ``better`` wins).
+    """
+    part = summary[(summary["preset"] == preset) & (summary["trials"] > 0)]
+    keys = ["setting", "activation"]
+    a = part[part["method"] == better].set_index(keys)["test_mse_mean"].rename(better)
+    b = part[part["method"] == worse].set_index(keys)["test_mse_mean"].rename(worse)
+    both = pd.concat([a, b], axis=1, join="inner").reset_index()
+    return both.assign(ratio=both[worse] / both[better])
