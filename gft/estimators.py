@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from numbers import Integral, Real
 from typing import Any, NoReturn, Sequence
 
@@ -25,9 +24,8 @@ from .training import (
     SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
-    TrainingDivergedError,
     TrainingHistory,
-    optimise,
+    optimise_keeping_best,
 )
 
 __all__ = ["FeatureRegressorBase", "GFTRegressor", "fit_batched", "resolve_device"]
@@ -345,24 +343,27 @@ class GFTRegressor(FeatureRegressorBase):
                 return generator.sample_latents(self.n_features, generators=rng)
             return generator.sample_latents(self.n_features, generator=rng)
 
+        # a divergence keeps the best model so far (the trained generator, a fresh draw of
+        # its features) and is re-raised once the fitted attributes are set
         history: dict[str, TrainingHistory] = {}
-        error: Exception | None = None
-        try:
-            history["generator"] = optimise(
-                GeneratorFeatures(generator, self.n_features, self.n_val_draws, rng), objective,
-                self.generator_steps, self.lr, name="GFT generator", **common,
-            )
-            z = draw_latents()
-            if self.refine_steps > 0 and not history["generator"].interrupted:
+        phase, error = optimise_keeping_best(
+            GeneratorFeatures(generator, self.n_features, self.n_val_draws, rng), objective,
+            self.generator_steps, self.lr, name="GFT generator", **common,
+        )
+        z = draw_latents()
+        if error is None:
+            history["generator"] = phase
+            if self.refine_steps > 0 and not phase.interrupted:
                 latent = LatentFeatures(generator, z)
-                history["refine"] = optimise(
+                phase, error = optimise_keeping_best(
                     latent, objective, self.refine_steps, self.refine_lr or self.lr,
                     name="GFT-r refinement", **common,
                 )
-                z = latent.z.detach()
-        except TrainingDivergedError as err:  # keep the best model so far, then re-raise
-            error = err
-            z = draw_latents()
+                if error is None:
+                    history["refine"] = phase
+                    z = latent.z.detach()
+                else:
+                    z = draw_latents()
         generator.requires_grad_(False)
         with torch.no_grad():
             W = generator(z)
@@ -455,7 +456,7 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     D = act.feature_dim(splits[0].shape[-1])
     generators, rngs = [], []
     for _, _, _, seed in prepared:
-        with _seeded(device, seed) as rng:
+        with _seeded(device, seed):
             generators.append(Generator(D, template.hidden).to(device, dtype))
         rngs.append(torch.Generator(device=device).manual_seed(seed))
     stack = GeneratorStack(generators)

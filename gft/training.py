@@ -14,7 +14,6 @@ independent members, see :func:`optimise`). The NN baseline brings a fourth
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 import warnings
@@ -38,6 +37,7 @@ __all__ = [
     "TrainingHistory",
     "TrainingDivergedError",
     "optimise",
+    "optimise_keeping_best",
     "make_adam_step",
     "resolve_engine",
     "check_engine",
@@ -311,6 +311,24 @@ def _fused_step(params, objective, opt, rng, sched) -> HandWrittenFourierStep:
     return HandWrittenFourierStep(
         "generator", layers=layers, n_features=params.n_features, latent_rng=params.rng, **kw
     )
+
+
+def optimise_keeping_best(*args: Any, name: str = "", **kwargs: Any) -> tuple[TrainingHistory, TrainingDivergedError | None]:
+    """:func:`optimise` for an estimator's ``fit``: a divergence is returned, not raised.
+
+    ``optimise`` restores the best iterate before it raises :class:`TrainingDivergedError`,
+    so the caller can still set its fitted attributes from the parameters and then re-raise
+    the error it gets back; the history is then an empty one marked ``diverged``.
+
+    Returns
+    -------
+    history : TrainingHistory
+    error : TrainingDivergedError or None
+    """
+    try:
+        return optimise(*args, name=name, **kwargs), None
+    except TrainingDivergedError as err:
+        return TrainingHistory(name=name, diverged=True), err
 
 
 def optimise(

@@ -12,7 +12,6 @@ from sklearn.exceptions import NotFittedError
 
 import gft
 from gft import PRESETS, GFTRegressor
-from gft.objective import ReducedObjective
 from gft.presets import get_preset
 from conftest import smoke
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import gft
-from gft import GFTRegressor
 from gft.estimators import _PREDICT_CHUNK
 from gft.generator import Generator
 from gft.objective import ReducedObjective

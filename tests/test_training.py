@@ -1,7 +1,6 @@
 """gft.generator, gft.objective, gft.training: gradients reach the generator, best iterate, failures."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from gft.objective import ReducedObjective
 from gft.training import (
     DirectFeatures,
     GeneratorFeatures,
-    LatentFeatures,
     TrainingDivergedError,
     optimise,
 )

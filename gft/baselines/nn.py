@@ -14,7 +14,7 @@ from torch import Tensor
 from ..estimators import FeatureRegressorBase
 from ..features import TWO_PI, Activation, design_matrix, get_activation, predict_from_features
 from ..regularizers import monte_carlo_tv
-from ..training import TrainingDivergedError, TrainingHistory, optimise
+from ..training import optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
     ridge_coefficients,
@@ -284,14 +284,10 @@ class NNRegressor(FeatureRegressorBase):
         objective = NetworkObjective(
             X_tr, y_tr, act, self.tv_weight / self.y_scale_, self.n_tv_points, X_val, y_val
         )
-        error: Exception | None = None
-        try:
-            self.history_ = optimise(
-                params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,
-                progress=self.progress, name="NN",
-            )
-        except TrainingDivergedError as err:  # the best iterate is restored: keep it, re-raise
-            error, self.history_ = err, TrainingHistory(name="NN")
+        self.history_, error = optimise_keeping_best(
+            params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,
+            progress=self.progress, name="NN",
+        )
         W, b = params.train_features()
         self.features_ = to_numpy64(W)
         self.coef_ = to_numpy64(b)

@@ -11,7 +11,7 @@ import torch
 from ..estimators import FeatureRegressorBase
 from ..features import get_activation
 from ..objective import ReducedObjective
-from ..training import DirectFeatures, TrainingDivergedError, TrainingHistory, optimise
+from ..training import DirectFeatures, optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
     coef_on_training_split,
@@ -151,14 +151,10 @@ class VarProRegressor(FeatureRegressorBase):
             X_tr, y_tr, act, self.ridge, self.tv_weight / self.y_scale_, self.n_tv_points,
             X_val, y_val,
         )
-        error: Exception | None = None
-        try:
-            self.history_ = optimise(
-                params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,
-                progress=self.progress, name="VarPro",
-            )
-        except TrainingDivergedError as err:  # the best iterate is restored: keep it, re-raise
-            error, self.history_ = err, TrainingHistory(name="VarPro")
+        self.history_, error = optimise_keeping_best(
+            params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,
+            progress=self.progress, name="VarPro",
+        )
         self.features_ = to_numpy64(params.W)
         self.coef_ = coef_on_training_split(self, self.features_)
         self.val_mse_ = float(objective.validation_mse(params.W.detach())) * self.y_scale_**2

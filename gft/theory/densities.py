@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 import torch
+from torch import Tensor
 from scipy.integrate import solve_ivp
 from scipy.special import i0e
 
