@@ -48,12 +48,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
-
-import warnings
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -61,8 +56,7 @@ import torch
 from IPython.display import Markdown, display
 from scipy import stats
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # text progress bars are fine
-import gft  # noqa: E402
+import gft
 from gft import GFTRegressor, RFFRegressor, plotting
 from gft.experiments import start_chapter
 

@@ -38,12 +38,7 @@ import sys
 import time
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
-
-import warnings
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,8 +46,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # text progress bars are fine
-import gft  # noqa: E402
+import gft
 from gft import ReducedObjective, design_matrix, input_gradient, ridge_solve, tv_penalty
 from gft.experiments import start_chapter
 from gft.regularizers import sample_box

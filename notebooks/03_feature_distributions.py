@@ -60,12 +60,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
-
-import warnings
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -73,8 +68,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # text progress bars are fine
-import gft  # noqa: E402
+import gft
 from gft import GFTRegressor, RFFRegressor, plotting
 from gft.datasets import ROTATION_PI_4, SHEAR_MATRIX, get_setting, load_setting
 from gft.experiments import start_chapter

@@ -46,10 +46,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -61,7 +58,7 @@ import gft
 from gft import plotting
 from gft.baselines import DEFAULT_SIGMA_GRIDS, NNRegressor, SparseRFRegressor, VarProRegressor
 from gft.datasets import SETTINGS, load_setting
-from gft.experiments import report, start_chapter, sweeps
+from gft.experiments import method_labels, report, start_chapter, sweeps
 from gft.presets import PRESETS
 
 pd.set_option("display.max_columns", 20)
@@ -81,8 +78,7 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
 device = "cuda" if torch.cuda.is_available() else "cpu"
-LABELS = {"gft": "GFT", "gft-r": "GFT-r", "nn": "NN", "rff": "RFF", "sparse-rf": "sparse RF",
-          "varpro": "VarPro"}
+LABELS = method_labels()  # e.g. "gft-r" -> "GFT-r"
 METHODS = list(LABELS)
 TABLE_1 = [s.name for s in SETTINGS.values() if s.id in (0, 1, 2, 3, 4, 5)]
 TABLE_2 = [s.name for s in SETTINGS.values() if s.id in (9, 10, 11)]

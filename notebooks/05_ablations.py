@@ -56,10 +56,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -69,7 +66,7 @@ from IPython.display import Markdown, display
 
 import gft
 from gft import GFTRegressor, NNRegressor
-from gft.experiments import report, start_chapter, sweeps
+from gft.experiments import method_labels, report, start_chapter, sweeps
 from gft.presets import get_preset
 
 pd.set_option("display.width", 200)
@@ -101,7 +98,7 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
 demo_seeds = [n_demo_seeds * seed + k for k in range(n_demo_seeds)]  # disjoint sets per seed
 device = "cuda" if torch.cuda.is_available() else "cpu"
-LABELS = {"gft": "GFT", "gft-r": "GFT-r", "nn": "NN", "rff": "RFF"}
+LABELS = {m: method_labels()[m] for m in ("gft", "gft-r", "nn", "rff")}
 gft_steps = get_preset(preset)
 nn_steps = NNRegressor.presets[preset]["steps"]
 

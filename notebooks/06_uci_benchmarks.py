@@ -41,10 +41,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -58,7 +55,7 @@ import gft
 from gft import GFTRegressor, RFFRegressor, plotting
 from gft.baselines import DEFAULT_SIGMA_GRIDS
 from gft.datasets import UCI_DATASETS, DataFileError, DataFileNotFoundError, load_uci, uci_names
-from gft.experiments import load_selection, report, start_chapter
+from gft.experiments import load_selection, method_labels, report, start_chapter
 from gft.presets import get_preset
 
 pd.set_option("display.width", 200)
@@ -79,8 +76,7 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
 device = "cuda" if torch.cuda.is_available() else "cpu"
-LABELS = {"gft": "GFT", "gft-r": "GFT-r", "nn": "NN", "rff": "RFF", "sparse-rf": "sparse RF",
-          "varpro": "VarPro"}
+LABELS = method_labels()  # e.g. "gft-r" -> "GFT-r"
 METHODS = list(LABELS)
 DATASETS = uci_names()
 print(f"gft {gft.__version__}, preset {preset!r}, device {device}")

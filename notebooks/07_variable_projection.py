@@ -70,10 +70,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 
 import matplotlib.pyplot as plt

@@ -64,10 +64,7 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install gft from its repository first
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/gft-book/gft"], check=True)
 
 import math
 
@@ -398,9 +395,9 @@ c1_at_8d = {d: share_at(d, 8 * d, 2) for d in dims}
 c2_at_8d = {d: share_at(d, 8 * d, 3) for d in dims}
 c2_at_2d2 = min(share_at(d, 2 * d * d, 3) for d in dims)
 display(Markdown(
-    f"At $M = 8d$ the linear share is "
+    "At $M = 8d$ the linear share is "
     + ", ".join(f"$c_1 = {c1_at_8d[d]:.2f}$" for d in dims)
-    + f" and the quadratic share "
+    + " and the quadratic share "
     + ", ".join(f"$c_2 = {c2_at_8d[d]:.2f}$" for d in dims)
     + f" for $d = {', '.join(str(d) for d in dims)}$: at a fixed $M/d$ the quadratic share at the "
     f"largest $d$ is {c2_at_8d[dims[-1]] / c2_at_8d[dims[0]]:.2g} times that at the smallest. At $M = 16d$, "

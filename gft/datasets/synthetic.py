@@ -1,4 +1,8 @@
-"""The twelve synthetic regression settings of the paper (Hertrich & Neumayer) and their target functions."""
+"""The twelve synthetic regression settings of the paper (Hertrich & Neumayer) and their target functions.
+
+Every target function maps inputs ``X`` of shape (n, d) (row ``k`` is the point :math:`x_k`) to
+the values of shape (n,).
+"""
 
 from __future__ import annotations
 
@@ -50,13 +54,7 @@ def _as_inputs(X: np.ndarray, min_dim: int) -> np.ndarray:
 def polynomial(X: np.ndarray) -> np.ndarray:
     """Polynomial x4^2 + x2 x3 + x1 x2 + x4 (1-based indices).
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d), d >= 4
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d), d >= 4, to shape (n,).
     """
     X = _as_inputs(X, 4)
     x1, x2, x3, x4 = X[:, 0], X[:, 1], X[:, 2], X[:, 3]
@@ -66,13 +64,7 @@ def polynomial(X: np.ndarray) -> np.ndarray:
 def ishigami(X: np.ndarray) -> np.ndarray:
     """Ishigami function sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1 (1-based indices).
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d), d >= 3
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d), d >= 3, to shape (n,).
     """
     X = _as_inputs(X, 3)
     x1, x2, x3 = X[:, 0], X[:, 1], X[:, 2]
@@ -82,13 +74,7 @@ def ishigami(X: np.ndarray) -> np.ndarray:
 def friedman1(X: np.ndarray) -> np.ndarray:
     """Friedman 1 function 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 (1-based indices).
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d), d >= 5
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d), d >= 5, to shape (n,).
     """
     X = _as_inputs(X, 5)
     x1, x2, x3, x4, x5 = (X[:, i] for i in range(5))
@@ -98,13 +84,7 @@ def friedman1(X: np.ndarray) -> np.ndarray:
 def kreuz(X: np.ndarray) -> np.ndarray:
     """The "kreuz" function sin(4 pi x1^2 + 1) + cos(4 pi (x2^4 + x2)).
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d), d >= 2
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d), d >= 2, to shape (n,).
     """
     X = _as_inputs(X, 2)
     x1, x2 = X[:, 0], X[:, 1]
@@ -114,13 +94,7 @@ def kreuz(X: np.ndarray) -> np.ndarray:
 def kreuz_rotated(X: np.ndarray) -> np.ndarray:
     """``kreuz(x @ A)`` with ``A = ROTATION_PI_4`` the rotation matrix by pi/4.
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, 2)
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, 2) to shape (n,).
     """
     X = _as_inputs(X, 2)
     return kreuz(X[:, :2] @ ROTATION_PI_4)
@@ -129,13 +103,7 @@ def kreuz_rotated(X: np.ndarray) -> np.ndarray:
 def kreuz_sheared(X: np.ndarray) -> np.ndarray:
     """``kreuz(x @ A)`` with ``A = SHEAR_MATRIX = [[1, 0.3], [0.3, 1]]``.
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, 2)
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, 2) to shape (n,).
     """
     X = _as_inputs(X, 2)
     return kreuz(X[:, :2] @ SHEAR_MATRIX)
@@ -144,13 +112,7 @@ def kreuz_sheared(X: np.ndarray) -> np.ndarray:
 def sin_sum(X: np.ndarray) -> np.ndarray:
     """sin(sum_i x_i) + (sum_i x_i^2)^2 over all d inputs.
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d)
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d) to shape (n,).
     """
     X = _as_inputs(X, 1)
     return np.sin(X.sum(axis=1)) + (X**2).sum(axis=1) ** 2
@@ -159,13 +121,7 @@ def sin_sum(X: np.ndarray) -> np.ndarray:
 def shifted_norm(X: np.ndarray) -> np.ndarray:
     """``sqrt(sum_i |x_i - 0.5|)`` over all d inputs.
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d)
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d) to shape (n,).
     """
     X = _as_inputs(X, 1)
     return np.sqrt(np.abs(X - 0.5).sum(axis=1))
@@ -174,13 +130,7 @@ def shifted_norm(X: np.ndarray) -> np.ndarray:
 def sqrt_friedman1(X: np.ndarray) -> np.ndarray:
     """sqrt of the Friedman 1 function (which is non-negative on [0, 1]^d).
 
-    Parameters
-    ----------
-    X : ndarray, shape (n, d), d >= 5
-
-    Returns
-    -------
-    ndarray, shape (n,)
+    Maps ``X`` of shape (n, d), d >= 5, to shape (n,).
     """
     return np.sqrt(friedman1(X))
 

@@ -17,7 +17,7 @@ The command line ``python -m gft run ... / python -m gft table ...`` wraps the s
 from .backends import BACKENDS, sweep_backend
 from .claims import ClaimFailed, Claims, start_chapter
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
-from .methods import METHODS, Method, estimator_class, get_method, method_names
+from .methods import METHODS, Method, estimator_class, get_method, method_labels, method_names
 from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
 from .runner import run_cell, run_cells
 from .store import COLUMNS, load_results, load_selection
@@ -42,6 +42,7 @@ __all__ = [
     "load_selection",
     "make_cells",
     "markdown_table",
+    "method_labels",
     "method_names",
     "run_cell",
     "run_cells",

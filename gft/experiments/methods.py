@@ -11,7 +11,7 @@ import numpy as np
 from ..baselines import ESTIMATORS
 from ..estimators import GFTRegressor
 
-__all__ = ["Method", "METHODS", "method_names", "get_method", "estimator_class", "fit_overrides",
+__all__ = ["Method", "METHODS", "method_names", "method_labels", "get_method", "estimator_class", "fit_overrides",
            "score_fit"]
 
 
@@ -67,6 +67,8 @@ class Method:
     ----------
     name : str
         Registry key, e.g. ``"gft-r"``.
+    label : str
+        The column's name in the book's tables and legends, e.g. ``"GFT-r"`` (default: ``name``).
     estimator : str or type
         A key of :func:`estimator_class` (``"gft"``, ``"nn"``, ...) or an estimator class with
         ``from_preset(preset, **kwargs)``. Methods with the same estimator share their fits
@@ -95,6 +97,7 @@ class Method:
     predict: Callable[[Any, np.ndarray, int], np.ndarray] = _predict
     solo_overrides: Mapping[str, Any] = field(default_factory=dict)
     train_seconds: Callable[[Any, float], float] = _fit_seconds
+    label: str = ""
 
 
 #: Methods by name, in table column order. Tests may add stub methods with ``monkeypatch.setitem``.
@@ -102,22 +105,27 @@ METHODS: dict[str, Method] = {
     "gft": Method(
         "gft", "gft", "GFT: a fresh draw G(z) of the trained generator, b re-solved",
         val_mse=_gft_val, predict=_gft_predict, solo_overrides={"refine_steps": 0},
-        train_seconds=_gft_seconds,
+        train_seconds=_gft_seconds, label="GFT",
     ),
     "gft-r": Method("gft-r", "gft", "GFT-r: the refined latent set z (the paper's GFT-r / GFT-p)",
-                    val_mse=_gft_r_val),
-    "nn": Method("nn", "nn", "2-layer network trained end to end (Adam)"),
+                    val_mse=_gft_r_val, label="GFT-r"),
+    "nn": Method("nn", "nn", "2-layer network trained end to end (Adam)", label="NN"),
     "rff": Method("rff", "rff", "random Fourier/activation features, no feature learning",
-                  tunes_lambda=False),
+                  tunes_lambda=False, label="RFF"),
     "sparse-rf": Method("sparse-rf", "sparse-rf", "SHRIMP-style pruned random features",
-                        tunes_lambda=False),
-    "varpro": Method("varpro", "varpro", "variable projection: gradient descent on w"),
+                        tunes_lambda=False, label="sparse RF"),
+    "varpro": Method("varpro", "varpro", "variable projection: gradient descent on w", label="VarPro"),
 }
 
 
 def method_names() -> list[str]:
     """Names of the registered methods, in table column order."""
     return list(METHODS)
+
+
+def method_labels() -> dict[str, str]:
+    """Registry key -> the method's label in tables and legends, in table column order."""
+    return {name: method.label or name for name, method in METHODS.items()}
 
 
 def get_method(name: str) -> Method:
