@@ -19,7 +19,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "smoke": MappingProxyType(
             dict(generator_steps=40, refine_steps=20, lr=1e-3, refine_lr=None,
                  lr_schedule="constant", hidden=(32, 32),
-                 n_tv_points=64, val_every=10, n_val_draws=2, dtype="float64")
+                 n_tv_points=64, val_every=10, n_val_draws=2)
         ),
         "book": MappingProxyType(
             dict(generator_steps=3000, refine_steps=3000, lr=2e-3, refine_lr=1e-2,

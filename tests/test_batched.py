@@ -155,8 +155,9 @@ def test_cv_none_candidates_are_the_separate_fits_and_selection_is_their_argmin(
     """GFTRegressorCV(cv=None): each candidate = GFTRegressor(tv_weight=λ, random_state=3) on all rows; λ by validation MSE."""
     X, y = _data(noise=0.2)
     lams = (0.0, 1e-3, 1e-1)
-    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=None, random_state=3).fit(X, y)
-    alone = [_smoke(tv_weight=l, random_state=3).fit(X, y) for l in lams]
+    # float64: batched and separate products then agree to 1e-8, so the bookkeeping is exact
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=None, random_state=3, dtype="float64").fit(X, y)
+    alone = [_smoke(tv_weight=l, random_state=3, dtype="float64").fit(X, y) for l in lams]
     gen = [a.generator_val_mse_ for a in alone]
     ref = [a.refine_val_mse_ for a in alone]
     np.testing.assert_allclose(cv.cv_results_["mean_val_mse_generator"], gen, rtol=1e-8)
@@ -171,12 +172,12 @@ def test_cv_folds_score_what_separate_fold_fits_score():
     """cv=2: held-out MSEs equal KFold + GFTRegressor.fit + predict done by hand; the refit is the fit on all rows."""
     X, y = _data(m=81, noise=0.2)  # odd: the larger fold's training set is cut by one row
     lams = (0.0, 1e-2)
-    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=2, random_state=1).fit(X, y)
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=2, random_state=1, dtype="float64").fit(X, y)
     folds = list(KFold(2).split(X))
     size = min(len(tr) for tr, _ in folds)
     for j, lam in enumerate(lams):
         for k, (train, test) in enumerate(folds):
-            fit = _smoke(tv_weight=lam, random_state=1).fit(X[train[:size]], y[train[:size]])
+            fit = _smoke(tv_weight=lam, random_state=1, dtype="float64").fit(X[train[:size]], y[train[:size]])
             mse = np.mean((fit.predict(X[test]) - y[test]) ** 2)
             assert cv.cv_results_[f"split{k}_val_mse_refine"][j] == pytest.approx(mse, rel=1e-8)
             gen = np.mean([np.mean((fit.predict_generator(X[test], random_state=r) - y[test]) ** 2)
@@ -184,7 +185,7 @@ def test_cv_folds_score_what_separate_fold_fits_score():
             assert cv.cv_results_[f"split{k}_val_mse_generator"][j] == pytest.approx(gen, rel=1e-8)
     means = cv.cv_results_["mean_val_mse_refine"]
     assert cv.tv_weight_ == lams[int(np.argmin(means))]
-    refit = _smoke(tv_weight=cv.tv_weight_, random_state=1).fit(X, y)
+    refit = _smoke(tv_weight=cv.tv_weight_, random_state=1, dtype="float64").fit(X, y)
     np.testing.assert_allclose(cv.predict(X), refit.predict(X), rtol=1e-8, atol=1e-10)
     assert set(cv.fit_seconds_) == {"search", "refit"}
 
