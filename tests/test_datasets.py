@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import math
 import re
 import shutil
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -298,9 +295,9 @@ def test_names_are_case_insensitive_and_accept_spec_alias():
 @pytest.fixture
 def no_network(monkeypatch):
     def fail(*args, **kwargs):
-        raise AssertionError("urlopen must not be called")
+        raise AssertionError("no download may be started")
 
-    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    monkeypatch.setattr(uci.pooch, "retrieve", fail)
 
 
 @pytest.fixture
@@ -391,11 +388,45 @@ def test_parse_failures_are_wrapped_and_name_the_file(tmp_path, file_name, damag
 # ----------------------------------------------------------------------------- download
 
 
-def test_download_offline_says_what_failed_and_how_to_fix(tmp_path, monkeypatch):
-    def offline(url, timeout=None):
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+@pytest.fixture
+def file_server(tmp_path, monkeypatch):
+    """A real HTTP server on localhost serving ``tmp_path / "served"``; the download URL points at it.
 
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    Yields ``(folder, requests)``: put files into ``folder``; ``requests`` lists the paths asked for.
+    """
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    asked = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            return super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(uci, "DOWNLOAD_URL", f"http://127.0.0.1:{server.server_port}/{{file}}")
+    yield folder, asked
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_offline_says_what_failed_and_how_to_fix(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(uci, "DOWNLOAD_URL", f"http://127.0.0.1:{port}/{{file}}")
     target = tmp_path / "cache"
     with pytest.raises(datasets.DataDownloadError) as caught:
         datasets.load_uci("airfoil", data_dir=target, download=True)
@@ -403,46 +434,44 @@ def test_download_offline_says_what_failed_and_how_to_fix(tmp_path, monkeypatch)
     assert isinstance(caught.value, ConnectionError)
     message = str(caught.value)
     url = datasets.UCI_DATASETS["airfoil"].url
-    for part in ("failed", url, "by hand", str(target / "airfoil.txt"), "name resolution"):
+    for part in ("failed", url, "by hand", str(target / "airfoil.txt"), "Connection refused"):
         assert part in message
     assert list(target.iterdir()) == []  # no partial file left behind
 
 
+def test_download_of_a_missing_file_says_so(tmp_path, file_server):
+    target = tmp_path / "cache"
+    with pytest.raises(datasets.DataDownloadError, match=r"(?s)failed.*404.*by hand"):
+        datasets.load_uci("airfoil", data_dir=target, download=True)
+    assert list(target.iterdir()) == []
+
+
 @requires_data
-def test_download_success_is_verified_and_atomic(tmp_path, monkeypatch):
-    requests = []
-
-    def serve_local_copy(url, timeout=None):
-        requests.append((url, timeout))
-        return io.BytesIO((DATA / url.rsplit("/", 1)[1]).read_bytes())
-
-    monkeypatch.setattr(urllib.request, "urlopen", serve_local_copy)
+def test_download_success_is_verified_and_atomic(tmp_path, file_server):
+    served, asked = file_server
+    (served / "skillcraft.txt").write_bytes((DATA / "skillcraft.txt").read_bytes())
     target = tmp_path / "cache"
     loaded = datasets.load_uci("skillcraft", data_dir=target, seed=2, download=True)
-    assert requests == [
-        (
-            "https://raw.githubusercontent.com/johertrich/generative_feature_training/main/"
-            "datasets/skillcraft.txt",
-            30.0,
-        )
-    ]
+    assert asked == ["/skillcraft.txt"]
     assert [p.name for p in target.iterdir()] == ["skillcraft.txt"]
     assert sha256_of(target / "skillcraft.txt") == datasets.UCI_DATASETS["skillcraft"].sha256
     for got, want in zip(loaded, datasets.load_uci("skillcraft", data_dir=DATA, seed=2)):
         np.testing.assert_array_equal(got, want)
     datasets.load_uci("skillcraft", data_dir=target, download=True)  # present: no new request
-    assert len(requests) == 1
+    assert len(asked) == 1
 
 
-def test_download_of_wrong_bytes_is_deleted(tmp_path, monkeypatch):
+def test_download_of_wrong_bytes_is_deleted(tmp_path, file_server):
+    served, _ = file_server
     page = b"<!DOCTYPE html><title>Rate limited</title>"
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(page))
+    (served / "ccpp.mat").write_bytes(page)
+    target = tmp_path / "cache"
     with pytest.raises(datasets.DataFileError) as caught:
-        datasets.load_uci("ccpp", data_dir=tmp_path, download=True)
+        datasets.load_uci("ccpp", data_dir=target, download=True)
     message = str(caught.value)
     assert hashlib.sha256(page).hexdigest() in message
     assert datasets.UCI_DATASETS["ccpp"].sha256 in message and "HTML" in message
-    assert list(tmp_path.iterdir()) == []
+    assert list(target.iterdir()) == []
 
 
 def test_verified_hash_is_cached_per_path_mtime_and_size(airfoil_copy, monkeypatch):

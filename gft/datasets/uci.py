@@ -1,17 +1,16 @@
-"""Real regression data sets of the paper (Hertrich & Neumayer): lookup, sha256 check, download, preprocessing."""
+"""Real regression data sets of the paper (Hertrich & Neumayer): lookup, sha256 check, download (pooch), preprocessing."""
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pooch
+import requests
 import scipy.io
 
 __all__ = [
@@ -178,43 +177,40 @@ def _check_sha256(path: Path, dataset: UCIDataset) -> None:
 
 
 def _download(dataset: UCIDataset, folder: Path) -> Path:
-    """Fetch ``dataset.file_name`` into ``folder`` atomically and verify its sha256."""
+    """Fetch ``dataset.file_name`` into ``folder`` with pooch and verify its sha256 before it
+    takes its name, so that a failed or wrong download never looks like the data."""
     target = folder / dataset.file_name
+    partial = folder / f".{dataset.file_name}.part"
     how_by_hand = (
         f"Download it by hand from {dataset.url} and place it at {str(target)!r} "
         f"(or pass data_dir= / set ${DATA_DIR_ENV} to a folder that contains it)."
     )
-    temp_path: Path | None = None
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch reports the hash of an unverified download: we verify it here
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        with tempfile.NamedTemporaryFile(
-            dir=folder, prefix=f".{dataset.file_name}.", suffix=".part", delete=False
-        ) as temp_file:
-            temp_path = Path(temp_file.name)
-            with urllib.request.urlopen(dataset.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    digest.update(block)
-                    temp_file.write(block)
-        actual = digest.hexdigest()
+        partial.unlink(missing_ok=True)  # pooch keeps a file that exists: never an old partial one
+        pooch.retrieve(dataset.url, known_hash=None, fname=partial.name, path=folder,
+                       progressbar=False, downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S))
+        actual = _file_sha256(partial)
         if actual != dataset.sha256:
             raise DataFileError(
                 f"Downloaded {dataset.url} but its sha256 does not match; the file was deleted.\n"
                 f"  expected sha256: {dataset.sha256}\n  actual sha256:   {actual}\n"
-                + _html_hint(temp_path)
+                + _html_hint(partial)
                 + how_by_hand
             )
-        os.replace(temp_path, target)
-        temp_path = None
-    except (OSError, http.client.HTTPException) as exc:
+        os.replace(partial, target)
+    except (OSError, requests.RequestException) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataDownloadError(
             f"Download of data file {dataset.file_name!r} from {dataset.url} failed: {reason}. "
             + how_by_hand
         ) from exc
     finally:
-        if temp_path is not None:
-            temp_path.unlink(missing_ok=True)
+        logger.setLevel(level)
+        partial.unlink(missing_ok=True)
     return target
 
 
