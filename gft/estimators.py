@@ -18,7 +18,7 @@ from .features import ACTIVATIONS, Activation, design_matrix, get_activation
 from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
 from .presets import PRESETS, get_preset
-from .ridge import RidgeSolveError
+from .ridge import RidgeSolveError, ridge_coefficients
 from .training import (
     ENGINES,
     SCHEDULES,
@@ -169,13 +169,17 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self._predict_with(np.asarray(X, dtype=np.float64), self.features_, self.coef_)
 
-    def _solve_coef(self, W: torch.Tensor) -> np.ndarray:
-        """``b`` (P,) for features ``W`` solved on the stored training split, in float64."""
-        obj = ReducedObjective(
-            torch.tensor(self.X_train_), torch.tensor(self.y_train_), self.activation,
-            self.ridge,
-        )
-        return obj.coefficients(W.detach().to(torch.float64).cpu()).numpy()
+    def _coef_on_training_split(self, W: torch.Tensor | np.ndarray) -> np.ndarray:
+        """``b`` (P,) for features ``W`` (N, D) solved on the stored training split.
+
+        The final coefficients of every estimator come from this one float64 CPU solve
+        (:func:`gft.ridge.ridge_coefficients`), so predictions do not depend on the training
+        dtype or device.
+        """
+        W = torch.as_tensor(W).detach().to(torch.float64).cpu()
+        A = design_matrix(torch.tensor(self.X_train_), W, self.activation)
+        b = ridge_coefficients(A, torch.tensor(self.y_train_), self.ridge)
+        return b.to(torch.complex128 if b.is_complex() else torch.float64).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -374,7 +378,7 @@ class GFTRegressor(FeatureRegressorBase):
         ``self.history_``."""
         self.generator_ = generator.cpu().to(torch.float64).eval()
         try:
-            coef = self._solve_coef(W)
+            coef = self._coef_on_training_split(W)
         except RidgeSolveError:
             if error is None:
                 raise
@@ -398,7 +402,7 @@ class GFTRegressor(FeatureRegressorBase):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         W = self.sample_features(random_state)
-        return self._predict_with(np.asarray(X, dtype=np.float64), W, self._solve_coef(torch.as_tensor(W)))
+        return self._predict_with(np.asarray(X, dtype=np.float64), W, self._coef_on_training_split(torch.as_tensor(W)))
 
 
 #: Parameters in which the members of :func:`fit_batched` may differ.

@@ -21,7 +21,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-__all__ = ["ridge_solve", "cholesky_with_retry", "RidgeSolveWarning", "RidgeSolveError"]
+__all__ = ["ridge_solve", "ridge_coefficients", "cholesky_with_retry", "RidgeSolveWarning",
+           "RidgeSolveError"]
 
 
 class RidgeSolveWarning(RuntimeWarning):
@@ -190,3 +191,32 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
     # real y, summed over broadcast batch dimensions.
     b = _RidgeSolve.apply(A, Y, delta)
     return b.squeeze(-1) if vector else b
+
+
+def ridge_coefficients(A: Tensor, y: Tensor, ridge: float) -> Tensor:
+    r"""Ridge solution :math:`\hat b = (A^HA + \delta I)^{-1}A^Hy`, without gradient.
+
+    For ``P <= M`` this is :func:`gft.ridge_solve` (the primal ``P x P`` system); for
+    ``P > M`` the equal dual form :math:`A^H(AA^H + \delta I)^{-1}y` with an ``M x M``
+    system, which is cheaper and, with a tiny ridge, far better conditioned (it is what
+    lets a random-feature model with ``N >= M`` interpolate).
+
+    Parameters
+    ----------
+    A : Tensor of shape (M, P)
+    y : Tensor of shape (M,)
+    ridge : float
+
+    Returns
+    -------
+    b : Tensor of shape (P,), of ``A``'s dtype
+    """
+    with torch.no_grad():
+        M, P = A.shape
+        if P <= M:
+            return ridge_solve(A, y, ridge)
+        K = A @ A.mH  # (M, M)
+        K.diagonal().add_(ridge)
+        L = cholesky_with_retry(K)  # float64 when A's precision did not suffice
+        alpha = torch.cholesky_solve(y.to(L.dtype).unsqueeze(-1), L).squeeze(-1)
+        return A.mH @ alpha.to(A.dtype)

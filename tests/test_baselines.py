@@ -15,7 +15,7 @@ from gft.baselines import (
     SparseRFRegressor,
     VarProRegressor,
 )
-from gft.baselines._common import ridge_coefficients
+from gft.ridge import ridge_coefficients
 from gft.baselines.nn import network_output
 from gft.features import ACTIVATIONS, design_matrix, predict_from_features
 from gft.objective import ReducedObjective

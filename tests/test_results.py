@@ -231,3 +231,15 @@ def test_style_table_bolds_the_lowest_mean_of_each_row():
     ctx = styler._compute().ctx  # (row, col) -> css of the rendered cells
     winners = sorted((r, c) for (r, c), props in ctx.items() if ("font-weight", "bold") in props)
     assert winners == [(0, 0), (1, 1)]  # GFT-r on the polynomial, RFF on Ishigami; never the empty NN
+
+
+def test_relative_errors_divide_by_the_variance_of_each_trials_own_test_labels():
+    from gft.datasets import load_setting
+
+    var = {s: float(np.var(load_setting("polynomial-d5", seed=s)[3])) for s in (0, 3)}
+    rows = pd.DataFrame(dict(setting="polynomial-d5", data_seed=[0, 3, 3],
+                             test_mse=[var[0], 2 * var[3], 0.0]))
+    out = report.relative_errors(rows)
+    np.testing.assert_allclose(out["test_mse"], [1.0, 2.0, 0.0], rtol=1e-12)
+    assert var[0] != var[3]  # the draw matters
+    assert report.relative_errors(rows.iloc[:0]).empty

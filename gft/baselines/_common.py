@@ -1,4 +1,4 @@
-r"""Pieces the baselines share: the parameter constraints of the Adam-trained ones, the standard-normal feature draw, PyTorch's uniform initialisation, a primal-or-dual ridge solve, and errors/MSEs of a feature set."""
+r"""Pieces the baselines share: the parameter constraints of the Adam-trained ones, the standard-normal feature draw, PyTorch's uniform initialisation, and errors/MSEs of a feature set."""
 
 from __future__ import annotations
 
@@ -10,16 +10,13 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import Tensor
 
-from ..features import Activation, design_matrix, predict_from_features
-from ..ridge import cholesky_with_retry, ridge_solve
+from ..features import Activation, predict_from_features
 
 __all__ = [
     "TRAINED_FEATURE_CONSTRAINTS",
-    "coef_on_training_split",
     "design_bytes",
     "fit_mse",
     "pytorch_uniform",
-    "ridge_coefficients",
     "standard_normal_features",
     "to_numpy64",
 ]
@@ -63,35 +60,6 @@ def pytorch_uniform(
     return (2.0 * u - 1.0) * bound
 
 
-def ridge_coefficients(A: Tensor, y: Tensor, ridge: float) -> Tensor:
-    r"""Ridge solution :math:`\hat b = (A^HA + \delta I)^{-1}A^Hy`, without gradient.
-
-    For ``P <= M`` this is :func:`gft.ridge_solve` (the primal ``P x P`` system); for
-    ``P > M`` the equal dual form :math:`A^H(AA^H + \delta I)^{-1}y` with an ``M x M``
-    system, which is cheaper and, with a tiny ridge, far better conditioned (it is what
-    lets a random-feature model with ``N >= M`` interpolate).
-
-    Parameters
-    ----------
-    A : Tensor of shape (M, P)
-    y : Tensor of shape (M,)
-    ridge : float
-
-    Returns
-    -------
-    b : Tensor of shape (P,), of ``A``'s dtype
-    """
-    with torch.no_grad():
-        M, P = A.shape
-        if P <= M:
-            return ridge_solve(A, y, ridge)
-        K = A @ A.mH  # (M, M)
-        K.diagonal().add_(ridge)
-        L = cholesky_with_retry(K)  # float64 when A's precision did not suffice
-        alpha = torch.cholesky_solve(y.to(L.dtype).unsqueeze(-1), L).squeeze(-1)
-        return A.mH @ alpha.to(A.dtype)
-
-
 def fit_mse(
     X: Tensor, y: Tensor, W: Tensor, b: Tensor, activation: str | Activation
 ) -> float:
@@ -110,15 +78,3 @@ def to_numpy64(t: Tensor) -> np.ndarray:
     """A CPU float64 (complex128 for complex) NumPy copy of ``t``."""
     t = t.detach().cpu()
     return t.to(torch.complex128 if t.is_complex() else torch.float64).numpy().copy()
-
-
-def coef_on_training_split(estimator, W: np.ndarray) -> np.ndarray:
-    """``b`` (P,) for features ``W`` (N, D) solved in float64 on ``estimator.X_train_``.
-
-    The final coefficients of every ridge-based baseline come from this one float64 CPU
-    solve, so that predictions do not depend on the training dtype or device.
-    """
-    X = torch.as_tensor(estimator.X_train_)
-    y = torch.as_tensor(estimator.y_train_)
-    A = design_matrix(X, torch.as_tensor(W), estimator.activation)
-    return to_numpy64(ridge_coefficients(A, y, estimator.ridge))

@@ -15,9 +15,9 @@ from ..estimators import FeatureRegressorBase
 from ..features import TWO_PI, Activation, design_matrix, get_activation, predict_from_features
 from ..regularizers import monte_carlo_tv
 from ..training import optimise_keeping_best
+from ..ridge import ridge_coefficients
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
-    ridge_coefficients,
     pytorch_uniform,
     standard_normal_features,
     to_numpy64,

@@ -18,11 +18,10 @@ from .._progress import progress_bar as tqdm
 from ..estimators import FeatureRegressorBase
 from ..features import Activation, design_matrix, get_activation
 from ..ridge import RidgeSolveWarning
+from ..ridge import ridge_coefficients
 from ._common import (
-    coef_on_training_split,
     design_bytes,
     fit_mse,
-    ridge_coefficients,
     standard_normal_features,
     to_numpy64,
 )
@@ -212,7 +211,7 @@ class RFFRegressor(FeatureRegressorBase):
         Z = standard_normal_features(self.n_features, act.feature_dim(X_tr.shape[1]), rng, device)
         self._select_sigma(Z, X_tr, y_tr, X_val, y_val, act)
         self.features_ = to_numpy64(self.sigma_ * Z)
-        self.coef_ = coef_on_training_split(self, self.features_)
+        self.coef_ = self._coef_on_training_split(self.features_)
         self.val_mse_ = float(self.sigma_val_mse_[self.sigma_grid_ == self.sigma_][0])
 
 
@@ -366,7 +365,7 @@ class SparseRFRegressor(RFFRegressor):
         kept = len(rounds) - 1 - int(np.argmin(val[::-1])) if self.select_size else len(rounds) - 1
         scale2 = self.y_scale_**2
         self.features_ = to_numpy64(Zs[rounds[kept][0]])
-        self.coef_ = coef_on_training_split(self, self.features_)
+        self.coef_ = self._coef_on_training_split(self.features_)
         self.val_mse_ = float(val[kept] * scale2)
         self.history_ = PruningHistory(
             n_features=np.array([len(r[0]) for r in rounds]),

@@ -14,7 +14,6 @@ from ..objective import ReducedObjective
 from ..training import DirectFeatures, optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
-    coef_on_training_split,
     standard_normal_features,
     to_numpy64,
 )
@@ -156,7 +155,7 @@ class VarProRegressor(FeatureRegressorBase):
             progress=self.progress, name="VarPro",
         )
         self.features_ = to_numpy64(params.W)
-        self.coef_ = coef_on_training_split(self, self.features_)
+        self.coef_ = self._coef_on_training_split(self.features_)
         self.val_mse_ = float(objective.validation_mse(params.W.detach())) * self.y_scale_**2
         if error is not None:
             raise error

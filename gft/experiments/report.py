@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ..presets import PRESET_NAMES
+from .cells import load_cell_data
 from .store import COLUMNS, load_results
 from .tables import MISSING, _mean_std
 
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
-    "summarise", "format_table", "style_table", "compare_methods",
+    "summarise", "format_table", "style_table", "compare_methods", "relative_errors",
 ]
 
 #: Environment variable that points the chapters at another results folder.
@@ -182,3 +183,20 @@ def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str)
     b = part[part["method"] == worse].set_index(keys)["test_mse_mean"].rename(worse)
     both = pd.concat([a, b], axis=1, join="inner").reset_index()
     return both.assign(ratio=both[worse] / both[better])
+
+
+def relative_errors(rows: pd.DataFrame, data_dir: str | None = None) -> pd.DataFrame:
+    r"""``rows`` with ``test_mse`` replaced by the relative error :math:`\mathrm{MSE}/\mathrm{Var}(y)`.
+
+    Each trial's test MSE is divided by the variance of its own test labels (the data draw
+    ``data_seed`` of its setting), so that 1 is the error of predicting their mean and the
+    settings become comparable. Feed the result to :func:`summarise` for a table of
+    relative errors. UCI sets read their files from ``data_dir`` (default
+    ``$GFT_DATA_DIR``).
+    """
+    if rows.empty:
+        return rows
+    draws = set(zip(rows["setting"], rows["data_seed"].astype(int)))
+    variance = {(s, d): float(np.var(load_cell_data(s, d, data_dir)[3])) for s, d in draws}
+    scale = [variance[s, int(d)] for s, d in zip(rows["setting"], rows["data_seed"])]
+    return rows.assign(test_mse=rows["test_mse"].astype(float) / np.asarray(scale))

@@ -1,0 +1,48 @@
+"""The committed protocol results are what they claim to be: every trained network trained, every
+tuned scale inside its grid (``book/results/<preset>/``, the rows' ``fitted`` column)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
+FOLDERS = [RESULTS / p for p in ("book", "paper") if (RESULTS / p).is_dir()]
+
+
+def _rows(method: str) -> pd.DataFrame:
+    files = [f for folder in FOLDERS for f in sorted(folder.glob(f"*__{method}__*.csv"))]
+    if not files:
+        pytest.skip(f"no committed {method} results")
+    df = pd.concat([pd.read_csv(f, dtype={"fitted": str}) for f in files], ignore_index=True)
+    missing = df["fitted"].isna()
+    assert not missing.any(), (f"{method} rows without the 'fitted' record (rerun them): "
+                               f"{sorted(set(df.loc[missing, 'setting']))}")
+    return df.assign(fitted=df["fitted"].map(json.loads))
+
+
+def _cell(row: pd.Series) -> str:
+    return f"{row.setting} {row.method} {row.activation} {row.preset} trial {row.trial}"
+
+
+def test_every_committed_network_trained_from_its_start():
+    """NN's kept iterate is not its initialisation (best step > 0), and training brought its
+    loss to well below the start's (a network that reports its starting point is not a
+    trained baseline)."""
+    df = _rows("nn")
+    kept_start = [_cell(r) for _, r in df.iterrows() if r.fitted["fit_best_step"] == 0]
+    assert not kept_start, f"NN kept its initial network: {kept_start}"
+    barely = [_cell(r) for _, r in df.iterrows()
+              if not r.fitted["fit_train_loss_best"] < 0.5 * r.fitted["fit_train_loss_start"]]
+    assert not barely, f"NN's training loss did not halve: {barely}"
+
+
+@pytest.mark.parametrize("method", ["rff", "sparse-rf"])
+def test_no_selected_scale_sits_on_an_edge_of_its_grid(method):
+    """A σ chosen at an end of its grid may be an under-tuned baseline: the grid must grow."""
+    df = _rows(method)
+    at_edge = [f"{_cell(r)}: sigma {r.fitted['sigma']:.3g} of [{r.fitted['sigma_grid'][0]:.3g}, "
+               f"{r.fitted['sigma_grid'][1]:.3g}]" for _, r in df.iterrows()
+               if not r.fitted["sigma_grid"][0] < r.fitted["sigma"] < r.fitted["sigma_grid"][1]]
+    assert not at_edge, f"selected scales at an edge of their grid: {at_edge}"
