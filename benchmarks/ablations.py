@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="where to keep the executed notebook (default: a temporary file)")
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
-    os.environ["GFT_RESULTS_DIR"] = str(args.results.resolve())  # read by gft.report.results_dir
+    os.environ["GFT_RESULTS_DIR"] = str(args.results.resolve())  # read by gft.experiments.report.results_dir
     # the kernel runs in notebooks/: make this checkout's gft importable there
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     out = args.executed or Path(tempfile.mkdtemp()) / "05_ablations.executed.ipynb"
