@@ -1,11 +1,14 @@
 """Progress bars: tqdm's notebook-aware bar when one is shown, a silent one otherwise.
 
-``tqdm.auto`` is imported only when a bar is shown: importing it in a notebook without
-ipywidgets warns, and a run with ``progress=False`` should print nothing.
+``tqdm.auto`` is imported only when a bar is shown, so that a run with ``progress=False``
+prints nothing. In a notebook without ipywidgets that import warns ("IProgress not found")
+and falls back to a text bar, which is fine for us: the warning is silenced there, and only
+there.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from tqdm.std import tqdm as _silent_tqdm
@@ -17,6 +20,8 @@ def progress_bar(iterable: Any = None, *, disable: bool = False, **kwargs: Any):
     """``tqdm(iterable, **kwargs)``, from ``tqdm.auto`` unless ``disable``."""
     if disable:
         return _silent_tqdm(iterable, disable=True, **kwargs)
-    from tqdm.auto import tqdm
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from tqdm.auto import tqdm
 
     return tqdm(iterable, **kwargs)

@@ -21,7 +21,6 @@ import math
 import operator
 import os
 import random
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -169,11 +168,8 @@ def start_chapter(preset: str, seed: int, assert_claims: bool = True,
 
     The first cell after a chapter's ``parameters`` cell, whose values it takes:
     ``assert_claims=False`` reports the claims without asserting them (studies over seeds),
-    ``claims_file`` is where :meth:`Claims.table` appends them. Without ipywidgets a
-    notebook's progress bars are text, which is fine: tqdm's "IProgress not found" warning
-    is silenced for the chapter.
+    ``claims_file`` is where :meth:`Claims.table` appends them.
     """
-    warnings.filterwarnings("ignore", message="IProgress not found")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
