@@ -297,7 +297,9 @@ def no_network(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("no download may be started")
 
-    monkeypatch.setattr(uci.pooch, "retrieve", fail)
+    import pooch
+
+    monkeypatch.setattr(pooch, "retrieve", fail)
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pooch
-import requests
 import scipy.io
 
 __all__ = [
@@ -185,6 +184,11 @@ def _download(dataset: UCIDataset, folder: Path) -> Path:
         f"Download it by hand from {dataset.url} and place it at {str(target)!r} "
         f"(or pass data_dir= / set ${DATA_DIR_ENV} to a folder that contains it)."
     )
+    with warnings.catch_warnings():  # pooch imports tqdm.auto, which warns in a notebook without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch  # only here: importing gft must not import an HTTP stack
+        import requests
+
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel("WARNING")  # pooch reports the hash of an unverified download: we verify it here
