@@ -316,8 +316,20 @@ if have:
 
 # %% [markdown]
 # The dotted line at 1 is about the error of predicting the training mean (the labels are
-# in units of their training standard deviation). The selected TV weights of the committed
-# cells:
+# in units of their training standard deviation). The same table as relative errors
+# $\mathrm{MSE}/\mathrm{Var}(y)$, each trial's test MSE over the variance of its own test
+# labels (1: predicting their mean):
+
+# %%
+if have and all(available.get(name) for name in set(rows["setting"])):
+    relative = report.relative_errors(rows, data_dir)
+    display(report.style_table(report.summarise(relative, DATASETS, METHODS, have, "fourier"),
+                               labels=LABELS))
+elif have:
+    print("the data files are not all here: the relative errors are not computed")
+
+# %% [markdown]
+# The selected TV weights of the committed cells:
 
 # %%
 if have:
@@ -327,10 +339,12 @@ if have:
             .style.format("{:g}", na_rep="—"))
 
 # %% [markdown]
-# The claim on the committed results: on the two data sets with noise columns, GFT-r has
-# a lower mean test MSE than RFF wherever both cells exist *and* the selection of GFT-r's
-# $\lambda$ could choose a weight of at least $0.1$, the live section's (which shows that without
-# enough TV the noise columns are fitted).
+# The claims on the committed results concern the two data sets with noise columns, where
+# the selection of GFT-r's $\lambda$ could choose a weight of at least $0.1$, the live
+# section's (which shows that without enough TV the noise columns are fitted). On airfoil
+# GFT-r's error is about half of random features'; on CCPP random features, with their
+# scale tuned on a grid wide enough to hold its optimum, match GFT-r: there the learned
+# features gain nothing over well-tuned random ones.
 
 # %%
 cmp = report.compare_methods(summary, "gft-r", "rff", "book") if "book" in have else pd.DataFrame()
@@ -358,18 +372,17 @@ if len(cmp):
             "they need the full λ grid of the protocol."))
     claims.check(f"committed table: noisy data sets whose λ grid reached {tv_lambda:g} (airfoil, ccpp)",
                  len(checked), ">=", 2)
-    claims.check("committed table: GFT-r beats RFF on them (smallest ratio RFF / GFT-r)",
-                 float(checked["ratio"].min()) if len(checked) else float("nan"), ">", 1)
-    nn_trials = rows[(rows["preset"] == "book") & rows["method"].isin(["nn", "rff"])]
-    by_trial = nn_trials.pivot_table(index=["setting", "trial"], columns="method", values="test_mse")
-    same = sorted({s for (s, _), r in by_trial.dropna().iterrows() if abs(r["nn"] - r["rff"]) <= 1e-9 * abs(r["rff"])})
-    if same:
-        display(Markdown(
-            f"On {', '.join(same)} the network (NN) reports exactly the random features' test "
-            "error in every trial: it starts from the features RFF selected, and its validation "
-            "error never fell below the start's, so the kept iterate is the start. There the NN "
-            "column is no real competitor; a network trained from PyTorch's default "
-            "initialisation, as in the paper, would be."))
+    ratio = checked.set_index("setting")["ratio"]
+    claims.check("committed table: GFT-r beats RFF on airfoil (ratio RFF / GFT-r)",
+                 float(ratio.get("airfoil", float("nan"))), ">", 1.5)
+    claims.check("committed table: on CCPP tuned random features match GFT-r (|ratio - 1|)",
+                 abs(float(ratio.get("ccpp", float("nan"))) - 1), "<", 0.1)
+    largest_tried = selection.groupby(["setting", "method"])["lambda"].transform("max")
+    top = selection[selection["selected"] & (selection["lambda"] == largest_tried) & (selection["lambda"] > 0)]
+    display(Markdown(
+        "Cells whose selected λ is the largest of their grid (the grid should then grow): "
+        + (", ".join(f"{r.setting} {LABELS[r.method]} (λ = {r['lambda']:g})" for _, r in top.iterrows())
+           or "none") + "."))
 elif results_root is not None:
     claims.check("committed table: book-preset cells with both GFT-r and RFF", 0, ">", 0)
 else:
@@ -418,8 +431,11 @@ if boosting:
     noisy, smooth = ["airfoil", "ccpp"], ["galaxy", "propulsion", "telemonitoring"]
     claims.check("untuned gradient boosting beats GFT-r on airfoil and CCPP (smallest ratio GFT-r / boosting)",
                  float((relative.loc[noisy, "gft-r"] / relative.loc[noisy, "boosting"]).min()), ">", 1)
-    claims.check("on SkillCraft GFT-r is no better than random features (ratio GFT-r / RFF)",
-                 float(relative.loc["skillcraft", "gft-r"] / relative.loc["skillcraft", "rff"]), ">", 1)
+    # per data draw: one SkillCraft draw has a test point random features extrapolate badly
+    # (relative MSE 7 against about 1), which would decide a comparison of means
+    skill = per_trial.loc["skillcraft"]
+    claims.check("on SkillCraft GFT-r is no better than random features on the median draw "
+                 "(median over draws of GFT-r / RFF)", float((skill["gft-r"] / skill["rff"]).median()), ">", 1)
     claims.check("on SkillCraft every method leaves most of the variance (smallest relative MSE)",
                  float(relative.loc["skillcraft", compared].min()), ">", 0.5)
     claims.check("on galaxy, propulsion, telemonitoring GFT-r's relative test MSE is below 1 % (largest)",
@@ -432,7 +448,9 @@ if boosting:
 # labels the inputs determine almost exactly (GFT-r's relative error is below 1 %), GFT-r is
 # ahead of gradient boosting by a factor of at least two. On airfoil and
 # CCPP, untuned gradient boosting beats the three thin networks of this table; on SkillCraft no
-# method explains even half of the variance, and GFT-r is no better than random features. A
+# method explains even half of the variance, and on the median data draw GFT-r is no better
+# than random features (on one draw random features extrapolate badly to a test point, which
+# decides their mean in the table above). A
 # thin network with learned features is a tool for the first kind of data; on the second,
 # try a tree ensemble first.
 
