@@ -178,8 +178,7 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         """
         W = torch.as_tensor(W).detach().to(torch.float64).cpu()
         A = design_matrix(torch.tensor(self.X_train_), W, self.activation)
-        b = ridge_coefficients(A, torch.tensor(self.y_train_), self.ridge)
-        return b.to(torch.complex128 if b.is_complex() else torch.float64).numpy()
+        return ridge_coefficients(A, torch.tensor(self.y_train_), self.ridge).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,10 +2,9 @@ r"""The end-to-end trained network: the same thin 2-layer model, ``W`` and ``b``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import torch
 from sklearn.utils._param_validation import StrOptions
@@ -14,8 +13,8 @@ from torch import Tensor
 from ..estimators import FeatureRegressorBase
 from ..features import TWO_PI, Activation, design_matrix, get_activation, predict_from_features
 from ..regularizers import monte_carlo_tv
-from ..training import optimise_keeping_best
 from ..ridge import ridge_coefficients
+from ..training import optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
     pytorch_uniform,

@@ -203,6 +203,7 @@ def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | N
     for est, (members, _, (X, y, X_test, y_test), seed), note, seconds in zip(ests, jobs, notes, fit_seconds):
         _raise_if_interrupted(est)
         scored = time.perf_counter()
+        engine, fitted = _engine(est), store.json_kwargs(fitted_summary(est))
         scores = {}
         for c, m in members:
             try:
@@ -213,7 +214,7 @@ def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | N
                 score = dict(val_mse=math.nan, test_mse=math.nan,
                              train_seconds=m.train_seconds(est, seconds))
             scores[c] = dict(**score, wall_seconds=seconds + time.perf_counter() - scored, note=note,
-                             engine=_engine(est), fitted=store.json_kwargs(fitted_summary(est)),
+                             engine=engine, fitted=fitted,
                              n_features=int(getattr(est, "n_features", c.n_features or 0)))
         out.append(scores)
     return out

@@ -21,7 +21,7 @@ import pandas as pd
 from ..presets import PRESET_NAMES
 from .cells import load_cell_data
 from .store import COLUMNS, load_results
-from .tables import MISSING, _mean_std
+from .tables import MISSING, _mean_std, trial_stats
 
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
@@ -109,12 +109,7 @@ def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str
     if rows.empty:
         stats = pd.DataFrame(columns=SUMMARY_COLUMNS)
     else:
-        stats = rows.groupby(keys, sort=False).agg(
-            trials=("test_mse", "size"), test_mse_mean=("test_mse", "mean"),
-            test_mse_std=("test_mse", "std"), test_mse_min=("test_mse", "min"),
-            test_mse_max=("test_mse", "max"), **{"lambda": ("lambda", "first")},
-            train_seconds_mean=("train_seconds", "mean"),
-        ).reset_index()
+        stats = trial_stats(rows, keys)
     out = grid.merge(stats, on=keys, how="left")
     out["trials"] = out["trials"].fillna(0).astype(int)
     for col in SUMMARY_COLUMNS[5:]:

@@ -10,7 +10,7 @@ import pandas as pd
 from ..datasets import setting_names, uci_names
 from .methods import method_names
 
-__all__ = ["CELL_KEYS", "summary_table", "markdown_table", "selection_markdown", "markdown"]
+__all__ = ["CELL_KEYS", "summary_table", "trial_stats", "markdown_table", "selection_markdown", "markdown"]
 
 #: The columns that name a cell.
 CELL_KEYS = ("setting", "method", "activation", "preset", "n_features")
@@ -53,15 +53,21 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     missing = [k for k in (*CELL_KEYS, "lambda", "test_mse", "train_seconds") if k not in df]
     if missing:
         raise ValueError(f"results lack the columns {missing}; pass load_results(folder)")
-    grouped = df.groupby(list(CELL_KEYS), dropna=False, sort=False)
-    table = grouped.agg(
+    return _sort_cells(trial_stats(df, CELL_KEYS))[cols]
+
+
+def trial_stats(rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Per group of ``keys``: the selected ``lambda``, ``trials`` and the test MSE's mean, sample
+    std (ddof 1), min and max, and the mean ``train_seconds``; groups in order of appearance."""
+    return rows.groupby(list(keys), dropna=False, sort=False).agg(
         **{"lambda": ("lambda", "first")},
         trials=("test_mse", "size"),
         test_mse_mean=("test_mse", "mean"),
         test_mse_std=("test_mse", "std"),
+        test_mse_min=("test_mse", "min"),
+        test_mse_max=("test_mse", "max"),
         train_seconds_mean=("train_seconds", "mean"),
     ).reset_index()
-    return _sort_cells(table)[cols]
 
 
 def _sci(x: float, digits: int) -> str:
