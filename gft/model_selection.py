@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .estimators import GFTRegressor, fit_batched
@@ -47,6 +47,17 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         selected by its own validation MSE (the last ``validation_fraction`` of the rows),
         and kept: no refit. Fold training sets of unequal size are cut to the smallest
         (the last row of the larger ones is dropped), since a batched run needs one shape.
+    selection : {"min", "1se"}, default "min"
+        How :math:`\lambda` is chosen from the mean held-out MSE over the folds. ``"min"``:
+        the candidate with the smallest. ``"1se"``: the largest :math:`\lambda` whose mean
+        lies within one standard error of that smallest one, the standard error being
+        :math:`s/\sqrt{K}` with :math:`s` the sample standard deviation of the best
+        candidate's :math:`K` fold MSEs (the "one-standard-error rule" of Hastie, Tibshirani
+        and Friedman, *The Elements of Statistical Learning*, §7.10; ``lambda.1se`` in
+        glmnet). It prefers the smoother model among those the folds cannot tell apart,
+        which matters where the folds see no region the test data will (inputs with empty
+        regions). With ``cv=None`` there is one split and no standard error: both rules
+        choose the minimum.
     n_features, activation, ridge, generator_steps, refine_steps, lr, refine_lr, hidden, n_tv_points, validation_fraction, val_every, n_val_draws, lr_schedule, dtype, device, random_state, progress, engine, callback
         As :class:`GFTRegressor` (``tv_weight`` excepted), shared by every candidate.
         Every candidate and fold uses the same seed (``random_state`` itself when it is an
@@ -83,12 +94,14 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         **{k: v for k, v in GFTRegressor._parameter_constraints.items() if k != "tv_weight"},
         "tv_weights": ["array-like"],  # finite and >= 0: _check_params
         "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable of splits
+        "selection": [StrOptions({"min", "1se"})],
     }
 
     def __init__(
         self,
         tv_weights: Sequence[float] = DEFAULT_TV_WEIGHTS,
         cv: Any = 5,
+        selection: str = "min",
         n_features: int = 100,
         activation: str = "fourier",
         ridge: float = 1e-7,
@@ -111,6 +124,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     ):
         self.tv_weights = tv_weights
         self.cv = cv
+        self.selection = selection
         self.n_features = n_features
         self.activation = activation
         self.ridge = ridge
@@ -137,7 +151,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         return cls(**{**get_preset(preset, cls.presets), **overrides})
 
     def _candidate(self, tv_weight: float, seed: int) -> GFTRegressor:
-        params = {k: v for k, v in self.get_params().items() if k not in ("tv_weights", "cv")}
+        params = {k: v for k, v in self.get_params().items() if k not in ("tv_weights", "cv", "selection")}
         return GFTRegressor(**params, tv_weight=tv_weight).set_params(random_state=seed)
 
     def _check_params(self) -> None:
@@ -186,8 +200,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         search = time.perf_counter() - start
         if self.refine_steps == 0:  # no refinement: GFT-r is GFT
             scores["refine"] = scores["generator"]
-        chosen = {phase: int(np.argmin(np.where(np.isfinite(s.mean(1)), s.mean(1), np.inf)))
-                  for phase, s in scores.items()}
+        chosen = {phase: _select(s, weights, self.selection) for phase, s in scores.items()}
         self.tv_weight_ = weights[chosen["refine"]]
         self.generator_tv_weight_ = weights[chosen["generator"]]
         start = time.perf_counter()
@@ -242,6 +255,18 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.non_deterministic = False
         return tags
+
+
+def _select(scores: np.ndarray, weights: list[float], rule: str) -> int:
+    """Index of the chosen candidate; ``scores`` (n_candidates, K) held-out MSEs, non-finite = diverged."""
+    mean = scores.mean(1)
+    mean = np.where(np.isfinite(mean), mean, np.inf)
+    best = int(np.argmin(mean))
+    if rule == "min" or scores.shape[1] < 2 or not np.isfinite(mean[best]):
+        return best
+    standard_error = scores[best].std(ddof=1) / math.sqrt(scores.shape[1])
+    within = np.flatnonzero(mean <= mean[best] + standard_error)
+    return int(max(within, key=lambda i: weights[i]))
 
 
 def _diverged(fit: GFTRegressor) -> bool:

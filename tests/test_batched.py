@@ -190,12 +190,46 @@ def test_cv_folds_score_what_separate_fold_fits_score():
     assert set(cv.fit_seconds_) == {"search", "refit"}
 
 
+def test_one_standard_error_rule_on_hand_computed_scores():
+    """Three folds: λ = 0 has mean 2.0 and standard error 1/√3 ≈ 0.577; 0.1 (mean 2.5) lies within it, 1 (2.6) not."""
+    from gft.model_selection import _select
+
+    scores = np.array([[1.0, 2.0, 3.0], [2.4, 2.5, 2.6], [2.6, 2.6, 2.6]])
+    weights = [0.0, 0.1, 1.0]
+    assert _select(scores, weights, "min") == 0
+    assert _select(scores, weights, "1se") == 1
+    # the largest λ within reach, not the last index: the grid need not be sorted
+    assert _select(scores[[1, 0, 2]], [0.1, 0.0, 1.0], "1se") == 0
+    # a diverged candidate (NaN fold) is never chosen, and one fold has no standard error
+    assert _select(np.array([[2.0, 2.0], [np.nan, 1.0]]), [0.0, 1.0], "1se") == 0
+    assert _select(scores[:, :1], weights, "1se") == 0
+
+
+def test_cv_1se_chooses_by_the_rule_on_its_own_cv_results():
+    """selection="1se" on a fitted GFTRegressorCV: the choice follows from cv_results_ by the rule, computed here in NumPy."""
+    X, y = _data(m=81, noise=0.2)
+    lams = (0.0, 1e-3, 1e-2, 1e-1)
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, cv=3, selection="1se", random_state=1, dtype="float64").fit(X, y)
+    differs = 0
+    for phase, attr in (("refine", "tv_weight_"), ("generator", "generator_tv_weight_")):
+        folds = np.array([cv.cv_results_[f"split{k}_val_mse_{phase}"] for k in range(3)]).T
+        means = folds.mean(1)
+        best = int(np.argmin(means))
+        bound = means[best] + np.sqrt(np.sum((folds[best] - means[best]) ** 2) / 2) / np.sqrt(3)
+        assert getattr(cv, attr) == max(l for l, m in zip(lams, means) if m <= bound)
+        differs += getattr(cv, attr) != lams[best]
+    assert differs >= 1  # on this draw the rule departs from the minimum (GFT: 1e-3 over 0)
+    refit = _smoke(tv_weight=cv.tv_weight_, random_state=1, dtype="float64").fit(X, y)
+    np.testing.assert_allclose(cv.predict(X), refit.predict(X), rtol=1e-8, atol=1e-10)
+
+
 @pytest.mark.parametrize("bad, match", [
     (dict(tv_weights=()),
      r"'tv_weights' parameter of GFTRegressorCV must be a non-empty sequence of finite numbers >= 0\. Got \(\) instead"),
     (dict(tv_weights=(0.0, -1.0)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, -1\.0\) instead"),
     (dict(tv_weights=(0.0, np.inf)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, inf\) instead"),
     (dict(tv_weights="0.1"), r"'tv_weights' parameter of GFTRegressorCV must be an array-like\. Got '0\.1' instead"),
+    (dict(selection="max"), r"'selection' parameter of GFTRegressorCV must be a str among \{.*\}\. Got 'max' instead"),
     (dict(cv=1), r"'cv' parameter of GFTRegressorCV must be an int in the range \[2, inf\), .*\. Got 1 instead"),
     (dict(n_features=0), r"'n_features' parameter of GFTRegressorCV must be an int in the range \[1, inf\)\. Got 0 instead"),
     (dict(cv=50), "Found 80 sample"),

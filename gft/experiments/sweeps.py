@@ -27,6 +27,7 @@ from .cells import canonical_setting, load_cell_data
 from .methods import estimator_class, fit_overrides, get_method, score_fit
 from .protocol import LAMBDA_GRID
 from .store import code_provenance, machine_provenance, utc_now
+from .tables import trial_stats
 
 __all__ = [
     "fit_and_score", "sweep", "sweep_n_features", "sweep_tv_weight", "sweep_generator",
@@ -145,17 +146,9 @@ def sweep_generator(setting: str, widths: Sequence[int] = (32, 128, 512),
 
 
 def sweep_summary(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean, std, min and max of test MSE, mean training time (and mean validation MSE) per ``by`` + method.
-
-    ``val_mse_mean`` is present when the sweep recorded ``val_mse``.
-    """
-    keys = [*by, "method"]
-    extra = {"val_mse_mean": ("val_mse", "mean")} if "val_mse" in df else {}
-    return df.groupby(keys, sort=False).agg(
-        seeds=("test_mse", "size"), test_mse_mean=("test_mse", "mean"),
-        test_mse_std=("test_mse", "std"), test_mse_min=("test_mse", "min"),
-        test_mse_max=("test_mse", "max"), train_seconds_mean=("train_seconds", "mean"), **extra,
-    ).reset_index()
+    """Per ``by`` + method: ``seeds``, the mean, std, min and max of test MSE, the mean training
+    time and, when the sweep recorded ``val_mse``, the mean validation MSE (:func:`trial_stats`)."""
+    return trial_stats(df, [*by, "method"], count="seeds")
 
 
 def write_sweep(df: pd.DataFrame, path: str | os.PathLike, command: str,

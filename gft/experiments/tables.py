@@ -56,18 +56,22 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     return _sort_cells(trial_stats(df, CELL_KEYS))[cols]
 
 
-def trial_stats(rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Per group of ``keys``: the selected ``lambda``, ``trials`` and the test MSE's mean, sample
-    std (ddof 1), min and max, and the mean ``train_seconds``; groups in order of appearance."""
-    return rows.groupby(list(keys), dropna=False, sort=False).agg(
-        **{"lambda": ("lambda", "first")},
-        trials=("test_mse", "size"),
-        test_mse_mean=("test_mse", "mean"),
-        test_mse_std=("test_mse", "std"),
-        test_mse_min=("test_mse", "min"),
-        test_mse_max=("test_mse", "max"),
-        train_seconds_mean=("train_seconds", "mean"),
-    ).reset_index()
+def trial_stats(rows: pd.DataFrame, keys: Sequence[str], count: str = "trials") -> pd.DataFrame:
+    """Per group of ``keys``, groups in order of appearance: the number of rows (column ``count``),
+    the test MSE's mean, sample std (ddof 1), min and max, the mean ``train_seconds``, and where
+    the rows have them the group's ``lambda`` (its first) and mean ``val_mse``."""
+    aggregations = {"lambda": ("lambda", "first")} if "lambda" in rows else {}
+    aggregations.update({
+        count: ("test_mse", "size"),
+        "test_mse_mean": ("test_mse", "mean"),
+        "test_mse_std": ("test_mse", "std"),
+        "test_mse_min": ("test_mse", "min"),
+        "test_mse_max": ("test_mse", "max"),
+        "train_seconds_mean": ("train_seconds", "mean"),
+    })
+    if "val_mse" in rows:
+        aggregations["val_mse_mean"] = ("val_mse", "mean")
+    return rows.groupby(list(keys), dropna=False, sort=False).agg(**aggregations).reset_index()
 
 
 def _sci(x: float, digits: int) -> str:
