@@ -50,6 +50,7 @@ import gft
 from gft import ReducedObjective, design_matrix, input_gradient, ridge_solve, tv_penalty
 from gft.experiments import start_chapter
 from gft.regularizers import sample_box
+device = "cuda" if torch.cuda.is_available() else "cpu"
 
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
@@ -64,7 +65,6 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
-device = "cuda" if torch.cuda.is_available() else "cpu"
 print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 f64 = dict(dtype=torch.float64, device=device)
 rng = torch.Generator(device=device).manual_seed(seed)

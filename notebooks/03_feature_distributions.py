@@ -72,6 +72,7 @@ import gft
 from gft import GFTRegressor, RFFRegressor, plotting
 from gft.datasets import ROTATION_PI_4, SHEAR_MATRIX, get_setting, load_setting
 from gft.experiments import start_chapter
+device = "cuda" if torch.cuda.is_available() else "cpu"
 
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
@@ -87,7 +88,6 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
-device = "cuda" if torch.cuda.is_available() else "cpu"
 print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 TRANSFORMS = {"kreuz": np.eye(2), "kreuz-rotated": ROTATION_PI_4, "kreuz-sheared": SHEAR_MATRIX}
 

@@ -63,6 +63,9 @@ from gft.presets import PRESETS
 
 pd.set_option("display.max_columns", 20)
 pd.set_option("display.width", 200)
+device = "cuda" if torch.cuda.is_available() else "cpu"
+LABELS = method_labels()  # e.g. "gft-r" -> "GFT-r"
+METHODS = list(LABELS)
 
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
@@ -77,9 +80,6 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
-device = "cuda" if torch.cuda.is_available() else "cpu"
-LABELS = method_labels()  # e.g. "gft-r" -> "GFT-r"
-METHODS = list(LABELS)
 TABLE_1 = [s.name for s in SETTINGS.values() if s.id in (0, 1, 2, 3, 4, 5)]
 TABLE_2 = [s.name for s in SETTINGS.values() if s.id in (9, 10, 11)]
 print(f"gft {gft.__version__}, preset {preset!r}, device {device}")

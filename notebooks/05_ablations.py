@@ -70,6 +70,7 @@ from gft.experiments import method_labels, report, start_chapter, sweeps
 from gft.presets import get_preset
 
 pd.set_option("display.width", 200)
+device = "cuda" if torch.cuda.is_available() else "cpu"
 
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
@@ -97,7 +98,6 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
 demo_seeds = [n_demo_seeds * seed + k for k in range(n_demo_seeds)]  # disjoint sets per seed
-device = "cuda" if torch.cuda.is_available() else "cpu"
 LABELS = {m: method_labels()[m] for m in ("gft", "gft-r", "nn", "rff")}
 gft_steps = get_preset(preset)
 nn_steps = NNRegressor.presets[preset]["steps"]

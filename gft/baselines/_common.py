@@ -14,6 +14,7 @@ from ..features import Activation, predict_from_features
 
 __all__ = [
     "TRAINED_FEATURE_CONSTRAINTS",
+    "TRAINED_FEATURE_PRESETS",
     "design_bytes",
     "fit_mse",
     "pytorch_uniform",
@@ -30,6 +31,13 @@ TRAINED_FEATURE_CONSTRAINTS: dict[str, list] = {
     "init_scale": [Interval(Real, 0, None, closed="neither"), None],
     "n_tv_points": [Interval(Integral, 1, None, closed="left")],
     "val_every": [Interval(Integral, 1, None, closed="left")],
+}
+
+#: The ``smoke`` and ``book`` budgets of those baselines: the ``book`` one is the 6000 Adam
+#: steps of GFT's book preset (3000 generator + 3000 refinement). Each adds its ``paper`` one.
+TRAINED_FEATURE_PRESETS: dict[str, dict] = {
+    "smoke": dict(steps=20, lr=1e-3, n_tv_points=64, val_every=5),
+    "book": dict(steps=6000, lr=1e-3, n_tv_points=1000, val_every=100),
 }
 
 

@@ -17,6 +17,7 @@ from ..ridge import ridge_coefficients
 from ..training import optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
+    TRAINED_FEATURE_PRESETS,
     pytorch_uniform,
     standard_normal_features,
     to_numpy64,
@@ -190,12 +191,10 @@ class NNRegressor(FeatureRegressorBase):
         Best validation MSE (units of ``y``).
     """
 
-    #: ``paper``: lr 1e-3 and 100 000 full-batch steps (the paper's NN baseline); ``book``:
-    #: the 6000 Adam steps of GFT's book preset (3000 generator + 3000 refinement), some
-    #: 10-30 s at M = 500.
+    #: ``paper``: lr 1e-3 and 100 000 full-batch steps (the paper's NN baseline); ``book``
+    #: (:data:`TRAINED_FEATURE_PRESETS`): some 10-30 s at M = 500.
     presets: dict[str, dict[str, Any]] = {
-        "smoke": dict(steps=20, lr=1e-3, n_tv_points=64, val_every=5),
-        "book": dict(steps=6000, lr=1e-3, n_tv_points=1000, val_every=100),
+        **TRAINED_FEATURE_PRESETS,
         "paper": dict(steps=100_000, lr=1e-3, n_tv_points=1000, val_every=200),
     }
 

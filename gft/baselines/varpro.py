@@ -14,6 +14,7 @@ from ..objective import ReducedObjective
 from ..training import DirectFeatures, optimise_keeping_best
 from ._common import (
     TRAINED_FEATURE_CONSTRAINTS,
+    TRAINED_FEATURE_PRESETS,
     standard_normal_features,
     to_numpy64,
 )
@@ -68,11 +69,10 @@ class VarProRegressor(FeatureRegressorBase):
     """
 
     #: ``paper``: the protocol of the GFT-r refinement (40 000 steps at lr 1e-4), so that the
-    #: two differ only in where the features start; ``book``: the 6000 Adam steps of GFT's
-    #: book preset.
+    #: two differ only in where the features start; ``smoke`` and ``book``:
+    #: :data:`TRAINED_FEATURE_PRESETS`.
     presets: dict[str, dict[str, Any]] = {
-        "smoke": dict(steps=20, lr=1e-3, n_tv_points=64, val_every=5),
-        "book": dict(steps=6000, lr=1e-3, n_tv_points=1000, val_every=100),
+        **TRAINED_FEATURE_PRESETS,
         "paper": dict(steps=40_000, lr=1e-4, n_tv_points=1000, val_every=200),
     }
 
