@@ -183,6 +183,21 @@ def test_varpro_init_scale_is_the_scale_of_the_initial_draw():
     np.testing.assert_allclose(est.features_, 2.5 * rff.features_, rtol=1e-15)
 
 
+def test_varpro_steps_are_relative_to_the_initial_scale():
+    """Inputs c·x with scale s/c give the same features as x with scale s; a step in units of s
+    keeps the two runs the same model, where a step fixed in units of w would not (c = 1000)."""
+    X, y = _data(m=120)
+    c = 1000.0
+    kw = dict(n_features=10, steps=40, lr=0.05, val_every=5, random_state=3, **QUIET)
+    small = VarProRegressor(init_scale=0.5, **kw).fit(X, y)
+    large = VarProRegressor(init_scale=0.5 / c, **kw).fit(c * X, y)
+    assert small.step_unit_ == 0.5 and large.step_unit_ == 0.5 / c
+    assert small.history_.best_step > 0  # the runs trained: the comparison is not of two starts
+    # equal up to Adam's eps (1e-8, added to the root of v in the units of w in both runs)
+    np.testing.assert_allclose(large.features_ * c, small.features_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(large.predict(c * X), small.predict(X), rtol=1e-4, atol=1e-6)
+
+
 # -- NN ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_nn_output_is_the_gft_model_form(activation):
@@ -374,6 +389,8 @@ def test_nn_divergence_raises_and_keeps_the_best_iterate():
         (NNRegressor, dict(val_every=0), r"'val_every' parameter of NNRegressor must be an int in the range \[1, inf\)\. Got 0 instead"),
         (VarProRegressor, dict(n_features=4, init_features=np.zeros((4, 2))),
          r"init_features must have shape \(n_features, D\) = \(4, 3\)"),
+        (VarProRegressor, dict(n_features=2, init_features=np.zeros((2, 3))),
+         r"init_features must not be all zero: their scale is the unit of lr"),
         (VarProRegressor, dict(n_features=2, init_features=[[0.0, np.nan, 1.0], [1, 2, 3]]),
          r"init_features must be finite"),
         (VarProRegressor, dict(n_tv_points=0),

@@ -34,7 +34,8 @@ TRAINED_FEATURE_CONSTRAINTS: dict[str, list] = {
 }
 
 #: The ``smoke`` and ``book`` budgets of those baselines: the ``book`` one is the 6000 Adam
-#: steps of GFT's book preset (3000 generator + 3000 refinement). Each adds its ``paper`` one.
+#: steps of GFT's book preset (3000 generator + 3000 refinement). Each adds its ``paper`` one
+#: (and VarPro its own ``lr``, which is relative to the initial scale).
 TRAINED_FEATURE_PRESETS: dict[str, dict] = {
     "smoke": dict(steps=20, lr=1e-3, n_tv_points=64, val_every=5),
     "book": dict(steps=6000, lr=1e-3, n_tv_points=1000, val_every=100),
