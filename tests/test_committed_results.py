@@ -38,6 +38,14 @@ def test_every_committed_network_trained_from_its_start():
     assert not barely, f"NN's training loss did not halve: {barely}"
 
 
+def test_every_committed_varpro_moved_from_its_random_start():
+    """VarPro's kept iterate is not its initial draw (best step > 0): one that keeps it is the
+    random-feature model of that draw, not a trained baseline."""
+    df = _rows("varpro")
+    kept_start = [_cell(r) for _, r in df.iterrows() if r.fitted["fit_best_step"] == 0]
+    assert not kept_start, f"VarPro kept its initial features: {kept_start}"
+
+
 @pytest.mark.parametrize("method", ["rff", "sparse-rf"])
 def test_no_selected_scale_sits_on_an_edge_of_its_grid(method):
     """A σ chosen at an end of its grid may be an under-tuned baseline: the grid must grow."""
