@@ -123,7 +123,8 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 # - **VarPro** — variable projection {cite:p}`golub1973differentiation`: $b$ is eliminated
 #   by the ridge solve and Adam runs on the reduced objective
 #   $L(w) = \frac1M \lVert \mathrm{Re}\,A(w)\hat b(w) - y\rVert^2$ in $w$ directly, as in
-#   two-timescale training {cite:p}`twotimescale2025ultrafast`.
+#   two-timescale training {cite:p}`twotimescale2025ultrafast`, from the random features of
+#   the validated scale $\sigma$, with Adam's step in units of $\sigma$ (Adam on $w/\sigma$).
 # - **GFT** — the features are samples $w_l = G_\theta(z_l)$, $z_l \sim N(0, I)$, of a
 #   generator network trained on $\mathbb{E}_z L(G_\theta(z))$; the prediction uses a
 #   *fresh* draw of features and its ridge solve.
@@ -163,8 +164,8 @@ budgets = pd.DataFrame({
                      "random features, 20 % pruned per round down to N, σ as RFF" for p in PRESETS},
     "NN": {p: f"{NNRegressor.presets[p]['steps']} Adam steps, lr {NNRegressor.presets[p]['lr']:g}, full batch"
            for p in PRESETS},
-    "VarPro": {p: f"{VarProRegressor.presets[p]['steps']} Adam steps on w, lr {VarProRegressor.presets[p]['lr']:g}"
-               for p in PRESETS},
+    "VarPro": {p: f"{VarProRegressor.presets[p]['steps']} Adam steps on w / σ, lr {VarProRegressor.presets[p]['lr']:g}, "
+                  "from RFF's draw at its σ" for p in PRESETS},
 }).T
 budgets.style.set_caption("baselines: what is tuned and how long they train, per preset")
 
