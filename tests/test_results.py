@@ -243,3 +243,22 @@ def test_relative_errors_divide_by_the_variance_of_each_trials_own_test_labels()
     np.testing.assert_allclose(out["test_mse"], [1.0, 2.0, 0.0], rtol=1e-12)
     assert var[0] != var[3]  # the draw matters
     assert report.relative_errors(rows.iloc[:0]).empty
+
+
+def test_kept_start_counts_the_trials_whose_first_trained_phase_reports_step_0():
+    """GFT is judged by its generator (not its refinement), NN and VarPro by their fit; rows without a record are left out."""
+    fitted = [
+        '{"generator_best_step": 0, "refine_best_step": 2900}',  # untrained generator, refined
+        '{"generator_best_step": 100, "refine_best_step": 0}',   # trained generator, refinement kept its start
+        '{"fit_best_step": 0}',
+        '{"fit_best_step": 300}',
+        '{"sigma": 0.1, "sigma_grid": [1e-05, 100.0]}',          # random features: nothing trained
+        None,                                                    # an older row
+    ]
+    rows = pd.DataFrame({"setting": "ccpp", "method": ["gft-r", "gft-r", "varpro", "varpro", "rff", "nn"],
+                         "activation": "fourier", "preset": "book", "fitted": fitted})
+    out = report.kept_start(rows).set_index("method")
+    assert out.loc["gft-r", "trials"] == 2 and out.loc["gft-r", "kept"] == 1
+    assert out.loc["varpro", "trials"] == 2 and out.loc["varpro", "kept"] == 1
+    assert set(out.index) == {"gft-r", "varpro"}
+    assert report.kept_start(rows.iloc[4:]).empty

@@ -11,6 +11,7 @@ NaN errors, shown as "—" by :func:`format_table` and as a grey "×" by
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -25,7 +26,7 @@ from .tables import MISSING, _mean_std, trial_stats
 
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
-    "summarise", "format_table", "style_table", "compare_methods", "relative_errors",
+    "summarise", "format_table", "style_table", "compare_methods", "relative_errors", "kept_start",
 ]
 
 #: Environment variable that points the chapters at another results folder.
@@ -178,6 +179,29 @@ def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str)
     b = part[part["method"] == worse].set_index(keys)["test_mse_mean"].rename(worse)
     both = pd.concat([a, b], axis=1, join="inner").reset_index()
     return both.assign(ratio=both[worse] / both[better])
+
+
+def kept_start(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per cell of a trained method: its ``trials`` and how many ``kept`` their starting point.
+
+    A trial kept its start when the first phase it trained reports its initialisation (best
+    validation at step 0, from the rows' ``fitted`` record): the generator for GFT and GFT-r
+    (whose refinement then starts from an untrained generator), the whole fit for the
+    network and VarPro. Rows without that record (random features, older rows) are left out.
+    Columns: ``setting``, ``method``, ``activation``, ``preset``, ``trials``, ``kept``.
+    """
+    keys = ["setting", "method", "activation", "preset"]
+    records = []
+    for row in rows.itertuples(index=False):
+        fitted = getattr(row, "fitted", None)
+        fitted = json.loads(fitted) if isinstance(fitted, str) and fitted else {}
+        step = fitted.get("generator_best_step", fitted.get("fit_best_step"))
+        if step is not None:
+            records.append({**{k: getattr(row, k) for k in keys}, "kept": int(step) == 0})
+    if not records:
+        return pd.DataFrame(columns=[*keys, "trials", "kept"])
+    return (pd.DataFrame(records).groupby(keys, sort=False)["kept"]
+            .agg(trials="size", kept="sum").reset_index())
 
 
 def relative_errors(rows: pd.DataFrame, data_dir: str | None = None) -> pd.DataFrame:
