@@ -163,15 +163,22 @@ def _html_hint(path: Path) -> str:
     )
 
 
+def _sha256_mismatch(summary: str, path: Path, dataset: UCIDataset, actual: str, remedy: str) -> DataFileError:
+    """The error for a file at ``path`` whose sha256 is ``actual``, not ``dataset``'s."""
+    return DataFileError(
+        f"{summary}\n  expected sha256: {dataset.sha256}\n  actual sha256:   {actual}\n"
+        + _html_hint(path) + remedy
+    )
+
+
 def _check_sha256(path: Path, dataset: UCIDataset) -> None:
     actual = _file_sha256(path)
     if actual != dataset.sha256:
-        raise DataFileError(
-            f"Data file {str(path)!r} for dataset {dataset.name!r} is corrupt (sha256 mismatch).\n"
-            f"  expected sha256: {dataset.sha256}\n  actual sha256:   {actual}\n"
-            + _html_hint(path)
-            + f"Replace it with the original file (e.g. delete it and call "
-            f"load_uci({dataset.name!r}, download=True), or copy it from {dataset.url})."
+        raise _sha256_mismatch(
+            f"Data file {str(path)!r} for dataset {dataset.name!r} is corrupt (sha256 mismatch).",
+            path, dataset, actual,
+            f"Replace it with the original file (e.g. delete it and call "
+            f"load_uci({dataset.name!r}, download=True), or copy it from {dataset.url}).",
         )
 
 
@@ -199,11 +206,9 @@ def _download(dataset: UCIDataset, folder: Path) -> Path:
                        progressbar=False, downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S))
         actual = _file_sha256(partial)
         if actual != dataset.sha256:
-            raise DataFileError(
-                f"Downloaded {dataset.url} but its sha256 does not match; the file was deleted.\n"
-                f"  expected sha256: {dataset.sha256}\n  actual sha256:   {actual}\n"
-                + _html_hint(partial)
-                + how_by_hand
+            raise _sha256_mismatch(
+                f"Downloaded {dataset.url} but its sha256 does not match; the file was deleted.",
+                partial, dataset, actual, how_by_hand,
             )
         os.replace(partial, target)
     except (OSError, requests.RequestException) as exc:
