@@ -518,20 +518,24 @@ if len(bench_rows):
     ax.set_title("what refinement gains, per committed cell (book preset)")
     plt.show()
     synthetic, real = pair[pair["kind"] == "synthetic"], pair[pair["kind"] == "uci"]
-    real_helped = int((real["ratio"] > 1.05).sum())
+    real = real.set_index("setting")
+    smooth, noisy = ["galaxy", "propulsion", "telemonitoring"], ["airfoil", "skillcraft"]
+    per_trial = (bench_rows[(bench_rows["kind"] == "uci") & bench_rows["method"].isin(["gft", "gft-r"])]
+                 .pivot_table(index=["setting", "trial"], columns="method", values="test_mse"))
+    validation = (bench_rows[(bench_rows["kind"] == "uci") & bench_rows["method"].isin(["gft", "gft-r"])]
+                  .pivot_table(index=["setting", "trial"], columns="method", values="val_mse"))
+    hurt = per_trial[per_trial["gft-r"] > per_trial["gft"]]
+    misled = int((validation.loc[hurt.index, "gft-r"] < validation.loc[hurt.index, "gft"]).sum())
     display(Markdown(
         f"On the synthetic cells refinement lowers the error on {int((synthetic['ratio'] > 1).sum())} "
         f"of {len(synthetic)}, by a factor from {synthetic['ratio'].min():.3g} to "
         f"{synthetic['ratio'].max():.3g} (median {synthetic['ratio'].median():.3g}). On the real data "
-        f"sets it lowers the error by more than 5 % on {real_helped} of {len(real)} "
-        f"({', '.join(real.loc[real['ratio'] > 1.05, 'setting']) or 'none'}); it changes it by less "
-        f"than 5 % on {int(((real['ratio'] - 1).abs() <= 0.05).sum())}, and makes it worse on "
-        f"{', '.join(real.loc[real['ratio'] < 0.95, 'setting']) or 'none'}."))
-    worse = list(real.loc[real["ratio"] < 0.95, "setting"])
-    if worse:
-        trials = (bench_rows[bench_rows["setting"].isin(worse) & bench_rows["method"].isin(["gft", "gft-r"])]
-                  .pivot_table(index=["setting", "trial"], columns="method", values=["val_mse", "test_mse"]))
-        display(trials.style.format("{:.3g}").set_caption("where refining made it worse: every trial"))
+        "sets the ratio of the means is "
+        + ", ".join(f"{name} {ratio:.3g}" for name, ratio in real["ratio"].items())
+        + f". Trial by trial, refinement raised the test error on {len(hurt)} of the {len(per_trial)} "
+        "real-data trials: " + ", ".join(f"{s} trial {t} ({r['gft']:.3g} → {r['gft-r']:.3g})"
+                                         for (s, t), r in hurt.iterrows())
+        + f". On {misled} of these {len(hurt)} the refined features had validated better than GFT's fresh draws."))
 else:
     pair = None
     print("no committed results here: the refinement comparison needs book/results")
@@ -539,19 +543,22 @@ else:
 # %% [markdown]
 # On the smooth synthetic targets, where the labels are exact, the refinement always
 # pays: the generator has learned where good features lie, and tuning one drawn set to the
-# data removes what a random draw leaves. On the real data sets, which are noisy and
-# small, the refinement often changes little, and it can do harm. Where it made the mean
-# worse, the trials (table above) show how: in some trial the kept refined features
-# validate better than the fresh draw but test worse. With 10 % of a few hundred rows held
-# out, the validation split is small to select on, and a handful of trials are few to average
-# over. The claims:
+# data removes what a random draw leaves. On the real data sets the picture splits as in
+# [chapter 06](06_uci_benchmarks.ipynb): on galaxy, propulsion and telemonitoring, whose
+# labels the inputs nearly determine, refinement lowers the mean error; on CCPP it repairs
+# the draws on which the generator did not train (chapter 06 shows them); on the noisy
+# airfoil and SkillCraft it changes the mean by a few per cent. It does not help on every
+# trial: where the kept refined features validate better than the fresh draw but test worse,
+# the validation split, 10 % of a few hundred rows, was too small to select on. The claims:
 
 # %%
 if pair is not None:
     claims.check("refinement lowers the error on every synthetic cell (smallest ratio GFT / GFT-r)",
                  float(synthetic["ratio"].min()), ">", 1)
-    claims.check("refinement helps by more than 5 % on at most half of the UCI sets (count)",
-                 real_helped, "<=", len(real) // 2)
+    claims.check("refinement lowers the mean error on galaxy, propulsion, telemonitoring (smallest ratio GFT / GFT-r)",
+                 float(real.loc[smooth, "ratio"].min()), ">", 1.1)
+    claims.check("refinement changes the mean error on airfoil and SkillCraft by less than 10 % (largest |ratio - 1|)",
+                 float((real.loc[noisy, "ratio"] - 1).abs().max()), "<", 0.1)
 
 # %% [markdown]
 # ## Exercises
