@@ -384,6 +384,22 @@ else:
                  float(fourier["ratio"].min()) if len(fourier) else float("nan"), ">", 1)
 
 # %% [markdown]
+# Did every trained method train? The committed rows record, per training phase, the step
+# whose iterate was kept. Trials whose first trained phase kept its initialisation (GFT's
+# generator, the network's or VarPro's whole fit), in the cells where any did:
+
+# %%
+trained = report.kept_start(rows[rows["kind"] == "synthetic"]) if len(rows) else pd.DataFrame()
+if len(trained):
+    kept = trained[trained["kept"] > 0]
+    display(kept.assign(method=kept["method"].map(LABELS)).rename(columns={"kept": "kept their start"})
+            .style.hide(axis="index"))
+    display(Markdown(f"Of the {int(trained['trials'].sum())} trained trials whose rows record it "
+                     f"({len(trained)} cells), {int(trained['kept'].sum())} kept their start."))
+else:
+    print("no committed results here")
+
+# %% [markdown]
 # ## Training time
 #
 # Learning features costs time: mean training seconds per cell of the committed results
