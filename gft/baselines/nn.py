@@ -192,7 +192,7 @@ class NNRegressor(FeatureRegressorBase):
     """
 
     #: ``paper``: lr 1e-3 and 100 000 full-batch steps (the paper's NN baseline); ``book``
-    #: (:data:`TRAINED_FEATURE_PRESETS`): some 10-30 s at M = 500.
+    #: (``baselines._common.TRAINED_FEATURE_PRESETS``): some 10-30 s at M = 500.
     presets: dict[str, dict[str, Any]] = {
         **TRAINED_FEATURE_PRESETS,
         "paper": dict(steps=100_000, lr=1e-3, n_tv_points=1000, val_every=200),

@@ -82,7 +82,7 @@ class VarProRegressor(FeatureRegressorBase):
 
     #: ``lr`` is relative (see above): 0.03 trains on the synthetic settings and on the real
     #: data sets alike. ``paper``: the 40 000 steps of the GFT-r refinement, at a tenth of the
-    #: book's rate as there; ``smoke``: :data:`TRAINED_FEATURE_PRESETS`.
+    #: book's rate as there; ``smoke``: ``baselines._common.TRAINED_FEATURE_PRESETS``.
     presets: dict[str, dict[str, Any]] = {
         "smoke": {**TRAINED_FEATURE_PRESETS["smoke"], "lr": 0.03},
         "book": {**TRAINED_FEATURE_PRESETS["book"], "lr": 0.03},
