@@ -7,8 +7,8 @@ VarPro's cost is measured on the same data (``fit`` with 200 and with 1200 steps
 per step and the fixed cost of choosing its initial scale); VarPro is then fitted with the
 number of steps that fills ``T``, and timed again. Same data draws, seeds and λ as the
 committed book-preset trials (the first ``--trials``; trial ``t``: data seed and
-``random_state`` ``t``; λ the committed one). One row per (setting, trial) goes to ``--out`` as soon as it is written,
-with provenance (``seed`` is the estimators' ``random_state``; ``wall_seconds`` the two
+``random_state`` ``t``; λ the committed one). One row per (setting, trial) goes to ``--out``
+as soon as it is written, with provenance (``seed`` is the estimators' ``random_state``; ``wall_seconds`` the two
 timed fits, without the two short fits that measure VarPro's cost); a rerun skips the rows
 already there (resumable).
 
