@@ -8,9 +8,9 @@ per step and the fixed cost of choosing its initial scale); VarPro is then fitte
 number of steps that fills ``T``, and timed again. Same data draws, seeds and λ as the
 committed book-preset trials (the first ``--trials``; trial ``t``: data seed and
 ``random_state`` ``t``; λ the committed one). One row per (setting, trial) goes to ``--out``
-as soon as it is written, with provenance (``seed`` is the estimators' ``random_state``; ``wall_seconds`` the two
-timed fits, without the two short fits that measure VarPro's cost); a rerun skips the rows
-already there (resumable).
+as soon as it is written, with provenance (``seed`` is the estimators' ``random_state``;
+``wall_seconds`` the two timed fits, without the two short fits that measure VarPro's cost);
+a rerun skips the rows already there (resumable).
 
 Run from the repository root, one OpenMP thread, with nothing else on the machine (about
 1.5 minutes per row)::
