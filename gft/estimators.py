@@ -405,7 +405,7 @@ class GFTRegressor(FeatureRegressorBase):
 
 
 #: Parameters in which the members of :func:`fit_batched` may differ.
-_MEMBER_PARAMS = ("tv_weight", "random_state")
+_MEMBER_PARAMS = ("tv_weight", "ridge", "random_state")
 
 
 def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTRegressor]:
@@ -420,8 +420,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     Parameters
     ----------
     estimators : sequence of GFTRegressor
-        Unfitted or fitted (they are refitted), with equal parameters except ``tv_weight``
-        and ``random_state``.
+        Unfitted or fitted (they are refitted), with equal parameters except ``tv_weight``,
+        ``ridge`` and ``random_state``.
     X, y : array-like of shapes (M, d) and (M,), or sequences of B such arrays
         One data set for every member, or one per member; all members' data must have
         the same shape (the protocol's trials are fresh draws of one size).
@@ -464,7 +464,9 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
         rngs.append(torch.Generator(device=device).manual_seed(seed))
     stack = GeneratorStack(generators)
     tv = [e.tv_weight / e.y_scale_ for e in estimators]
-    objective = ReducedObjective(splits[0], splits[1], act, template.ridge, tv, template.n_tv_points,
+    ridges = [float(e.ridge) for e in estimators]
+    ridge = ridges if len(set(ridges)) > 1 else ridges[0]
+    objective = ReducedObjective(splits[0], splits[1], act, ridge, tv, template.n_tv_points,
                                  splits[2], splits[3])
     history, W, error = template._train(stack, objective, rngs)
     for i, est in enumerate(estimators):

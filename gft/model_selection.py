@@ -1,4 +1,4 @@
-r""":class:`GFTRegressorCV`: the TV weight :math:`\lambda` chosen by held-out error, every candidate trained in one batched run."""
+r""":class:`GFTRegressorCV`: the TV weight :math:`\lambda` (and optionally the ridge :math:`\delta`) chosen by held-out error, every candidate trained in one batched run."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ DEFAULT_TV_WEIGHTS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 class GFTRegressorCV(RegressorMixin, BaseEstimator):
     r""":class:`GFTRegressor` with the TV weight :math:`\lambda` selected on held-out data.
 
-    ``fit`` trains one :class:`GFTRegressor` per candidate :math:`\lambda` and fold, all in one
+    ``fit`` trains one :class:`GFTRegressor` per candidate :math:`\lambda` (or pair
+    :math:`(\lambda, \delta)` when ``ridges`` is given) and fold, all in one
     vectorised run (:func:`gft.estimators.fit_batched`), and selects :math:`\lambda` by the
     mean held-out MSE over the folds — separately for GFT (the generator: a fresh feature
     draw, ``b`` re-solved; mean over ``n_val_draws`` draws) and GFT-r (the refined
@@ -34,12 +35,17 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     the estimator to use on your own data: a 10 % validation split cannot see the regions
     of the input box where no training point lies, and there a fit with :math:`\lambda = 0`
     can oscillate freely; cross-validation over :math:`\lambda` sees more of the data and
-    lets the TV term smooth such regions when that pays.
+    lets the TV term smooth such regions when that pays. On noisy data with such regions,
+    also tune the ridge (``ridges=(1e-7, 1e-4, 1e-2)``): the default :math:`\delta = 10^{-7}`
+    lets the output weights grow wherever the data do not constrain them.
 
     Parameters
     ----------
     tv_weights : sequence of float
         Candidate :math:`\lambda \geq 0` (the protocol's grid by default).
+    ridges : sequence of float or None, default None
+        Candidate ridges :math:`\delta > 0`, crossed with ``tv_weights`` (every pair is a
+        candidate); None: ``ridge`` only.
     cv : int, cross-validation splitter, iterable or None
         ``int``: that many :class:`~sklearn.model_selection.KFold` folds (no shuffling);
         a splitter or an iterable of ``(train, test)`` index arrays as in scikit-learn;
@@ -49,7 +55,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         (the last row of the larger ones is dropped), since a batched run needs one shape.
     selection : {"min", "1se"}, default "min"
         How :math:`\lambda` is chosen from the mean held-out MSE over the folds. ``"min"``:
-        the candidate with the smallest. ``"1se"``: the largest :math:`\lambda` whose mean
+        the candidate with the smallest. ``"1se"``: the largest :math:`\lambda` (then the
+        largest :math:`\delta`) whose mean
         lies within one standard error of that smallest one, the standard error being
         :math:`s/\sqrt{K}` with :math:`s` the sample standard deviation of the best
         candidate's :math:`K` fold MSEs (the "one-standard-error rule" of Hastie, Tibshirani
@@ -59,11 +66,12 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         regions). With ``cv=None`` there is one split and no standard error: both rules
         choose the minimum.
     n_features, activation, ridge, generator_steps, refine_steps, lr, refine_lr, hidden, n_tv_points, validation_fraction, val_every, n_val_draws, lr_schedule, dtype, device, random_state, progress, engine, callback
-        As :class:`GFTRegressor` (``tv_weight`` excepted), shared by every candidate.
+        As :class:`GFTRegressor` (``tv_weight`` excepted, and ``ridge`` when ``ridges`` is
+        given), shared by every candidate.
         Every candidate and fold uses the same seed (``random_state`` itself when it is an
         int, else one int drawn from it), so that the candidates differ only in
-        :math:`\lambda` (common random numbers), and a candidate fitted on all rows is
-        exactly ``GFTRegressor(tv_weight=λ, random_state=random_state)``.
+        :math:`\lambda` and :math:`\delta` (common random numbers), and a candidate fitted on
+        all rows is exactly ``GFTRegressor(tv_weight=λ, ridge=δ, random_state=random_state)``.
 
     Attributes
     ----------
@@ -71,12 +79,14 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         :math:`\lambda` selected for GFT-r (what :meth:`predict` uses).
     generator_tv_weight_ : float
         :math:`\lambda` selected for GFT (what :meth:`predict_generator` uses).
+    ridge_, generator_ridge_ : float
+        :math:`\delta` selected for GFT-r and for GFT (``ridge`` when ``ridges`` is None).
     best_estimator_ : GFTRegressor
         Fitted on all rows at ``tv_weight_``.
     generator_estimator_ : GFTRegressor
         Fitted on all rows at ``generator_tv_weight_`` (the same object when they agree).
     cv_results_ : dict of ndarray
-        ``tv_weight`` (the candidates), ``split{k}_val_mse_generator`` and
+        ``tv_weight`` and ``ridge`` (the candidates), ``split{k}_val_mse_generator`` and
         ``split{k}_val_mse_refine`` (held-out MSE of both phases in fold ``k``, in units of
         ``y²``), their ``mean_…`` and ``std_…`` over the folds, ``diverged`` (folds in which
         the candidate's training diverged) and ``mean_fit_seconds`` (the batched run's wall
@@ -93,6 +103,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict[str, list[Any]] = {
         **{k: v for k, v in GFTRegressor._parameter_constraints.items() if k != "tv_weight"},
         "tv_weights": ["array-like"],  # finite and >= 0: _check_params
+        "ridges": ["array-like", None],  # finite and > 0: _check_params
         "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable of splits
         "selection": [StrOptions({"min", "1se"})],
     }
@@ -100,6 +111,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         tv_weights: Sequence[float] = DEFAULT_TV_WEIGHTS,
+        ridges: Sequence[float] | None = None,
         cv: Any = 5,
         selection: str = "min",
         n_features: int = 100,
@@ -123,6 +135,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         callback: Any = None,
     ):
         self.tv_weights = tv_weights
+        self.ridges = ridges
         self.cv = cv
         self.selection = selection
         self.n_features = n_features
@@ -150,9 +163,16 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         """An estimator with the keyword arguments of ``preset``, updated by ``overrides``."""
         return cls(**{**get_preset(preset, cls.presets), **overrides})
 
-    def _candidate(self, tv_weight: float, seed: int) -> GFTRegressor:
-        params = {k: v for k, v in self.get_params().items() if k not in ("tv_weights", "cv", "selection")}
-        return GFTRegressor(**params, tv_weight=tv_weight).set_params(random_state=seed)
+    def _candidate(self, candidate: tuple[float, float], seed: int) -> GFTRegressor:
+        """The GFTRegressor of one candidate ``(λ, δ)``."""
+        params = {k: v for k, v in self.get_params().items() if k not in ("tv_weights", "ridges", "cv", "selection")}
+        tv_weight, ridge = candidate
+        return GFTRegressor(**params, tv_weight=tv_weight).set_params(ridge=ridge, random_state=seed)
+
+    def _candidates(self) -> list[tuple[float, float]]:
+        """Every ``(λ, δ)`` pair, λ varying slowest."""
+        ridges = [self.ridge] if self.ridges is None else self.ridges
+        return [(float(w), float(r)) for w in self.tv_weights for r in ridges]
 
     def _check_params(self) -> None:
         weights = self.tv_weights
@@ -163,6 +183,15 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                 f"The 'tv_weights' parameter of {type(self).__name__} must be a non-empty sequence "
                 f"of finite numbers >= 0. Got {weights!r} instead."
             )
+        ridges = self.ridges
+        if ridges is not None and (
+                not isinstance(ridges, (Sequence, np.ndarray)) or len(ridges) == 0
+                or any(isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(r)
+                       or r <= 0 for r in ridges)):
+            raise InvalidParameterError(
+                f"The 'ridges' parameter of {type(self).__name__} must be None or a non-empty "
+                f"sequence of finite numbers > 0. Got {ridges!r} instead."
+            )
 
     def fit(self, X: Any, y: Any) -> "GFTRegressorCV":
         """Select :math:`\\lambda` on ``X`` (M, d), ``y`` (M,), refit on all rows; returns ``self``."""
@@ -170,7 +199,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        weights = [float(w) for w in self.tv_weights]
+        candidates = self._candidates()
         # one seed for every candidate and fold; an int is passed on as it is, so that a
         # candidate is exactly GFTRegressor(tv_weight=..., random_state=random_state)
         seed = self.random_state
@@ -178,7 +207,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
         start = time.perf_counter()
         if self.cv is None:
-            fits = fit_batched([self._candidate(w, seed) for w in weights], X, y)
+            fits = fit_batched([self._candidate(c, seed) for c in candidates], X, y)
             scores = {phase: np.array([[getattr(f, f"{phase}_val_mse_")] for f in fits])
                       for phase in ("generator", "refine")}
             diverged = np.array([[_diverged(f)] for f in fits])
@@ -186,12 +215,12 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             folds = self._folds(X, y)
             size = min(len(train) for train, _ in folds)
             fits = fit_batched(
-                [self._candidate(w, seed) for w in weights for _ in folds],
-                [X[train[:size]] for _ in weights for train, _ in folds],
-                [y[train[:size]] for _ in weights for train, _ in folds],
+                [self._candidate(c, seed) for c in candidates for _ in folds],
+                [X[train[:size]] for _ in candidates for train, _ in folds],
+                [y[train[:size]] for _ in candidates for train, _ in folds],
             )
-            shape = (len(weights), len(folds))
-            tests = [test for _ in weights for _, test in folds]
+            shape = (len(candidates), len(folds))
+            tests = [test for _ in candidates for _, test in folds]
             scores = {
                 "generator": np.array([self._generator_mse(f, X[t], y[t]) for f, t in zip(fits, tests)]).reshape(shape),
                 "refine": np.array([np.mean((f.predict(X[t]) - y[t]) ** 2) for f, t in zip(fits, tests)]).reshape(shape),
@@ -200,27 +229,28 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         search = time.perf_counter() - start
         if self.refine_steps == 0:  # no refinement: GFT-r is GFT
             scores["refine"] = scores["generator"]
-        chosen = {phase: _select(s, weights, self.selection) for phase, s in scores.items()}
-        self.tv_weight_ = weights[chosen["refine"]]
-        self.generator_tv_weight_ = weights[chosen["generator"]]
+        chosen = {phase: candidates[_select(s, candidates, self.selection)] for phase, s in scores.items()}
+        self.tv_weight_, self.ridge_ = chosen["refine"]
+        self.generator_tv_weight_, self.generator_ridge_ = chosen["generator"]
         start = time.perf_counter()
         if self.cv is None:  # the candidates are the final models
-            self.best_estimator_ = fits[chosen["refine"]]
-            self.generator_estimator_ = fits[chosen["generator"]]
+            self.best_estimator_ = fits[candidates.index(chosen["refine"])]
+            self.generator_estimator_ = fits[candidates.index(chosen["generator"])]
         else:
-            unique = sorted({self.tv_weight_, self.generator_tv_weight_})
-            refits = dict(zip(unique, fit_batched([self._candidate(w, seed) for w in unique], X, y)))
-            self.best_estimator_ = refits[self.tv_weight_]
-            self.generator_estimator_ = refits[self.generator_tv_weight_]
+            unique = sorted(set(chosen.values()))
+            refits = dict(zip(unique, fit_batched([self._candidate(c, seed) for c in unique], X, y)))
+            self.best_estimator_ = refits[chosen["refine"]]
+            self.generator_estimator_ = refits[chosen["generator"]]
         self.fit_seconds_ = {"search": search, "refit": time.perf_counter() - start}
-        results: dict[str, np.ndarray] = {"tv_weight": np.array(weights)}
+        results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
+                                          "ridge": np.array([c[1] for c in candidates])}
         for phase, s in scores.items():
             for k in range(s.shape[1]):
                 results[f"split{k}_val_mse_{phase}"] = s[:, k]
             results[f"mean_val_mse_{phase}"] = s.mean(1)
             results[f"std_val_mse_{phase}"] = s.std(1)
         results["diverged"] = diverged.sum(1)
-        results["mean_fit_seconds"] = np.full(len(weights), search / len(fits))
+        results["mean_fit_seconds"] = np.full(len(candidates), search / len(fits))
         self.cv_results_ = results
         return self
 
@@ -257,8 +287,10 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         return tags
 
 
-def _select(scores: np.ndarray, weights: list[float], rule: str) -> int:
-    """Index of the chosen candidate; ``scores`` (n_candidates, K) held-out MSEs, non-finite = diverged."""
+def _select(scores: np.ndarray, candidates: list[tuple[float, float]], rule: str) -> int:
+    """Index of the chosen candidate ``(λ, δ)``; ``scores`` (n_candidates, K) held-out MSEs,
+    non-finite = diverged. ``"1se"`` takes the most regularised candidate within one standard
+    error of the best: the largest λ, then the largest δ."""
     mean = scores.mean(1)
     mean = np.where(np.isfinite(mean), mean, np.inf)
     best = int(np.argmin(mean))
@@ -266,7 +298,7 @@ def _select(scores: np.ndarray, weights: list[float], rule: str) -> int:
         return best
     standard_error = scores[best].std(ddof=1) / math.sqrt(scores.shape[1])
     within = np.flatnonzero(mean <= mean[best] + standard_error)
-    return int(max(within, key=lambda i: weights[i]))
+    return int(max(within, key=lambda i: candidates[i]))
 
 
 def _diverged(fit: GFTRegressor) -> bool:

@@ -64,8 +64,8 @@ class ReducedObjective:
     y : Tensor of shape (M,) or (B, M)
         Training targets.
     activation : str or Activation
-    ridge : float
-        :math:`\delta` of the ridge solve.
+    ridge : float or sequence of float of length B
+        :math:`\delta` of the ridge solve (per member, or shared).
     tv_weight : float or sequence of float of length B
         :math:`\lambda`; 0 switches the TV term (and its sampling) off.
     n_tv_points : int
@@ -78,7 +78,7 @@ class ReducedObjective:
     X: Tensor
     y: Tensor
     activation: str | Activation = "fourier"
-    ridge: float = 1e-7
+    ridge: float | Sequence[float] = 1e-7
     tv_weight: float | Sequence[float] = 0.0
     n_tv_points: int = 1000
     X_val: Tensor | None = None
@@ -92,15 +92,23 @@ class ReducedObjective:
         weights = torch.as_tensor(self.tv_weight, dtype=torch.float64)
         if weights.dim() > 1:
             raise ValueError(f"tv_weight must be a number or a 1-D sequence, got shape {tuple(weights.shape)}")
+        ridges = torch.as_tensor(self.ridge, dtype=torch.float64)
+        if ridges.dim() > 1:
+            raise ValueError(f"ridge must be a number or a 1-D sequence, got shape {tuple(ridges.shape)}")
         batch = self.X.shape[:-2]
-        if weights.dim() == 1:
-            batch = torch.broadcast_shapes(batch, weights.shape)
+        for per_member in (weights, ridges):
+            if per_member.dim() == 1:
+                batch = torch.broadcast_shapes(batch, per_member.shape)
         if len(batch) > 1:
             raise ValueError(f"X must have shape (M, d) or (B, M, d), got {tuple(self.X.shape)}")
         #: ``()`` for one problem, ``(B,)`` for B members.
         self.members: tuple[int, ...] = tuple(batch)
         #: The TV weights as a float64 tensor on ``X``'s device, shape ``members``.
         self.tv_weights = weights.to(self.X.device).expand(self.members)
+        #: Whether the members have their own ridge :math:`\delta`; if so, ``ridges`` (shape
+        #: ``members``, float64, on ``X``'s device) holds them, else ``ridge`` is one number.
+        self.per_member_ridge = ridges.dim() == 1
+        self.ridges = ridges.to(self.X.device).expand(self.members)
         #: Whether the TV term is evaluated at all (some weight is nonzero), and for which members.
         self.tv_members = self.tv_weights != 0
         self.uses_tv = bool(self.tv_members.any())
@@ -141,6 +149,14 @@ class ReducedObjective:
         extra = W.dim() - 2 - (data.dim() - trailing)
         return data.reshape(data.shape[0], *([1] * extra), *data.shape[1:])
 
+    def ridge_for(self, W: Tensor, trailing: int = 0) -> float | Tensor:
+        r""":math:`\delta` for features ``W`` of shape (*, N, D): the number ``ridge``, or the
+        members' ``ridges`` shaped ``(B, 1, …)`` to broadcast against ``W``'s batch dimensions
+        followed by ``trailing`` more."""
+        if not self.per_member_ridge:
+            return self.ridge
+        return self.ridges.reshape(-1, *([1] * (W.dim() - 3 + trailing)))
+
     def __call__(
         self, W: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:
@@ -152,7 +168,7 @@ class ReducedObjective:
         W64 = W.to(torch.float64)
         X, y = self._aligned(self._X64, W, 2), self._aligned(self._y64, W, 1)
         A = design_matrix(X, W64, self.activation)  # (*, M, P)
-        b = ridge_solve(A, y, self.ridge)  # (*, P)
+        b = ridge_solve(A, y, self.ridge_for(W))  # (*, P)
         mse = mean_squared_error(A, b, y)
         if not self.uses_tv:
             return mse, mse, torch.zeros_like(mse)
@@ -165,7 +181,7 @@ class ReducedObjective:
     def coefficients(self, W: Tensor) -> Tensor:
         """Output weights ``b`` of shape ``(*, P)`` solved on the training data, in float64."""
         return ridge_solve(design_matrix(self._aligned(self._X64, W, 2), W.to(torch.float64), self.activation),
-                           self._aligned(self._y64, W, 1), self.ridge)
+                           self._aligned(self._y64, W, 1), self.ridge_for(W))
 
     @torch.no_grad()
     def validation_mse(self, W: Tensor) -> Tensor:

@@ -41,11 +41,12 @@ def test_generator_stack_members_compute_what_their_generators_compute():
 
 @pytest.mark.parametrize("engine", ["fused", "autograd"])
 def test_batched_optimise_equals_separate_runs(engine):
-    """Three members (TV weights 0, 1e-3, 1e-2; own data, own seeds) end where three separate runs end."""
+    """Three members (TV weights 0, 1e-3, 1e-2; ridges 1e-6, 1e-4, 1e-2; own data, own seeds) end
+    where three separate runs end."""
     g = torch.Generator().manual_seed(0)
     X = torch.rand(3, 60, 2, generator=g, dtype=torch.float64)
     y = torch.sin(2 * math.pi * X[..., 0]) + X[..., 1] ** 2
-    tvs, seeds = [0.0, 1e-3, 1e-2], [5, 6, 7]
+    tvs, ridges, seeds = [0.0, 1e-3, 1e-2], [1e-6, 1e-4, 1e-2], [5, 6, 7]
 
     def two_phases(generator, objective, rng):
         h = optimise(GeneratorFeatures(generator, 10, 3, rng), objective, 30, 3e-3, val_every=10,
@@ -60,13 +61,13 @@ def test_batched_optimise_equals_separate_runs(engine):
     for i in range(3):
         torch.manual_seed(seeds[i])
         G = Generator(2, (16, 16)).double()
-        obj = ReducedObjective(X[i, :50], y[i, :50], "fourier", 1e-6, tvs[i], 64, X[i, 50:], y[i, 50:])
+        obj = ReducedObjective(X[i, :50], y[i, :50], "fourier", ridges[i], tvs[i], 64, X[i, 50:], y[i, 50:])
         alone.append(two_phases(G, obj, torch.Generator().manual_seed(seeds[i])))
     gens = []
     for s in seeds:
         torch.manual_seed(s)
         gens.append(Generator(2, (16, 16)).double())
-    obj = ReducedObjective(X[:, :50], y[:, :50], "fourier", 1e-6, tvs, 64, X[:, 50:], y[:, 50:])
+    obj = ReducedObjective(X[:, :50], y[:, :50], "fourier", ridges, tvs, 64, X[:, 50:], y[:, 50:])
     h, h2, W = two_phases(GeneratorStack(gens), obj, [torch.Generator().manual_seed(s) for s in seeds])
     assert h.engine == engine and h.train_loss.shape == (30, 3) and h.val_mse.shape == (4, 3)
     for i, (hi, h2i, Wi) in enumerate(alone):
@@ -78,11 +79,13 @@ def test_batched_optimise_equals_separate_runs(engine):
 
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-8), ("float32", 2e-5)])
 def test_fit_batched_gives_the_models_of_separate_fits(dtype, tol):
-    """fit_batched over (tv_weight, random_state) pairs = one GFTRegressor.fit per pair, shared and per-member data."""
+    """fit_batched over (tv_weight, ridge, random_state) = one GFTRegressor.fit each, shared and per-member data."""
     X, y = _data()
-    lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
-    alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(X, y) for l, s in zip(lams, seeds)]
-    together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype=dtype) for l, s in zip(lams, seeds)], X, y)
+    lams, ridges, seeds = [0.0, 1e-3, 1e-2], [1e-7, 1e-2, 1e-7], [0, 1, 2]
+    alone = [_smoke(tv_weight=l, ridge=r, random_state=s, dtype=dtype).fit(X, y)
+             for l, r, s in zip(lams, ridges, seeds)]
+    together = fit_batched([_smoke(tv_weight=l, ridge=r, random_state=s, dtype=dtype)
+                            for l, r, s in zip(lams, ridges, seeds)], X, y)
     for a, b in zip(alone, together):
         np.testing.assert_allclose(b.features_, a.features_, rtol=tol, atol=tol)
         np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=tol, atol=tol)
@@ -168,6 +171,25 @@ def test_cv_none_candidates_are_the_separate_fits_and_selection_is_their_argmin(
     np.testing.assert_allclose(cv.predict(X), best.predict(X), rtol=1e-8, atol=1e-10)
 
 
+def test_cv_over_tv_weights_and_ridges_keeps_the_best_pair_of_separate_fits():
+    """ridges given, cv=None: every (λ, δ) pair is scored as its own GFTRegressor.fit scores it, and the best pair is kept."""
+    X, y = _data(noise=0.2)
+    lams, ridges = (0.0, 1e-2), (1e-7, 1e-1)
+    cv = _smoke(GFTRegressorCV, tv_weights=lams, ridges=ridges, cv=None, random_state=2, dtype="float64").fit(X, y)
+    pairs = [(l, r) for l in lams for r in ridges]
+    alone = [_smoke(tv_weight=l, ridge=r, random_state=2, dtype="float64").fit(X, y) for l, r in pairs]
+    ref = [a.refine_val_mse_ for a in alone]
+    assert len(set(np.round(ref, 12))) == 4  # the ridge changes the fit
+    np.testing.assert_allclose(cv.cv_results_["tv_weight"], [p[0] for p in pairs])
+    np.testing.assert_allclose(cv.cv_results_["ridge"], [p[1] for p in pairs])
+    np.testing.assert_allclose(cv.cv_results_["mean_val_mse_refine"], ref, rtol=1e-8)
+    assert (cv.tv_weight_, cv.ridge_) == pairs[int(np.argmin(ref))]
+    assert cv.best_estimator_.ridge == cv.ridge_
+    np.testing.assert_allclose(cv.predict(X), alone[int(np.argmin(ref))].predict(X), rtol=1e-8, atol=1e-10)
+    plain = _smoke(GFTRegressorCV, tv_weights=lams, cv=None, random_state=2, dtype="float64").fit(X, y)
+    assert plain.ridge_ == plain.generator_ridge_ == plain.ridge == 1e-7
+
+
 def test_cv_folds_score_what_separate_fold_fits_score():
     """cv=2: held-out MSEs equal KFold + GFTRegressor.fit + predict done by hand; the refit is the fit on all rows."""
     X, y = _data(m=81, noise=0.2)  # odd: the larger fold's training set is cut by one row
@@ -195,13 +217,16 @@ def test_one_standard_error_rule_on_hand_computed_scores():
     from gft.model_selection import _select
 
     scores = np.array([[1.0, 2.0, 3.0], [2.4, 2.5, 2.6], [2.6, 2.6, 2.6]])
-    weights = [0.0, 0.1, 1.0]
+    weights = [(0.0, 1e-7), (0.1, 1e-7), (1.0, 1e-7)]
     assert _select(scores, weights, "min") == 0
     assert _select(scores, weights, "1se") == 1
     # the largest λ within reach, not the last index: the grid need not be sorted
-    assert _select(scores[[1, 0, 2]], [0.1, 0.0, 1.0], "1se") == 0
+    assert _select(scores[[1, 0, 2]], [(0.1, 1e-7), (0.0, 1e-7), (1.0, 1e-7)], "1se") == 0
+    # at equal λ the larger ridge is the more regularised
+    pairs = [(0.0, 1e-7), (0.1, 1e-7), (0.1, 1e-2), (1.0, 1e-7)]
+    assert _select(scores[[0, 1, 1, 2]], pairs, "1se") == 2
     # a diverged candidate (NaN fold) is never chosen, and one fold has no standard error
-    assert _select(np.array([[2.0, 2.0], [np.nan, 1.0]]), [0.0, 1.0], "1se") == 0
+    assert _select(np.array([[2.0, 2.0], [np.nan, 1.0]]), [(0.0, 1e-7), (1.0, 1e-7)], "1se") == 0
     assert _select(scores[:, :1], weights, "1se") == 0
 
 
@@ -229,6 +254,8 @@ def test_cv_1se_chooses_by_the_rule_on_its_own_cv_results():
     (dict(tv_weights=(0.0, -1.0)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, -1\.0\) instead"),
     (dict(tv_weights=(0.0, np.inf)), r"'tv_weights' parameter of GFTRegressorCV must be .*\. Got \(0\.0, inf\) instead"),
     (dict(tv_weights="0.1"), r"'tv_weights' parameter of GFTRegressorCV must be an array-like\. Got '0\.1' instead"),
+    (dict(ridges=(1e-7, 0.0)), r"'ridges' parameter of GFTRegressorCV must be None or a non-empty sequence of finite numbers > 0\. Got \(1e-07, 0\.0\) instead"),
+    (dict(ridges=()), r"'ridges' parameter of GFTRegressorCV must be None or .*\. Got \(\) instead"),
     (dict(selection="max"), r"'selection' parameter of GFTRegressorCV must be a str among \{.*\}\. Got 'max' instead"),
     (dict(cv=1), r"'cv' parameter of GFTRegressorCV must be an int in the range \[2, inf\), .*\. Got 1 instead"),
     (dict(n_features=0), r"'n_features' parameter of GFTRegressorCV must be an int in the range \[1, inf\)\. Got 0 instead"),

@@ -191,7 +191,7 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     Xs, y : Tensor of shapes (*, M, d) and (*, M, 1)
         :math:`2\pi X` and the targets, float64, from :func:`fourier_data`.
     W : Tensor of shape (*, N, d)
-    ridge : float
+    ridge : float or Tensor of shape (*, 1)
     workspace : MSEWorkspace, optional
         Buffers to reuse (they are overwritten); a new one when omitted.
     defer_check : bool

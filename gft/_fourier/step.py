@@ -230,7 +230,7 @@ class HandWrittenFourierStep:
                         torch.randn(z.shape, generator=g, out=z)
                 W = self._mlp_forward(self._z)
             Xs, y = self._data
-            loss, w, saved = mse_forward(Xs, W, y, obj.ridge, self._mse_ws, defer_check=True)
+            loss, w, saved = mse_forward(Xs, W, y, obj.ridge_for(W, 1), self._mse_ws, defer_check=True)
             grad_uv = None
             if obj.uses_tv:
                 tws = self._tv_workspace()
