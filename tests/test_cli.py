@@ -85,22 +85,25 @@ def test_table_prints_markdown(tmp_path, capsys):
     assert cli.main(["table", str(tmp_path / "missing")]) == 2
 
 
+class Mean:
+    """A stand-in method for the runner: predicts the training mean; its validation MSE is λ."""
+
+    def __init__(self, **kw):
+        self.kw = kw
+
+    @classmethod
+    def from_preset(cls, preset, **kw):
+        return cls(**kw)
+
+    def fit(self, X, y):
+        self.mean_, self.val_mse_ = y.mean(), float(self.kw.get("tv_weight", 0.0))
+        return self
+
+    def predict(self, X):
+        return X[:, 0] * 0 + self.mean_
+
+
 def test_run_and_resume_in_process(tmp_path, capsys, monkeypatch):
-    class Mean:
-        def __init__(self, **kw):
-            self.kw = kw
-
-        @classmethod
-        def from_preset(cls, preset, **kw):
-            return cls(**kw)
-
-        def fit(self, X, y):
-            self.mean_, self.val_mse_ = y.mean(), float(self.kw.get("tv_weight", 0.0))
-            return self
-
-        def predict(self, X):
-            return X[:, 0] * 0 + self.mean_
-
     monkeypatch.setitem(METHODS, "mean", Method("mean", Mean))
     argv = ["run", "--setting", "kreuz", "polynomial-d5", "--method", "mean", "--preset", "smoke",
             "--trials", "3", "--lambdas", "0.1", "0.01", "--seed", "4", "--out", str(tmp_path)]
@@ -171,11 +174,7 @@ def test_smoke_run_end_to_end(tmp_path):
 
 
 def test_a_failing_cell_exits_1_and_keeps_the_others(tmp_path, capsys, monkeypatch):
-    class Broken:
-        @classmethod
-        def from_preset(cls, preset, **kw):
-            return cls()
-
+    class Broken(Mean):
         def fit(self, X, y):
             raise RuntimeError("broken estimator")
 
@@ -186,19 +185,7 @@ def test_a_failing_cell_exits_1_and_keeps_the_others(tmp_path, capsys, monkeypat
 
 
 def test_sweep_runs_every_plan_line(tmp_path, capsys, monkeypatch):
-    class Zero:
-        @classmethod
-        def from_preset(cls, preset, **kw):
-            return cls()
-
-        def fit(self, X, y):
-            self.val_mse_ = 1.0
-            return self
-
-        def predict(self, X):
-            return X[:, 0] * 0
-
-    monkeypatch.setitem(METHODS, "zero", Method("zero", Zero, tunes_lambda=False))
+    monkeypatch.setitem(METHODS, "zero", Method("zero", Mean, tunes_lambda=False))
     plan = tmp_path / "plan.txt"
     plan.write_text("# two lines\n--setting kreuz --method zero --preset smoke --trials 2\n\n"
                     "--setting polynomial-d5 --method zero --preset smoke --trials 1  # one trial\n")
