@@ -44,8 +44,8 @@ from gft.experiments import store
 from gft.model_selection import DEFAULT_TV_WEIGHTS
 
 #: The budget of this comparison: a smaller generator and fewer steps than the ``book``
-#: preset, so that the about 100 fits of a seed (three five-fold selections and their refits,
-#: the λ grid, one TV-free fit) run in about two minutes on two CPU cores.
+#: preset, so that the about 210 fits of a seed (four five-fold selections and their refits,
+#: the λ and (λ, δ) grids, one TV-free fit) run in about five minutes on one CPU core.
 BUDGET = dict(n_features=40, hidden=(128, 128), generator_steps=1000, refine_steps=1000,
               lr=2e-3, refine_lr=1e-2, lr_schedule="cosine", n_tv_points=500, val_every=50,
               n_val_draws=5, progress=False)
