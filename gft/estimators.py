@@ -131,6 +131,15 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng)
         return self
 
+    def _scaled_tv_weight(self) -> float:
+        r"""The TV weight on the scaled targets: :math:`\lambda / s` with :math:`s` = ``y_scale_``.
+
+        TV is linear in the output weights, so on ``y / s`` it is :math:`1/s` of TV in the
+        data's units while the MSE is :math:`1/s^2` of it; dividing :math:`\lambda` by
+        :math:`s` keeps the objective the one in the data's units, up to the factor :math:`s^2`.
+        """
+        return self.tv_weight / self.y_scale_
+
     def _prepare_fit(self, X: Any, y: Any) -> tuple[list[torch.Tensor], torch.device, torch.dtype, int]:
         """Validate, scale ``y``, split; set ``y_scale_``, ``X_train_``, ``y_train_``; return the
         tensors ``(X_tr, y_tr, X_val, y_val)``, the device, the dtype and the torch seed."""
@@ -323,7 +332,7 @@ class GFTRegressor(FeatureRegressorBase):
     def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
         act = get_activation(self.activation)
         objective = ReducedObjective(
-            X_tr, y_tr, act, self.ridge, self.tv_weight / self.y_scale_, self.n_tv_points,
+            X_tr, y_tr, act, self.ridge, self._scaled_tv_weight(), self.n_tv_points,
             X_val, y_val,
         )
         generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
@@ -463,7 +472,7 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
             generators.append(Generator(D, template.hidden).to(device, dtype))
         rngs.append(torch.Generator(device=device).manual_seed(seed))
     stack = GeneratorStack(generators)
-    tv = [e.tv_weight / e.y_scale_ for e in estimators]
+    tv = [e._scaled_tv_weight() for e in estimators]
     ridges = [float(e.ridge) for e in estimators]
     ridge = ridges if len(set(ridges)) > 1 else ridges[0]
     objective = ReducedObjective(splits[0], splits[1], act, ridge, tv, template.n_tv_points,

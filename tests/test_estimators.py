@@ -176,6 +176,22 @@ def test_y_scale_is_handled_by_internal_scaling(scale, data):
     np.testing.assert_allclose(scaled.predict(X) / scale, base.predict(X), rtol=1e-5, atol=1e-8)
 
 
+# (VarPro shares the code path, _scaled_tv_weight, but on this data it keeps its start at
+# every λ: its validation MSE is least at step 0, so it cannot show the effect of λ)
+@pytest.mark.parametrize("cls", [GFTRegressor, gft.NNRegressor])
+def test_tv_weight_carries_the_units_of_y(cls, data):
+    """TV is linear in f and the MSE quadratic: fitting (c·y, c·λ) gives c times the fit of (y, λ)."""
+    X, y = data
+    c = 1e3
+    kw = dict(progress=False, random_state=0, dtype="float64")
+    base = cls.from_preset("smoke", tv_weight=1e-2, **kw).fit(X, y)
+    scaled = cls.from_preset("smoke", tv_weight=1e-2 * c, **kw).fit(X, c * y)
+    np.testing.assert_allclose(scaled.predict(X) / c, base.predict(X), rtol=1e-6, atol=1e-9)
+    # and the weight matters: the same λ on c·y is a different (relatively weaker) penalty
+    weaker = cls.from_preset("smoke", tv_weight=1e-2, **kw).fit(X, c * y)
+    assert np.abs(weaker.predict(X) / c - base.predict(X)).max() > 1e-6
+
+
 def test_nan_loss_on_the_default_engine_keeps_best_model_and_names_the_step(data):
     """The callback poisons the recorded loss of step 24; the check at step 30 finds it."""
     X, y = data

@@ -280,7 +280,7 @@ class NNRegressor(FeatureRegressorBase):
         act = get_activation(self.activation)
         params = self._initial_network(X_tr, y_tr, X_val, y_val, act, dtype, rng)
         objective = NetworkObjective(
-            X_tr, y_tr, act, self.tv_weight / self.y_scale_, self.n_tv_points, X_val, y_val
+            X_tr, y_tr, act, self._scaled_tv_weight(), self.n_tv_points, X_val, y_val
         )
         self.history_, error = optimise_keeping_best(
             params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,

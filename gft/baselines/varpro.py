@@ -163,7 +163,7 @@ class VarProRegressor(FeatureRegressorBase):
         self.step_unit_ = self.init_scale_ if given is None else float(np.sqrt(np.mean(given**2)))
         params = DirectFeatures(W0.to(dtype))
         objective = ReducedObjective(
-            X_tr, y_tr, act, self.ridge, self.tv_weight / self.y_scale_, self.n_tv_points,
+            X_tr, y_tr, act, self.ridge, self._scaled_tv_weight(), self.n_tv_points,
             X_val, y_val,
         )
         self.history_, error = optimise_keeping_best(
