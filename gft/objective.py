@@ -150,7 +150,7 @@ class ReducedObjective:
         return data.reshape(data.shape[0], *([1] * extra), *data.shape[1:])
 
     def ridge_for(self, W: Tensor, trailing: int = 0) -> float | Tensor:
-        r""":math:`\delta` for features ``W`` of shape (*, N, D): the number ``ridge``, or the
+        r""":math:`\delta` for features ``W`` of shape ``(*, N, D)``: the number ``ridge``, or the
         members' ``ridges`` shaped ``(B, 1, …)`` to broadcast against ``W``'s batch dimensions
         followed by ``trailing`` more."""
         if not self.per_member_ridge:
