@@ -14,7 +14,7 @@ import scipy.io
 
 __all__ = [
     "UCIDataset", "UCI_DATASETS", "DataFileError", "DataFileNotFoundError", "DataDownloadError",
-    "DATA_DIR_ENV", "DOWNLOAD_URL", "default_data_dir", "uci_names", "load_uci",
+    "DATA_DIR_ENV", "DOWNLOAD_URL", "default_data_dir", "uci_names", "uci_dataset_name", "load_uci",
 ]
 
 #: Environment variable naming the folder that holds the data files.
@@ -105,6 +105,11 @@ _DATASET_LIST = [
 #: Data set name -> :class:`UCIDataset`.
 UCI_DATASETS: dict[str, UCIDataset] = {dataset.name: dataset for dataset in _DATASET_LIST}
 _ALIASES = {"telemonitoring-total": "telemonitoring"}
+
+
+def uci_dataset_name(name: str) -> str:
+    """``name`` as ``UCI_DATASETS`` keys it: lower case, aliases resolved (unknown names pass through)."""
+    return _ALIASES.get(name.lower(), name.lower())
 
 
 def uci_names() -> list[str]:
@@ -394,7 +399,7 @@ def load_uci(
     DataDownloadError
         If ``download=True`` and the download fails.
     """
-    key = _ALIASES.get(name.lower(), name.lower()) if isinstance(name, str) else name
+    key = uci_dataset_name(name) if isinstance(name, str) else name
     if key not in UCI_DATASETS:
         raise ValueError(f"Unknown dataset {name!r}. Must be one of {uci_names()}")
     dataset = UCI_DATASETS[key]

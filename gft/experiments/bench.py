@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.utils.benchmark as benchmark
+from sklearn.model_selection import check_cv
 from torch import nn
 
 from ..datasets import load_setting
@@ -200,7 +201,7 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     if cv is None:
         fits = [GFTRegressor(tv_weight=w, **params).fit(X, y) for w in tv_weights]
     else:
-        folds = model._folds(X, y)
+        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in check_cv(cv).split(X, y)]  # GFTRegressorCV's folds
         size = min(len(train) for train, _ in folds)
         fits = [GFTRegressor(tv_weight=w, **params).fit(X[train[:size]], y[train[:size]])
                 for w in tv_weights for train, _ in folds]

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..datasets import SETTINGS, UCI_DATASETS, load_setting, load_uci, setting_names, uci_names
-from ..datasets import uci as _uci
+from ..datasets.uci import uci_dataset_name
 from ..datasets.synthetic import ID_TO_SETTING
 from ..features import ACTIVATIONS
 from ..presets import PRESET_NAMES
@@ -29,7 +29,7 @@ def canonical_setting(name: str | int) -> tuple[str, str]:
     if isinstance(name, str):
         if name in SETTINGS:
             return name, "synthetic"
-        key = getattr(_uci, "_ALIASES", {}).get(name.lower(), name.lower())
+        key = uci_dataset_name(name)
         if key in UCI_DATASETS:
             return key, "uci"
     raise ValueError(
