@@ -175,23 +175,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         return [(float(w), float(r)) for w in self.tv_weights for r in ridges]
 
     def _check_params(self) -> None:
-        weights = self.tv_weights
-        if (not isinstance(weights, (Sequence, np.ndarray)) or len(weights) == 0
-                or any(isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(w)
-                       or w < 0 for w in weights)):
-            raise InvalidParameterError(
-                f"The 'tv_weights' parameter of {type(self).__name__} must be a non-empty sequence "
-                f"of finite numbers >= 0. Got {weights!r} instead."
-            )
-        ridges = self.ridges
-        if ridges is not None and (
-                not isinstance(ridges, (Sequence, np.ndarray)) or len(ridges) == 0
-                or any(isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(r)
-                       or r <= 0 for r in ridges)):
-            raise InvalidParameterError(
-                f"The 'ridges' parameter of {type(self).__name__} must be None or a non-empty "
-                f"sequence of finite numbers > 0. Got {ridges!r} instead."
-            )
+        _check_grid(self, "tv_weights", "a non-empty sequence of finite numbers >= 0", strictly_positive=False)
+        if self.ridges is not None:
+            _check_grid(self, "ridges", "None or a non-empty sequence of finite numbers > 0", strictly_positive=True)
 
     def fit(self, X: Any, y: Any) -> "GFTRegressorCV":
         """Select :math:`\\lambda` on ``X`` (M, d), ``y`` (M,), refit on all rows; returns ``self``."""
@@ -285,6 +271,18 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.non_deterministic = False
         return tags
+
+
+def _check_grid(estimator: BaseEstimator, name: str, expected: str, strictly_positive: bool) -> None:
+    """Raise scikit-learn's ``InvalidParameterError`` unless ``estimator.<name>`` is a non-empty
+    sequence of finite real numbers that are >= 0 (> 0 when ``strictly_positive``)."""
+    values = getattr(estimator, name)
+    if (not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0
+            or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)
+                   or v < 0 or (strictly_positive and v == 0) for v in values)):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {type(estimator).__name__} must be {expected}. Got {values!r} instead."
+        )
 
 
 def _select(scores: np.ndarray, candidates: list[tuple[float, float]], rule: str) -> int:
