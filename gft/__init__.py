@@ -13,8 +13,8 @@ The package, one layer per line; a module imports only from its own line and the
   with (random and sparse random features, the trained network, variable projection);
 - ``datasets/`` (synthetic settings, the UCI files, data with gaps) and ``theory/`` (the
   theory chapters' companions);
-- ``experiments/``: the paper's protocol (cells, methods, runner, results store, tables,
-  report, sweeps, cluster backends, ``bench``, chapter claims);
+- ``experiments/``: the paper's protocol (cells, methods, the one fit-and-score loop, runner,
+  results store, tables, report, sweeps, cluster backends, ``bench``, chapter claims);
 - ``plotting`` (the chapters' figures) and ``cli`` (``python -m gft``).
 """
 

@@ -355,27 +355,22 @@ class GFTRegressor(FeatureRegressorBase):
                 return generator.sample_latents(self.n_features, generators=rng)
             return generator.sample_latents(self.n_features, generator=rng)
 
-        # a divergence keeps the best model so far (the trained generator, a fresh draw of
-        # its features) and is re-raised once the fitted attributes are set
+        # a divergence keeps the best iterate of the phase it stopped (the generator, or the
+        # refined latents) and is re-raised once the fitted attributes are set; its history,
+        # marked diverged, records that iterate
         history: dict[str, TrainingHistory] = {}
-        phase, error = optimise_keeping_best(
+        history["generator"], error = optimise_keeping_best(
             GeneratorFeatures(generator, self.n_features, self.n_val_draws, rng), objective,
             self.generator_steps, self.lr, name="GFT generator", **common,
         )
         z = draw_latents()
-        if error is None:
-            history["generator"] = phase
-            if self.refine_steps > 0 and not phase.interrupted:
-                latent = LatentFeatures(generator, z)
-                phase, error = optimise_keeping_best(
-                    latent, objective, self.refine_steps, self.refine_lr or self.lr,
-                    name="GFT-r refinement", **common,
-                )
-                if error is None:
-                    history["refine"] = phase
-                    z = latent.z.detach()
-                else:
-                    z = draw_latents()
+        if error is None and self.refine_steps > 0 and not history["generator"].interrupted:
+            latent = LatentFeatures(generator, z)
+            history["refine"], error = optimise_keeping_best(
+                latent, objective, self.refine_steps, self.refine_lr or self.lr,
+                name="GFT-r refinement", **common,
+            )
+            z = latent.z.detach()
         generator.requires_grad_(False)
         with torch.no_grad():
             W = generator(z)

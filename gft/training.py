@@ -50,7 +50,13 @@ SCHEDULES = ("constant", "cosine")
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or inf; the best iterate so far has been restored."""
+    """The training loss became NaN or inf; the best iterate so far has been restored.
+
+    Raised by :func:`optimise` with ``history``: the :class:`TrainingHistory` of the run up
+    to the divergence (marked ``diverged``; its best step is the restored iterate).
+    """
+
+    history: "TrainingHistory | None" = None
 
 
 @dataclass
@@ -318,7 +324,8 @@ def optimise_keeping_best(*args: Any, name: str = "", **kwargs: Any) -> tuple[Tr
 
     ``optimise`` restores the best iterate before it raises :class:`TrainingDivergedError`,
     so the caller can still set its fitted attributes from the parameters and then re-raise
-    the error it gets back; the history is then an empty one marked ``diverged``.
+    the error it gets back; the history is then the run's up to the divergence, marked
+    ``diverged`` (its ``best_step`` and ``best_val_mse`` are those of the restored iterate).
 
     Returns
     -------
@@ -328,7 +335,7 @@ def optimise_keeping_best(*args: Any, name: str = "", **kwargs: Any) -> tuple[Tr
     try:
         return optimise(*args, name=name, **kwargs), None
     except TrainingDivergedError as err:
-        return TrainingHistory(name=name, diverged=True), err
+        return getattr(err, "history", None) or TrainingHistory(name=name, diverged=True), err
 
 
 def optimise(
@@ -410,6 +417,14 @@ def optimise(
         step_fn.check()
         validate(step)
 
+    def record(step: int) -> TrainingHistory:
+        history.train_loss = losses[:step].cpu().numpy()
+        history.val_steps = np.asarray(val_steps, dtype=int)
+        history.val_mse = np.asarray(val_mses)
+        history.best_step, history.best_val_mse = best_step, best_val
+        history.wall_seconds = time.perf_counter() - start
+        return history
+
     bar = tqdm(total=steps, desc=name or "training", disable=not progress, leave=False)
     at = [0]
     try:
@@ -428,25 +443,29 @@ def optimise(
         step = at[0]
         if best_state is not None:
             params.restore(best_state)
-        if not isinstance(err, RidgeSolveError):
+        failure = err
+        if isinstance(err, RidgeSolveError):
+            try:
+                check_finite(step)  # a NaN loss before the breakdown is the better diagnosis
+                failure = TrainingDivergedError(
+                    f"{name or 'training'}: the ridge system broke down at or before step {step} "
+                    f"(lr={lr:g}): {err} Try a smaller learning rate (e.g. lr={lr / 10:g}). The "
+                    f"best iterate so far (step {best_step}) has been restored."
+                )
+                failure.__cause__ = err
+            except TrainingDivergedError as nan_loss:
+                failure = nan_loss
+        if isinstance(failure, TrainingDivergedError):
+            failure.history = record(step)
+            failure.history.diverged = True
+        if failure is err:
             raise
-        check_finite(step)  # a NaN loss before the breakdown is the better diagnosis
-        raise TrainingDivergedError(
-            f"{name or 'training'}: the ridge system broke down at or before step {step} "
-            f"(lr={lr:g}): {err} Try a smaller learning rate (e.g. lr={lr / 10:g}). The best "
-            f"iterate so far (step {best_step}) has been restored."
-        ) from err
+        raise failure
     finally:
         bar.close()
-    step = at[0]
     if best_state is not None:
         params.restore(best_state)
-    history.train_loss = losses[:step].cpu().numpy()
-    history.val_steps = np.asarray(val_steps, dtype=int)
-    history.val_mse = np.asarray(val_mses)
-    history.best_step, history.best_val_mse = best_step, best_val
-    history.wall_seconds = time.perf_counter() - start
-    return history
+    return record(at[0])
 
 
 def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at) -> None:
@@ -523,6 +542,15 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
         mark_diverged(step)
         validate(step)
 
+    def record(step: int) -> TrainingHistory:
+        history.train_loss = losses[:step].cpu().numpy()
+        history.val_steps = np.asarray(val_steps, dtype=int)
+        history.val_mse = np.stack(val_mses) if val_mses else np.zeros((0, B))
+        history.best_step, history.best_val_mse = best_step, best_val
+        history.diverged = diverged
+        history.wall_seconds = time.perf_counter() - start
+        return history
+
     bar = tqdm(total=steps, desc=label, disable=not progress, leave=False)
     at = [0]
     try:
@@ -532,17 +560,12 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
         history.interrupted = True
         warnings.warn(f"{label} interrupted at step {at[0]}: keeping each member's best iterate so far.",
                       RuntimeWarning, stacklevel=3)
-    except BaseException:
+    except BaseException as err:
         params.restore(best_state)
+        if isinstance(err, TrainingDivergedError):
+            err.history = record(at[0])
         raise
     finally:
         bar.close()
-    step = at[0]
     params.restore(best_state)
-    history.train_loss = losses[:step].cpu().numpy()
-    history.val_steps = np.asarray(val_steps, dtype=int)
-    history.val_mse = np.stack(val_mses) if val_mses else np.zeros((0, B))
-    history.best_step, history.best_val_mse = best_step, best_val
-    history.diverged = diverged
-    history.wall_seconds = time.perf_counter() - start
-    return history
+    return record(at[0])

@@ -17,7 +17,7 @@ from gft.baselines import (
 )
 from gft.ridge import ridge_coefficients
 from gft.baselines.nn import network_output
-from gft.features import ACTIVATIONS, design_matrix, predict_from_features
+from gft.features import ACTIVATIONS, design_matrix
 from gft.objective import ReducedObjective
 from gft.regularizers import sample_box, tv_penalty
 from gft.training import TrainingDivergedError, TrainingHistory
@@ -199,8 +199,23 @@ def test_varpro_steps_are_relative_to_the_initial_scale():
 
 
 # -- NN ------------------------------------------------------------------------------------
+def _network_numpy(X, W, b, activation):
+    """f(x) = Re sum_l b_l phi(<w_l, x~>) / N in float64 NumPy, written out per activation."""
+    N = W.shape[0]
+    if activation == "fourier":
+        return (np.exp(2j * np.pi * X @ W.T) @ b).real / N
+    if activation == "fourier-real":  # b = (cos weights, sin weights)
+        t = 2 * np.pi * X @ W.T
+        return (np.cos(t) @ b[:N] + np.sin(t) @ b[N:]) / N
+    t = X @ W[:, :-1].T + W[:, -1]  # the last coordinate of w is the input bias
+    phi = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "relu": lambda t: np.maximum(t, 0),
+           "cosine": lambda t: np.cos(np.pi * t)}[activation]
+    return (phi(t) @ b[:N] + b[N]) / N  # and a constant output column 1/N
+
+
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_nn_output_is_the_gft_model_form(activation):
+def test_nn_output_is_the_network_formula_with_its_gradients(activation):
+    """network_output against NumPy, and its gradients in W and b against central differences."""
     act = ACTIVATIONS[activation]
     g = torch.Generator().manual_seed(0)
     X = torch.rand(25, 3, generator=g, dtype=torch.float64)
@@ -208,16 +223,28 @@ def test_nn_output_is_the_gft_model_form(activation):
     b = torch.randn(act.n_columns(7), 2 if act.complex else 1, generator=g, dtype=torch.float64)
     b = torch.view_as_complex(b) if act.complex else b[:, 0]
     out = network_output(X, W, b, activation)
-    direct = design_matrix(X, W, activation) @ b
-    np.testing.assert_allclose(out.numpy(), direct.real.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(out.numpy(), predict_from_features(X, W, b, activation).numpy(), rtol=1e-12)
-    # ... with the same gradients as autograd through the complex design matrix
+    np.testing.assert_allclose(out.numpy(), _network_numpy(X.numpy(), W.numpy(), b.numpy(), activation),
+                               rtol=1e-12, atol=1e-14)
+    # d/dθ sum f(x_k)^2 for one entry of W and one of b (real and imaginary parts)
     Wg, bg = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    grads = torch.autograd.grad(network_output(X, Wg, bg, activation).square().sum(), [Wg, bg])
-    Wr, br = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    refs = torch.autograd.grad((design_matrix(X, Wr, activation) @ br).real.square().sum(), [Wr, br])
-    for got, ref in zip(grads, refs):
-        np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+    gW, gb = torch.autograd.grad(network_output(X, Wg, bg, activation).square().sum(), [Wg, bg])
+
+    def loss(W_, b_):
+        return float(np.sum(_network_numpy(X.numpy(), W_, b_, activation) ** 2))
+
+    h = 1e-6
+    for (i, j) in [(0, 0), (6, act.feature_dim(3) - 1)]:
+        E = np.zeros(W.shape)
+        E[i, j] = h
+        fd = (loss(W.numpy() + E, b.numpy()) - loss(W.numpy() - E, b.numpy())) / (2 * h)
+        assert float(gW[i, j]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    for k in (0, act.n_columns(7) - 1):
+        for unit in ((1, 1j) if act.complex else (1,)):
+            e = np.zeros(b.shape, dtype=b.numpy().dtype)
+            e[k] = h * unit
+            fd = (loss(W.numpy(), b.numpy() + e) - loss(W.numpy(), b.numpy() - e)) / (2 * h)
+            got = gb[k].real if unit == 1 else gb[k].imag  # torch: conj Wirtinger, d/du + i d/dv
+            assert float(got) == pytest.approx(fd, rel=1e-6, abs=1e-8)
 
 
 def test_fitted_nn_predicts_the_network_formula_and_reports_its_validation_mse():

@@ -79,6 +79,37 @@ def test_a_divergence_at_step_one_keeps_the_initial_generator(data):
     untrained = smoke(dtype="float32", generator_steps=0, refine_steps=0).fit(X, y)
     for a, b in zip(m.generator_.parameters(), untrained.generator_.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # the record is that of the kept generator: validated once, at step 0, as the untrained fit
+    h = m.history_["generator"]
+    assert h.diverged and h.best_step == 0 and list(h.val_steps) == [0]
+    assert np.isnan(h.train_loss[-1]) and len(h.train_loss) <= 10  # stopped at the first check
+    assert m.generator_val_mse_ == untrained.generator_val_mse_
+
+
+def test_a_diverged_refinement_keeps_its_best_latents_and_records_their_validation_mse(data):
+    """The callback poisons the loss of refinement step 3 (call 40 + 3); the check at step 10
+    finds it, and the kept latents are those validated at step 0, the generator's first draw:
+    the model of a fit without refinement. Its validation MSE, measured here from predict on
+    the held-out rows, is the one recorded."""
+    X, y = data
+    calls = []
+
+    def poison(step, loss):
+        calls.append(step)
+        if len(calls) == 40 + 4:
+            loss.fill_(float("nan"))
+
+    m = smoke(callback=poison)
+    with pytest.raises(gft.TrainingDivergedError, match=r"GFT-r refinement: the loss became nan at step 3"):
+        m.fit(X, y)
+    unrefined = smoke(refine_steps=0).fit(X, y)
+    np.testing.assert_array_equal(m.features_, unrefined.features_)
+    np.testing.assert_allclose(m.predict(X), unrefined.predict(X), rtol=1e-12, atol=1e-12)
+    h = m.history_["refine"]
+    assert h.diverged and h.best_step == 0 and not m.history_["generator"].diverged
+    n_val = math.ceil(0.1 * len(y))
+    measured = np.mean((m.predict(X[-n_val:]) - y[-n_val:]) ** 2)
+    assert m.refine_val_mse_ == pytest.approx(measured, rel=1e-4)  # float32 training, float64 predict
 
 
 def _objective(M=60):

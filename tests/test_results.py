@@ -179,6 +179,18 @@ def test_sweep_tv_weight_noise_and_generator_grid():
         sweeps.sweep("polynomial-d5", ["rff"], {})
 
 
+def test_a_diverged_fit_in_a_sweep_is_scored_at_its_best_iterate_with_a_note():
+    """lr = 1e35: the generator diverges at step 1 and keeps step 0, as in the runner's rows."""
+    rows = sweeps.fit_and_score("polynomial-d5", ["gft", "rff"], 0, "smoke", n_features=10, device="cpu",
+                                budget={"gft": dict(lr=1e35, dtype="float32", refine_steps=0)})
+    gft_row, rff_row = rows
+    assert gft_row["note"].startswith("diverged: GFT generator: the loss became nan at step 1")
+    untrained = sweeps.fit_and_score("polynomial-d5", ["gft"], 0, "smoke", n_features=10, device="cpu",
+                                     budget={"gft": dict(generator_steps=0, dtype="float32", refine_steps=0)})[0]
+    assert gft_row["val_mse"] == untrained["val_mse"] and gft_row["test_mse"] == untrained["test_mse"]
+    assert rff_row["note"] == "" and np.isfinite(rff_row["test_mse"])
+
+
 def test_input_weight_profile_matches_hand_computation():
     W = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
     assert plotting.input_weight_profile(W) == pytest.approx([2.0, 1.0, 0.75])

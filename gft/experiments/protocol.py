@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import math
 import sys
-import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +42,13 @@ import numpy as np
 import torch
 from filelock import Timeout
 
-from ..estimators import GFTRegressor, fit_batched, resolve_device
-from ..training import TrainingDivergedError
+from ..estimators import GFTRegressor, resolve_device
 from . import store
 from .cells import Cell, load_cell_data
-from .methods import Method, estimator_class, fit_overrides, score_fit
+from .fitting import FitJob, fit_and_score
+from .methods import Method, estimator_class, fit_overrides
 
-__all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "fitted_summary", "run_group"]
+__all__ = ["LAMBDA_GRID", "DEFAULT_TRIALS", "CellResult", "RunConfig", "run_group"]
 
 #: The TV weights of the model selection (the grid of the paper; :math:`\lambda` in ``book/notation.md``).
 LAMBDA_GRID: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -101,51 +100,6 @@ def _fmt_lambda(lam: float | None) -> str:
 
 
 # -- one fit serving one or more methods --------------------------------------------------
-def _histories(est: Any) -> dict[str, Any]:
-    hist = getattr(est, "history_", None)
-    if isinstance(hist, dict):
-        return hist
-    return {} if hist is None else {"fit": hist}
-
-
-def _engine(est: Any) -> str:
-    """The engine(s) that trained ``est``, for the results row (empty: no iterative training)."""
-    engines = {phase: getattr(h, "engine", "") for phase, h in _histories(est).items()}
-    if len(set(engines.values())) <= 1:
-        return next(iter(engines.values()), "")
-    return ", ".join(f"{phase}: {e}" for phase, e in engines.items())
-
-
-def fitted_summary(est: Any) -> dict[str, Any]:
-    """What a fit chose and how its training went, for the ``fitted`` column of a results row.
-
-    ``sigma`` and ``sigma_grid`` (the grid's two ends) for estimators that choose a scale on
-    validation; per training phase (``fit`` for one-phase estimators) the iterate kept
-    (``<phase>_best_step``) and the training loss at the start and at that iterate, so that
-    a fit that kept its starting point, or barely trained, shows in the results.
-    """
-    out: dict[str, Any] = {}
-    sigma = getattr(est, "sigma_", None)
-    if sigma is not None:
-        grid = np.asarray(getattr(est, "sigma_grid_", [sigma]), dtype=float)
-        out.update(sigma=float(sigma), sigma_grid=[float(grid.min()), float(grid.max())])
-    for phase, hist in _histories(est).items():
-        loss = np.asarray(getattr(hist, "train_loss", ()), dtype=float)
-        if loss.ndim != 1 or loss.size == 0:
-            continue
-        best = int(hist.best_step)
-        out[f"{phase}_best_step"] = best
-        out[f"{phase}_train_loss_start"] = float(loss[0])
-        out[f"{phase}_train_loss_best"] = float(loss[min(best, loss.size - 1)])
-    return out
-
-
-def _raise_if_interrupted(est: Any) -> None:
-    """A Ctrl-C caught inside the training loop must not turn into a finished trial."""
-    if any(getattr(h, "interrupted", False) for h in _histories(est).values()):
-        raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
-
-
 def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: int,
                device: torch.device, cfg: RunConfig) -> Any:
     """The (unfitted) estimator that serves ``members`` at ``lam``."""
@@ -163,61 +117,11 @@ def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: 
 
 def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | None, Any, int]],
                    device: torch.device, cfg: RunConfig) -> list[dict[Cell, dict[str, Any]]]:
-    """Fit one estimator per job ``(members, lam, data, seed)`` and score each member's method.
-
-    GFT estimators of several jobs train together in one batched run
-    (:func:`gft.estimators.fit_batched`; each job's data may differ, with one shape); their
-    ``train_seconds`` is then the run's time divided by the number of jobs. Other estimators
-    are fitted one after the other.
-    """
-    ests = [_estimator(members, lam, seed, device, cfg) for members, lam, _, seed in jobs]
-    notes = [""] * len(jobs)
-    start = time.perf_counter()
-    batched = len(jobs) > 1 and all(type(e) is GFTRegressor for e in ests)
-    if batched:
-        data = [job[2] for job in jobs]
-        shared = all(d is data[0] for d in data)
-        try:
-            fit_batched(ests, data[0][0] if shared else [d[0] for d in data],
-                        data[0][1] if shared else [d[1] for d in data])
-        except TrainingDivergedError as err:  # every member keeps its best iterate
-            notes = ["diverged: " + str(err).splitlines()[0]] * len(jobs)
-        except ValueError:  # the estimators or data shapes cannot share one run
-            batched = False
-            ests = [_estimator(members, lam, seed, device, cfg) for members, lam, _, seed in jobs]
-    if batched:
-        for i, est in enumerate(ests):
-            if not notes[i] and any(bool(h.diverged) for h in est.history_.values()):
-                notes[i] = "diverged: this member of a batched run (it keeps its best iterate)"
-        fit_seconds = [(time.perf_counter() - start) / len(jobs)] * len(jobs)
-    else:
-        fit_seconds = []
-        for i, (est, (_, _, (X, y, _, _), _)) in enumerate(zip(ests, jobs)):
-            t0 = time.perf_counter()
-            try:
-                est.fit(X, y)
-            except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
-                notes[i] = "diverged: " + str(err).splitlines()[0]
-            fit_seconds.append(time.perf_counter() - t0)
-    out = []
-    for est, (members, _, (X, y, X_test, y_test), seed), note, seconds in zip(ests, jobs, notes, fit_seconds):
-        _raise_if_interrupted(est)
-        scored = time.perf_counter()
-        engine, fitted = _engine(est), store.json_kwargs(fitted_summary(est))
-        scores = {}
-        for c, m in members:
-            try:
-                score = score_fit(est, m, X, y, X_test, y_test, seed, seconds)
-            except Exception:
-                if not note:
-                    raise
-                score = dict(val_mse=math.nan, test_mse=math.nan,
-                             train_seconds=m.train_seconds(est, seconds))
-            scores[c] = dict(**score, wall_seconds=seconds + time.perf_counter() - scored, note=note,
-                             engine=engine, fitted=fitted,
-                             n_features=int(getattr(est, "n_features", c.n_features or 0)))
-        out.append(scores)
-    return out
+    """Fit one estimator per job ``(members, lam, data, seed)``; each member's cell gets its method's scores."""
+    fit_jobs = [FitJob(_estimator(members, lam, seed, device, cfg), [m for _, m in members], data, seed)
+                for members, lam, data, seed in jobs]
+    return [{c: score for (c, _), score in zip(members, scores)}
+            for (members, _, _, _), scores in zip(jobs, fit_and_score(fit_jobs))]
 
 
 # -- selection ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ Columns of a results CSV (:data:`COLUMNS`), one row per trial:
 - ``engine``: the training engine(s) that ran (``fused``, ``autograd``; ``generator:
   fused, refine: fused`` when the phases differ; empty for closed-form fits such as RFF);
 - ``fitted``: JSON of what the fit chose and how it trained
-  (:func:`gft.experiments.protocol.fitted_summary`: the scale ``sigma`` and its grid's ends,
+  (:func:`gft.experiments.fitting.fitted_summary`: the scale ``sigma`` and its grid's ends,
   per training phase the kept step and the training loss at the start and at that step);
 - ``estimator_kwargs``: JSON of extra estimator keywords (empty: the preset's);
 - provenance: ``command`` (CLI line or Python call), ``commit``, ``dirty`` (uncommitted

@@ -24,7 +24,9 @@ from .._progress import progress_bar as tqdm
 from ..datasets import load_setting
 from ..estimators import resolve_device
 from .cells import canonical_setting, load_cell_data
-from .methods import estimator_class, fit_overrides, get_method, score_fit
+from .fitting import FitJob
+from .fitting import fit_and_score as _fit_jobs
+from .methods import estimator_class, fit_overrides, get_method
 from .protocol import LAMBDA_GRID
 from .store import code_provenance, machine_provenance, utc_now
 from .tables import trial_stats
@@ -60,15 +62,17 @@ def fit_and_score(setting: str, methods: Sequence[str], seed: int, preset: str, 
     -------
     list of dict
         One per method: ``setting, method, preset, seed, noise, test_mse, val_mse,
-        train_seconds`` (``fit``; for ``gft`` less a shared refinement) and
-        ``wall_seconds`` (fit and scoring so far), as in the runner's rows.
+        train_seconds`` (``fit``; for ``gft`` less a shared refinement), ``wall_seconds``
+        (fit and scoring so far) and ``note`` (empty, or why the fit stopped early: a
+        diverged fit is scored at its best iterate), as in the runner's rows
+        (:func:`gft.experiments.fitting.fit_and_score` fits and scores both).
     """
-    name, (X, y, X_test, y_test) = _data(setting, seed, noise, data_dir)
+    name, data = _data(setting, seed, noise, data_dir)
     groups: dict[str, list] = {}
     for m in methods:
         method = get_method(m)
         groups.setdefault(str(method.estimator), []).append(method)
-    rows = []
+    jobs = []
     for key, group in groups.items():
         kwargs = dict(random_state=seed, device=device, progress=False, **estimator_kwargs)
         if not group[0].tunes_lambda:
@@ -76,15 +80,13 @@ def fit_and_score(setting: str, methods: Sequence[str], seed: int, preset: str, 
         kwargs.update(fit_overrides(group))
         kwargs.update((budget or {}).get(key, {}))
         est = estimator_class(group[0].estimator).from_preset(preset, **kwargs)
-        start = time.perf_counter()
-        est.fit(X, y)
-        seconds = time.perf_counter() - start
-        for method in group:
-            score = score_fit(est, method, X, y, X_test, y_test, seed, seconds)
-            rows.append(dict(setting=name, method=method.name, preset=preset, seed=seed,
-                             noise=noise, test_mse=score["test_mse"], val_mse=score["val_mse"],
-                             train_seconds=score["train_seconds"],
-                             wall_seconds=time.perf_counter() - start))
+        jobs.append(FitJob(est, group, data, seed))
+    rows = []
+    for job in jobs:  # one job at a time: a sweep's rows time each fit alone
+        for method, score in zip(job.methods, _fit_jobs([job])[0]):
+            rows.append(dict(setting=name, method=method.name, preset=preset, seed=seed, noise=noise,
+                             **{k: score[k] for k in ("test_mse", "val_mse", "train_seconds",
+                                                      "wall_seconds", "note")}))
     return rows
 
 
