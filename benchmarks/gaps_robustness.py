@@ -23,6 +23,13 @@ for every pair (λ, δ) of ``gft-cv-ridge``'s grid (``gft_ridge_at_<λ>_<δ>``, 
 18 fits). Usage::
 
     python benchmarks/gaps_robustness.py --seeds 0 1 2 3 4 --out book/results/robustness/gaps.csv
+
+With ``--fixed-ridges δ ...`` it runs instead, for each seed and each δ, ``GFTRegressorCV`` over
+λ alone at ``ridge=δ`` (5 folds; ``gft_cv``, and ``gft_cv_1se``) and every λ of the grid at
+that δ on all rows (``gft_at_<λ>``), beside ``mean`` and the tuned ``rff``: one row per
+(seed, δ)::
+
+    python benchmarks/gaps_robustness.py --fixed-ridges 1e-2 1e-1 --out book/results/robustness/gaps_fixed_ridge.csv
 """
 
 from __future__ import annotations
@@ -89,8 +96,35 @@ def compare(seed: int, budget: dict = BUDGET, cv: int = 5) -> dict:
     row.update(gft_cv_blocked=mse(blocked.predict(X_test)), gft_cv_blocked_seconds=time.perf_counter() - start,
                gft_cv_blocked_lambda=blocked.tv_weight_)
     start = time.perf_counter()
-    rff = GridSearchCV(RFFRegressor(n_features=budget["n_features"], random_state=seed, progress=False),
-                       {"ridge": list(RIDGES)}, cv=cv, scoring="neg_mean_squared_error").fit(X, y)
+    rff = _rff(X, y, seed, budget, cv)
+    row.update(rff=mse(rff.predict(X_test)), rff_seconds=time.perf_counter() - start,
+               rff_ridge=rff.best_params_["ridge"])
+    return row
+
+
+def _rff(X, y, seed: int, budget: dict, cv: int) -> GridSearchCV:
+    return GridSearchCV(RFFRegressor(n_features=budget["n_features"], random_state=seed, progress=False),
+                        {"ridge": list(RIDGES)}, cv=cv, scoring="neg_mean_squared_error").fit(X, y)
+
+
+def compare_fixed_ridge(seed: int, ridge: float, budget: dict = BUDGET, cv: int = 5) -> dict:
+    """At one ridge δ: λ by 5-fold CV (best and 1se) and every λ in hindsight, test MSE in the gaps."""
+    X, y, X_test, y_test = clustered_with_gaps(seed)
+    mse = lambda pred: float(np.mean((pred - y_test) ** 2))  # noqa: E731
+    row: dict = dict(seed=seed, ridge=ridge, var_test=float(np.var(y_test)),
+                     mean=mse(np.full_like(y_test, y.mean())))
+    for name, rule in (("gft_cv", "min"), ("gft_cv_1se", "1se")):
+        start = time.perf_counter()
+        tuned = GFTRegressorCV(cv=cv, selection=rule, ridge=ridge, random_state=seed, **budget).fit(X, y)
+        row.update({name: mse(tuned.predict(X_test)), f"{name}_seconds": time.perf_counter() - start,
+                    f"{name}_lambda": tuned.tv_weight_})
+    start = time.perf_counter()
+    every = fit_batched([GFTRegressor(tv_weight=w, ridge=ridge, random_state=seed, **budget)
+                         for w in DEFAULT_TV_WEIGHTS], X, y)
+    row.update({f"gft_at_{w:g}": mse(f.predict(X_test)) for w, f in zip(DEFAULT_TV_WEIGHTS, every)})
+    row.update(gft_at_seconds=time.perf_counter() - start)
+    start = time.perf_counter()
+    rff = _rff(X, y, seed, budget, cv)
     row.update(rff=mse(rff.predict(X_test)), rff_seconds=time.perf_counter() - start,
                rff_ridge=rff.best_params_["ridge"])
     return row
@@ -99,10 +133,12 @@ def compare(seed: int, budget: dict = BUDGET, cv: int = 5) -> dict:
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--fixed-ridges", type=float, nargs="+", default=None,
+                        help="instead: GFTRegressorCV over λ at each of these ridges δ")
     parser.add_argument("--out", default=None, help="CSV to write (with the command and the date)")
     args = parser.parse_args(argv)
     rows = []
-    for seed in args.seeds:
+    for seed in ([] if args.fixed_ridges else args.seeds):
         rows.append(compare(seed))
         r = rows[-1]
         print(f"seed {seed}: mean {r['mean']:.4f} | gft λ=0 {r['gft_lambda0']:.4f} | gft-cv "
@@ -111,6 +147,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
               f"(λ={r['gft_cv_blocked_lambda']:g}) | λ and δ {r['gft_cv_ridge']:.4f} "
               f"(λ={r['gft_cv_ridge_lambda']:g}, δ={r['gft_cv_ridge_ridge']:g}) | rff {r['rff']:.4f} "
               f"(ridge {r['rff_ridge']:g})", flush=True)
+    for seed in (args.seeds if args.fixed_ridges else []):
+        for ridge in args.fixed_ridges:
+            rows.append(compare_fixed_ridge(seed, ridge))
+            r = rows[-1]
+            print(f"seed {seed}, δ={ridge:g}: mean {r['mean']:.4f} | gft-cv {r['gft_cv']:.4f} "
+                  f"(λ={r['gft_cv_lambda']:g}) | 1se {r['gft_cv_1se']:.4f} (λ={r['gft_cv_1se_lambda']:g}) | "
+                  f"rff {r['rff']:.4f}", flush=True)
     df = pd.DataFrame(rows)
     if args.out:
         commit, dirty = store.code_provenance()
