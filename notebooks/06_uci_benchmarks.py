@@ -335,7 +335,8 @@ if have:
     plt.show()
 
 # %% [markdown]
-# The dotted line at 1 is about the error of predicting the training mean (the labels are
+# The table gives the mean ± the standard deviation over the trials, the chart's bars the
+# range. The dotted line at 1 is about the error of predicting the training mean (the labels are
 # in units of their training standard deviation). The same table as relative errors
 # $\mathrm{MSE}/\mathrm{Var}(y)$, each trial's test MSE over the variance of its own test
 # labels (1: predicting their mean):
@@ -524,7 +525,7 @@ if boosting:
 # lies. A fit with $\lambda = 0$ is then free to oscillate there, and a validation split drawn
 # from the same clusters cannot see it. `benchmarks/gaps_robustness.py` builds that case on
 # purpose (`gft.datasets.clustered_with_gaps`): 300 training inputs in six tight clusters of
-# $[0, 1]^2$ with label noise 0.1, and 300 test inputs uniform over the square but at least
+# $[0, 1]^2$ with Gaussian label noise of standard deviation 0.1, and 300 test inputs uniform over the square but at least
 # 0.1 away from every training input. On each of five draws it fits, with 40 features, a
 # 2×128 generator and 1 000 + 1 000 steps: `GFTRegressor(tv_weight=0)`; `GFTRegressorCV`
 # (the protocol's λ grid, five folds) choosing the λ of least held-out MSE, and again with
