@@ -29,15 +29,17 @@
 #
 # on the synthetic regression problems of the paper: the first table (settings 0–5:
 # polynomials, the Ishigami function and Friedman 1 in $d = 5$ and $d = 10$) and the
-# second (settings 9–11: three functions with structure along directions that are not the
-# coordinate axes). Every method fits the same model class with the same $N$; they differ
+# second (settings 9–11: a sine of the sum of the inputs with a radial quartic, a square
+# root of an $\ell^1$ distance in $d = 20$, and the square root of Friedman 1). Every method fits the same model class with the same $N$; they differ
 # in how the inner weights $w_l$ are found.
 #
-# **Claim.** At equal $N$, features that are *learned* fit far better than features that are
+# **Claim.** At equal $N$, features learned by GFT fit far better than features that are
 # drawn at random: with Fourier features GFT-r beats random Fourier features (RFF) on every
-# setting of the tables, mostly by orders of magnitude in test MSE. Which of the learning methods is best depends
-# on the setting. The chapter checks the claim live on one setting at its own preset, and
-# on the committed results of the full tables; the table at the end of the page lists
+# setting of the tables, on most of them by two orders of magnitude or more in test MSE.
+# Learning features is not enough by itself: the network trained end to end (NN) is often
+# worse than RFF. Which of the learning methods is best depends on the setting. The chapter checks the claim live on one setting at its own preset, and
+# on the committed results of the tables (the book preset complete, the paper preset in
+# part); the table at the end of the page lists
 # every check.
 
 # %% tags=["hide-input"]
@@ -131,10 +133,13 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 # - **GFT-r** — GFT followed by a refinement of one drawn latent set $z$ on
 #   $L(G_\theta(z))$, keeping the iterate with the best validation error.
 #
-# What a table cell means (the paper's protocol): the TV weight $\lambda$ is selected on one data draw
-# by the method's validation error, then each trial draws new data, fits at that
-# $\lambda$ and records the test MSE; a cell reports the mean and the standard deviation
-# over trials. The budgets of the presets (GFT's keyword arguments):
+# What a table cell means. At the paper preset (the paper's protocol) the TV weight
+# $\lambda$ is selected from $\{0, 10^{-4}, \dots, 1\}$ on data draw 0 by the method's
+# validation error; that fit is trial 0, and trials 1–4 draw new data and fit at that
+# $\lambda$. At the book preset the labels carry no noise and every synthetic cell runs at
+# $\lambda = 0$, with no selection (`book/results/plan-book.txt`). RFF and sparse RF have no
+# TV term. A cell reports the mean and the standard deviation of the test MSE over its five
+# trials. The budgets of the presets (GFT's keyword arguments):
 
 # %%
 pd.DataFrame({name: dict(p) for name, p in PRESETS.items()}).T[
@@ -201,7 +206,8 @@ plt.show()
 # The errors span orders of magnitude, hence the log scale. The claims for this run:
 # the refined features explain nearly all of the variance; GFT-r beats random features
 # with the validated $\sigma$ by a factor of more than 100 and is the best of the six
-# methods, and random features are the weakest.
+# methods, and random features are the weakest in this run (in the committed tables below
+# the network is often weaker still).
 
 # %%
 for setting in live_settings:
@@ -227,8 +233,11 @@ if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
 # (`python -m gft run`, see `book/results/plan-book.txt` and `book/results/plan.txt`)
 # writes one CSV per cell with its provenance (command, commit, host, torch version,
 # date), and this chapter reads them back. The `book` folder holds the book-preset runs,
-# the `paper` folder the full protocol. A cell nobody has computed yet is shown as "—" in
-# the tables and "n/a" in the charts, never as a number.
+# the `paper` folder the full protocol as far as it has been computed: part of table 1
+# with Fourier features (`book/results/README.md` lists what is done and what is left).
+# Sparse RF and VarPro are not in the paper's plan, and RFF does not depend on the preset
+# (its paper cells equal its book cells). A cell nobody has computed yet is shown as "—" in
+# the tables and as a grey "×" marked "not computed" in the charts, never as a number.
 
 # %%
 results_root = report.results_dir()
@@ -280,9 +289,10 @@ if have:
 # %% [markdown]
 # ### The second table
 #
-# Settings 9–11 have targets that vary along directions that mix all coordinates
-# ($\sin \sum_i x_i$, $\sqrt{\sum_i |x_i - 1/2|}$ in $d = 20$) or have a square-root
-# singularity (the square root of Friedman 1).
+# Settings 9–11: a sine of the sum of all inputs plus the radial quartic $(\sum_i x_i^2)^2$,
+# which carries most of the variance; $\sqrt{\sum_i |x_i - 1/2|}$ in $d = 20$, with kinks on
+# the hyperplanes $x_i = 1/2$ and a cusp at the centre; and the square root of Friedman 1,
+# whose gradient blows up only near the boundary set where Friedman 1 vanishes.
 
 # %%
 if have:
@@ -368,9 +378,8 @@ display(Markdown("\n".join(extremes(p, o) for p in have for o in ("sparse-rf", "
 # GFT-r (below) is a fairer comparison of the two ways of training features.
 #
 # The claim checked on the committed book-preset results: GFT-r beats RFF at equal $N$ on
-# every synthetic setting where both cells exist with Fourier features, where a feature is
-# a frequency and learning it matters most. (The sigmoid pairs are reported above, not
-# asserted.) Where the committed results are absent, as in Colab, there is nothing to check.
+# every synthetic setting where both cells exist with Fourier features. (The sigmoid pairs
+# are reported above, not asserted.) Where the committed results are absent, as in Colab, there is nothing to check.
 
 # %%
 if results_root is None:
@@ -418,14 +427,17 @@ if book_summary is not None and book_summary["trials"].sum() > 0:
 # %% [markdown]
 # ### VarPro given GFT-r's time
 #
-# The tables give VarPro 6000 Adam steps, as many as GFT-r's two phases together; but a
+# At the book preset the tables give VarPro 6000 Adam steps, as many as GFT-r's two phases
+# together; but a
 # VarPro step has no generator to run and costs much less, so VarPro also got much less
 # time. `benchmarks/varpro_equal_time.py` gives it the same time instead: per setting and
 # trial, in one process with one thread, it fits GFT-r at the book preset and times it, then
 # fits VarPro with as many steps as fill that time (from VarPro's measured cost per step on
-# the same data), on the same data draws and seeds as the committed trials. Mean test MSE
-# over the trials (GFT-r and equal-time VarPro from this comparison, 6000-step VarPro from
-# the committed tables):
+# the same data), on the same data draws and seeds as the committed trials 0–2. Mean test
+# MSE over those three trials (GFT-r and equal-time VarPro from this comparison, 6000-step
+# VarPro from the committed tables; its means here differ from the tables', which average
+# five trials). GFT-r refitted here does not repeat the committed GFT-r to the digit: the
+# committed cells ran on earlier commits, and float32 training amplifies rounding:
 
 # %%
 equal_time_file = None if results_root is None else results_root / "ablations" / "varpro_equal_time__book.csv"
@@ -457,7 +469,7 @@ if equal_time is not None:
                  float(per_setting["varpro_steps"].min() / 6000), ">", 2)
     display(Markdown(
         f"In GFT-r's time VarPro runs {per_setting['varpro_steps'].min():.0f} to "
-        f"{per_setting['varpro_steps'].max():.0f} steps, not 6000. With them it ends below GFT-r on "
+        f"{per_setting['varpro_steps'].max():.0f} steps, not 6000. With them its mean ends below GFT-r's on "
         f"{', '.join(varpro_ahead)}, by a factor {ratio[varpro_ahead].min():.2g} to "
         f"{ratio[varpro_ahead].max():.2g} in the mean; GFT-r stays ahead on {', '.join(gft_r_ahead)}, by "
         f"a factor {(1 / ratio[gft_r_ahead]).min():.2g} to {(1 / ratio[gft_r_ahead]).max():.0f}."))
@@ -466,12 +478,11 @@ if equal_time is not None:
 # The VarPro column of the tables therefore understates VarPro at equal cost, and at equal
 # time the six settings split evenly. What the generator buys is not speed on every problem:
 # where descent from one random feature set reaches a good minimum, more steps of it are the
-# cheaper way there; where it stalls — on polynomial in $d = 10$ its error hardly moves
-# between 6000 steps and several times as many, and on Friedman 1 in $d = 10$ (with only
+# cheaper way there; where it does not — on polynomial in $d = 10$ its best validation comes
+# early and the extra steps are never kept, and on Friedman 1 in $d = 10$ (with only
 # $M = 200$ training points) it stays about three orders of magnitude above GFT-r — learning
-# where to draw features from pays. Three
-# trials per setting are a small sample, and the other settings are left for the protocol
-# runs.
+# where to draw features from pays. Three trials per setting are a small sample (means of
+# three can rest on one trial), and the other settings are left for the protocol runs.
 
 # %% [markdown]
 # ## Exercises
