@@ -285,6 +285,12 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+#: A small budget for the data with gaps (clustered training inputs, test points between them).
+GAPS_BUDGET = dict(n_features=20, hidden=(32, 32), generator_steps=300, refine_steps=300, lr=3e-3,
+                   refine_lr=1e-2, lr_schedule="cosine", n_tv_points=200, val_every=25, n_val_draws=3,
+                   progress=False, dtype="float64")
+
+
 def test_tv_calms_a_fit_in_the_empty_regions_of_the_input_box():
     """Clustered inputs, test points in the gaps: λ = 1e-2 beats λ = 0 on most draws, by a wide margin.
 
@@ -292,13 +298,10 @@ def test_tv_calms_a_fit_in_the_empty_regions_of_the_input_box():
     """
     from gft.datasets import clustered_with_gaps
 
-    budget = dict(n_features=20, hidden=(32, 32), generator_steps=300, refine_steps=300, lr=3e-3,
-                  refine_lr=1e-2, lr_schedule="cosine", n_tv_points=200, val_every=25, n_val_draws=3,
-                  progress=False, dtype="float64")
     ratios = []
     for seed in range(10):
         X, y, X_test, y_test = clustered_with_gaps(seed)
-        plain, tv = fit_batched([GFTRegressor(tv_weight=lam, random_state=seed, **budget) for lam in (0.0, 1e-2)], X, y)
+        plain, tv = fit_batched([GFTRegressor(tv_weight=lam, random_state=seed, **GAPS_BUDGET) for lam in (0.0, 1e-2)], X, y)
         ratios.append(np.mean((plain.predict(X_test) - y_test) ** 2) / np.mean((tv.predict(X_test) - y_test) ** 2))
     assert sum(r > 1 for r in ratios) >= 7 and np.median(ratios) > 3, np.round(ratios, 2)
 
@@ -314,12 +317,9 @@ def test_a_larger_ridge_keeps_the_cross_validated_fit_near_the_mean_in_the_gaps(
     """
     from gft.datasets import clustered_with_gaps
 
-    budget = dict(n_features=20, hidden=(32, 32), generator_steps=300, refine_steps=300, lr=3e-3,
-                  refine_lr=1e-2, lr_schedule="cosine", n_tv_points=200, val_every=25, n_val_draws=3,
-                  progress=False, dtype="float64")
     ratios = []
     for seed in range(10):
         X, y, X_test, y_test = clustered_with_gaps(seed)
-        fit = GFTRegressorCV(cv=5, ridge=1e-2, random_state=seed, **budget).fit(X, y)
+        fit = GFTRegressorCV(cv=5, ridge=1e-2, random_state=seed, **GAPS_BUDGET).fit(X, y)
         ratios.append(np.mean((fit.predict(X_test) - y_test) ** 2) / np.mean((y.mean() - y_test) ** 2))
     assert sum(r < 1 for r in ratios) >= 7 and max(ratios) < 2, np.round(ratios, 2)
