@@ -138,22 +138,21 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--out", default=None, help="CSV to write (with the command and the date)")
     args = parser.parse_args(argv)
     rows = []
-    for seed in ([] if args.fixed_ridges else args.seeds):
-        rows.append(compare(seed))
-        r = rows[-1]
+    for seed in args.seeds:
+        if args.fixed_ridges:
+            for ridge in args.fixed_ridges:
+                rows.append(r := compare_fixed_ridge(seed, ridge))
+                print(f"seed {seed}, δ={ridge:g}: mean {r['mean']:.4f} | gft-cv {r['gft_cv']:.4f} "
+                      f"(λ={r['gft_cv_lambda']:g}) | 1se {r['gft_cv_1se']:.4f} (λ={r['gft_cv_1se_lambda']:g}) | "
+                      f"rff {r['rff']:.4f}", flush=True)
+            continue
+        rows.append(r := compare(seed))
         print(f"seed {seed}: mean {r['mean']:.4f} | gft λ=0 {r['gft_lambda0']:.4f} | gft-cv "
               f"{r['gft_cv']:.4f} (λ={r['gft_cv_lambda']:g}) | 1se {r['gft_cv_1se']:.4f} "
               f"(λ={r['gft_cv_1se_lambda']:g}) | blocked {r['gft_cv_blocked']:.4f} "
               f"(λ={r['gft_cv_blocked_lambda']:g}) | λ and δ {r['gft_cv_ridge']:.4f} "
               f"(λ={r['gft_cv_ridge_lambda']:g}, δ={r['gft_cv_ridge_ridge']:g}) | rff {r['rff']:.4f} "
               f"(ridge {r['rff_ridge']:g})", flush=True)
-    for seed in (args.seeds if args.fixed_ridges else []):
-        for ridge in args.fixed_ridges:
-            rows.append(compare_fixed_ridge(seed, ridge))
-            r = rows[-1]
-            print(f"seed {seed}, δ={ridge:g}: mean {r['mean']:.4f} | gft-cv {r['gft_cv']:.4f} "
-                  f"(λ={r['gft_cv_lambda']:g}) | 1se {r['gft_cv_1se']:.4f} (λ={r['gft_cv_1se_lambda']:g}) | "
-                  f"rff {r['rff']:.4f}", flush=True)
     df = pd.DataFrame(rows)
     if args.out:
         commit, dirty = store.code_provenance()

@@ -335,7 +335,7 @@ def optimise_keeping_best(*args: Any, name: str = "", **kwargs: Any) -> tuple[Tr
     try:
         return optimise(*args, name=name, **kwargs), None
     except TrainingDivergedError as err:
-        return getattr(err, "history", None) or TrainingHistory(name=name, diverged=True), err
+        return err.history or TrainingHistory(name=name, diverged=True), err
 
 
 def optimise(
