@@ -403,8 +403,11 @@ if len(trained):
     kept = trained[trained["kept"] > 0]
     display(kept.assign(method=kept["method"].map(LABELS)).rename(columns={"kept": "kept their start"})
             .style.hide(axis="index"))
-    display(Markdown(f"Of the {int(trained['trials'].sum())} trained trials whose rows record it "
-                     f"({len(trained)} cells), {int(trained['kept'].sum())} kept their start."))
+    fits = report.kept_start(report.distinct_fits(rows[rows["kind"] == "synthetic"]))
+    display(Markdown(f"Of the {int(fits['trials'].sum())} trained fits whose rows record it "
+                     f"({len(trained)} cells; a generator that serves both GFT and GFT-r, "
+                     f"where they selected the same λ, counted once), "
+                     f"{int(fits['kept'].sum())} kept their start."))
 else:
     print("no committed results here")
 

@@ -274,3 +274,21 @@ def test_kept_start_counts_the_trials_whose_first_trained_phase_reports_step_0()
     assert out.loc["varpro", "trials"] == 2 and out.loc["varpro", "kept"] == 1
     assert set(out.index) == {"gft-r", "varpro"}
     assert report.kept_start(rows.iloc[4:]).empty
+
+
+def test_distinct_fits_counts_a_generator_shared_by_gft_and_gft_r_once():
+    """One fit serving both methods (same λ, same record) is one row; different λ or records are two fits."""
+    shared = '{"generator_best_step": 0, "refine_best_step": 3000}'
+    other = '{"generator_best_step": 0, "refine_best_step": 2000}'
+    rows = pd.DataFrame({
+        "setting": "ccpp", "activation": "fourier", "preset": "book",
+        "method": ["gft", "gft-r", "gft", "gft-r", "gft", "gft-r", "gft-r", "nn"],
+        "trial": [0, 0, 1, 1, 2, 2, 3, 0],
+        "data_seed": [0, 0, 1, 1, 2, 2, 3, 0],
+        "lambda": [0.0, 0.0, 0.0, 1e-3, 0.0, 0.0, 0.0, 0.0],
+        "fitted": [shared, shared, shared, shared, shared, other, None, '{"fit_best_step": 0}'],
+    })
+    out = report.distinct_fits(rows)
+    assert list(out.index) == [0, 2, 3, 4, 5, 6, 7]  # only trial 0's GFT-r row shares its fit
+    kept = report.kept_start(out).set_index("method")
+    assert kept.loc["gft", "kept"] == 3 and kept.loc["gft-r", "kept"] == 2

@@ -27,6 +27,7 @@ from .tables import MISSING, _mean_std, trial_stats
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
     "summarise", "format_table", "style_table", "compare_methods", "relative_errors", "kept_start",
+    "distinct_fits",
 ]
 
 #: Environment variable that points the chapters at another results folder.
@@ -202,6 +203,24 @@ def kept_start(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=[*keys, "trials", "kept"])
     return (pd.DataFrame(records).groupby(keys, sort=False)["kept"]
             .agg(trials="size", kept="sum").reset_index())
+
+
+def distinct_fits(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` without the GFT-r rows whose fit is also a GFT row's, so that each fit counts once.
+
+    Where GFT and GFT-r selected the same :math:`\lambda`, the protocol trains one model per
+    trial and writes a row for each method: both rows carry the same ``fitted`` record
+    (the generator's and the refinement's best steps and losses). Counting trained phases,
+    e.g. with :func:`kept_start`, should see that generator once. A GFT-r row counts as
+    shared when a GFT row has the same setting, activation, preset, trial, data draw,
+    :math:`\lambda` and ``fitted`` record; rows without a ``fitted`` record are kept.
+    """
+    keys = ["setting", "activation", "preset", "trial", "data_seed", "lambda", "fitted"]
+    has_record = rows["fitted"].map(lambda f: isinstance(f, str) and bool(f))
+    gft = {tuple(r) for r in rows.loc[(rows["method"] == "gft") & has_record, keys].itertuples(index=False)}
+    shared = [method == "gft-r" and ok and tuple(r) in gft
+              for method, ok, r in zip(rows["method"], has_record, rows[keys].itertuples(index=False))]
+    return rows[~np.asarray(shared, dtype=bool)]
 
 
 def relative_errors(rows: pd.DataFrame, data_dir: str | None = None) -> pd.DataFrame:
