@@ -252,7 +252,7 @@ plt.show()
 # measure the fraction of samples within $\pm 10°$ of the two predicted arm directions: an
 # isotropic distribution puts $40/180 \approx 22\,\%$ there. The histograms show the angles
 # over a window of $180°$ centred between the two predicted arms, so that the seam where the
-# window wraps around ($0° = 180°$) lies about $45°$ from either arm instead of cutting
+# window wraps around ($0° = 180°$) lies at least $45°$ from either arm instead of cutting
 # the arm of "kreuz" at $0°$ in two.
 
 # %%
@@ -376,7 +376,8 @@ claims.check("kreuz-sheared: the arm T e2 carries most of sum |w|^2 (its share)"
 # ## Why the sheared cross is fitted worse
 #
 # All three fits beat random features by a wide margin, but the sheared target is fitted
-# less well than the other two (first table; the ratios are printed below and checked). The
+# less well than the other two (first table, one fit and one feature draw per target; the
+# ratios are printed below and checked). The
 # targets differ in how far and how fast their chirps run (the table of the targets): the
 # shear's second term reaches about twice the top frequency of "kreuz" and runs through about
 # twice as many periods. That plausibly makes the fit harder on both of its sides (the
@@ -429,7 +430,7 @@ claims.check("kreuz-sheared: share of generator samples beyond the top frequency
 # The split by local frequency is this run's and is not among the claims: the chapter does
 # not claim that the error sits in the fast part of the square, only that the sheared target
 # is the harder one. The learned distribution follows it all the same, its cross and its
-# tilt, out along the long arm; a longer, faster chirp simply asks more of $N = 100$
+# tilt, out along the long arm; a longer, faster chirp plausibly asks more of $N = 100$
 # features and 1800 fitted points than the other two.
 #
 # The learned feature distribution is a picture of the target's spectrum drawn with $N$
