@@ -37,9 +37,12 @@
 # 3. the generator's width and its number of training steps.
 #
 # **Claims.** GFT-r reaches a given error with far fewer features than random features,
-# which improve with every added feature but slowly. With label noise, a $\lambda$ chosen on
-# validation data lowers GFT-r's test error on every seed, and the largest one over-smooths.
-# A wider generator trained longer fits better, at a cost in time. Each claim is checked
+# which improve with every added feature but slowly. With strong label noise and a reduced
+# budget, the $\lambda$ sweep shows no robust benefit of the TV term: validation picks a
+# $\lambda > 0$, but whether it lowers the test error changes between two versions of the
+# training engine, and at the largest $\lambda$ no training step is kept; a noisy curve of
+# one variable shows what the penalty does to a fit. After the longest training, a wider
+# generator fits better, at a cost in time. Each claim is checked
 # where it is computed and listed in the table at the end of the page.
 #
 # Together the sweeps take longer at the `book` preset than a chapter should spend (each
@@ -51,6 +54,7 @@
 # where the folder is absent, it always computes).
 
 # %% tags=["hide-input"]
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +70,7 @@ from IPython.display import Markdown, display
 
 import gft
 from gft import GFTRegressor, NNRegressor
+from gft.datasets import load_setting
 from gft.experiments import method_labels, report, start_chapter, sweeps
 from gft.presets import get_preset
 
@@ -76,17 +81,17 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
 setting = "friedman1-d5"  # the setting of all sweeps
 budget_fraction = 1 / 3  # share of the preset's Adam steps the N and width sweeps use
-tv_budget_fraction = 1 / 6  # ... and the λ sweep and the 1-D example
+tv_budget_fraction = 1 / 6  # ... and the λ sweep
 n_values = [10, 25, 50, 100, 200, 400]
 n_methods = ["gft-r", "nn", "rff"]
 n_seeds = [0, 1]
-label_noise = 3.0  # σ of the Gaussian noise on the training labels of the λ sweep
+label_noise = 3.0  # σ_ε of the Gaussian noise on the training labels of the λ sweep
 lambdas = [0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]  # the protocol's grid
 tv_seeds = [0, 1, 2]
 widths = [32, 128, 512]  # generator hidden width (three hidden layers)
 gen_seeds = [0, 1, 2]  # data draws and initialisations of the width and steps sweep
 step_fractions = [1 / 12, 1 / 3, 1]  # generator steps, as fractions of the preset's
-demo_noise = 0.3  # σ of the label noise of the 1-D example
+demo_noise = 0.3  # σ_ε of the label noise of the 1-D example
 demo_lambda = 1e-2  # its TV weight
 n_demo_seeds = 5  # its data draws and initialisations
 demo_steps = 500  # Adam steps of each phase in the 1-D example, at every preset (about 4 s a fit)
@@ -139,7 +144,7 @@ print("budget of the λ sweep:", tv_budget, "| the 1-D example: book generator,"
 # %% [markdown]
 # ## The number of features
 #
-# Test MSE against $N$ on a log–log scale, mean over the seeds with the range as error bar;
+# Test MSE against $N$ on a log–log scale, mean over the two seeds with their range as error bar;
 # the training time beside it. Each seed is a new data draw and a new initialisation; no TV
 # ($\lambda = 0$, the labels are exact).
 
@@ -216,7 +221,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # So "more features" helps random features, and helps GFT-r only up to a point at a fixed
 # budget. The NN is trained from PyTorch's default initialisation, as in the paper; its
 # errors are stated above. The training times show the trend (RFF costs a ridge solve, the trained
-# methods thousands of steps whose cost grows with $N$); single points are one run each.
+# methods thousands of steps whose cost grows with $N$); each point is the mean of two runs.
 # The claims:
 
 # %%
@@ -235,7 +240,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # ## The TV weight on noisy labels
 #
 # Now the training labels carry Gaussian noise, $y_k = f(x_k) + \varepsilon_k$ with
-# $\varepsilon_k \sim N(0, \sigma^2)$ (`load_setting(..., noise=σ)`), while the test labels
+# $\varepsilon_k \sim N(0, \sigma_\varepsilon^2)$ (`load_setting(..., noise=σ_ε)`), while the test labels
 # stay exact, so the test MSE measures the distance to $f$. Without a regulariser the
 # features are free to fit the noise (the validation split, itself noisy, only stops the
 # training early). The TV term penalises the mean $\ell^1$ norm of the gradient of the fit:
@@ -262,7 +267,7 @@ ax.set_xticks(list(positions.values()), [f"{v:g}" for v in positions])
 ax.set_xlabel(r"TV weight $\lambda$")
 ax.set_ylabel("test MSE (to the noise-free target)")
 ax.set_yscale("log")
-ax.set_title(f"{setting}, label noise σ = {label_noise:g}, {len(tv_seeds)} seeds")
+ax.set_title(f"{setting}, label noise σ_ε = {label_noise:g}, {len(tv_seeds)} seeds")
 ax.legend(fontsize="small")
 ax.grid(alpha=0.3, which="both")
 plt.show()
@@ -280,63 +285,77 @@ paired = tv_sweep[tv_sweep["method"] == "gft-r"].pivot(index="tv_weight", column
 rff_by_seed = tv_sweep[tv_sweep["method"] == "rff"].groupby("seed")["test_mse"].first()
 helped = int((paired.loc[best_lambda] < paired.iloc[0]).sum())
 selected = float(tv_table.loc[best_lambda, "gft-r"])
-spread = float(paired.loc[best_lambda].std())
+difference = rff_by_seed - paired.loc[best_lambda]  # the same data draw for both
 display(Markdown(
     f"The validation MSE picks λ = {best_lambda:g}. GFT-r's mean test MSE is "
-    f"{tv_table['gft-r'].iloc[0]:.3g} without TV, {selected:.3g} at λ = {best_lambda:g}, and "
-    f"{tv_table['gft-r'].iloc[-1]:.3g} at the largest, λ = {tv_table.index[-1]:g}. Seed by "
-    f"seed (the same data draw with and without TV), λ = {best_lambda:g} lowers GFT-r's test "
-    f"error on {helped} of {paired.shape[1]} seeds. Random features reach {rff_noisy:.3g} on "
-    f"average; the difference from GFT-r at λ = {best_lambda:g} "
-    f"({abs(rff_noisy - selected):.2g}) is smaller than the standard deviation of GFT-r's test "
-    f"MSE over the seeds ({spread:.2g}), so the two are not distinguishable here."
-    if abs(rff_noisy - selected) < spread else
-    f"The validation MSE picks λ = {best_lambda:g}; GFT-r's mean test MSE there is {selected:.3g} "
-    f"against {tv_table['gft-r'].iloc[0]:.3g} without TV and {rff_noisy:.3g} for random features."))
+    f"{tv_table['gft-r'].iloc[0]:.3g} without TV and {selected:.3g} at λ = {best_lambda:g}; seed "
+    f"by seed (the same data draw with and without TV), λ = {best_lambda:g} lowers it on {helped} "
+    f"of {paired.shape[1]} seeds. Random features reach {rff_noisy:.3g} on average; per seed, "
+    f"RFF's test MSE minus GFT-r's at λ = {best_lambda:g} is "
+    + ", ".join(f"{v:+.2g}" for v in difference)
+    + f" (RFF is better on {int((difference < 0).sum())} of {len(difference)} seeds)."))
+
+# The largest weight, fitted once more at the sweep's budget to read its training history
+top_lambda = float(tv_table.index[-1])
+X_noisy, y_noisy, _, _ = load_setting(setting, seed=tv_seeds[0], noise=label_noise)
+top_fit = GFTRegressor.from_preset(preset, tv_weight=top_lambda, random_state=tv_seeds[0],
+                                   device=device, progress=False, **tv_budget["gft"]).fit(X_noisy, y_noisy)
+top_steps = {phase: int(h.best_step) for phase, h in top_fit.history_.items()}
+
+
+
+def sweep_setup(df: pd.DataFrame) -> dict:
+    """A stored sweep's arguments, without the preset fingerprint (which records more than the sweep uses)."""
+    return {k: v for k, v in json.loads(df["config"].iloc[0]).items() if k != "fingerprint"}
+
+
+earlier_path = None if ablations_dir is None else ablations_dir / f"tv_weight_earlier__{preset}.csv"
+earlier = pd.read_csv(earlier_path) if earlier_path is not None and earlier_path.is_file() else None
+if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == sweep_setup(tv_sweep):
+    earlier_summary = sweeps.sweep_summary(earlier, ["tv_weight"])
+    earlier_val = earlier_summary.pivot(index="tv_weight", columns="method", values="val_mse_mean")["gft-r"]
+    earlier_test = earlier_summary.pivot(index="tv_weight", columns="method", values="test_mse_mean")["gft-r"]
+    earlier_lambda = float(earlier_val.idxmin())
+    earlier_paired = earlier[earlier["method"] == "gft-r"].pivot(index="tv_weight", columns="seed",
+                                                                 values="test_mse")
+    earlier_helped = int((earlier_paired.loc[earlier_lambda] < earlier_paired.iloc[0]).sum())
+    both = pd.concat({"now": tv_sweep, "earlier": earlier}).reset_index(level=0, names="run")
+    at_top = both[(both["tv_weight"] == top_lambda) & both["method"].isin(["gft", "gft-r"])]
+    at_top = at_top.pivot_table(index=["method", "seed"], columns="run", values="test_mse")
+    top_change = float(((at_top["now"] - at_top["earlier"]).abs() / at_top["earlier"]).max())
+    display(Markdown(
+        f"The same sweep with an earlier version of the training engine (commit "
+        f"{earlier['commit'].iloc[0][:7]} of {earlier['date'].iloc[0][:10]}; this run: commit "
+        f"{tv_sweep['commit'].iloc[0][:7]} of {tv_sweep['date'].iloc[0][:10]}), on the same seeds, "
+        f"data and budget, picked λ = {earlier_lambda:g}, and there it lowered GFT-r's test MSE on "
+        f"{earlier_helped} of {earlier_paired.shape[1]} seeds (mean {earlier_test.iloc[0]:.3g} "
+        f"without TV, {earlier_test.loc[earlier_lambda]:.3g} with). At the largest weight, "
+        f"λ = {top_lambda:g}, the two runs agree on every seed and for both phases (largest relative "
+        f"difference {top_change:.1g}), and the fit above keeps step {top_steps['generator']} of its "
+        f"generator and step {top_steps['refine']} of its refinement: no step improved the validation "
+        "MSE of the initial features, so the λ = 1 column shows untrained fits, not over-smoothing."))
 
 # %% [markdown]
-# The spread over seeds is as large as the effect, because each seed is a new data draw
-# with its own noise; compared seed by seed, the weight chosen on validation data helps
-# every time, and the largest weight is worse than the chosen one. Which $\lambda$ is best
-# depends on the noise level and on the target's own variation, which is why the protocol
-# selects it on validation data. Random features with a validated scale $\sigma$ are
-# smooth functions by construction; with labels this noisy and at this reduced budget
-# they end up level with GFT-r, within the spread over seeds: on noisy data a thin learned
-# network has no clear advantage (chapter 06 shows the same on real data). The claims:
+# With labels this noisy and a sixth of the book budget, the sweep does not show that TV
+# helps: each seed is a new data draw with its own noise, the spread over seeds is as large
+# as any effect, and the validation split — a tenth of the noisy training rows — ranks
+# candidates whose errors differ by less than the noise variance. Which $\lambda$ it picks,
+# and whether that weight lowers the test error, changed with the version of the training
+# engine, while the largest weight never trained at all. Which $\lambda$ is best depends on
+# the noise level and on the target's own variation, which is why the protocol selects it on
+# validation data; the claims here are only those both runs support. Random features with a
+# validated scale $\sigma$ have too few features to follow noise this strong, and are at least
+# as good as GFT-r here (the per-seed differences above): on noisy data a thin learned network
+# has no clear advantage (chapter 06 shows the same on real data, and shows TV at work where
+# it matters more, on inputs with noise columns). The 1-D example below shows what the penalty does to a single fit.
 
 # %%
 assert np.all(np.isfinite(tv_sweep["test_mse"])), tv_sweep
 rff_values = tv_sweep[tv_sweep["method"] == "rff"].groupby("seed")["test_mse"].nunique()
 assert (rff_values == 1).all()  # the reference does not depend on λ
 claims.check("the validation MSE chooses a TV weight λ > 0", best_lambda, ">", 0)
-claims.check("the chosen λ lowers GFT-r's mean test MSE (ratio λ = 0 / chosen)",
-             tv_table["gft-r"].iloc[0] / selected, ">", 1.1)
-claims.check("the chosen λ lowers GFT-r's test MSE on every seed (seeds)", helped, ">=", paired.shape[1])
-claims.check("the largest λ over-smooths (mean test MSE ratio largest / chosen)",
-             tv_table["gft-r"].iloc[-1] / selected, ">", 1.1)
-
-# %% [markdown]
-# These claims hold on the stored sweep. The same sweep run again with a later version of
-# the training engine, on the same seeds and budget, is stored beside it; how it compares:
-
-# %%
-rerun_path = None if ablations_dir is None else ablations_dir / f"tv_weight_rerun__{preset}.csv"
-if rerun_path is not None and rerun_path.is_file():
-    rerun = pd.read_csv(rerun_path)
-    rerun_summary = sweeps.sweep_summary(rerun, ["tv_weight"])
-    rerun_val = rerun_summary.pivot(index="tv_weight", columns="method", values="val_mse_mean")["gft-r"]
-    rerun_test = rerun_summary.pivot(index="tv_weight", columns="method", values="test_mse_mean")["gft-r"]
-    rerun_lambda = float(rerun_val.idxmin())
-    display(Markdown(
-        f"Stored sweep: commit {tv_sweep['commit'].iloc[0][:7]} of {tv_sweep['date'].iloc[0][:10]}; "
-        f"rerun: commit {rerun['commit'].iloc[0][:7]} of {rerun['date'].iloc[0][:10]}. In the rerun "
-        f"the validation MSE picks λ = {rerun_lambda:g}, and GFT-r's mean test MSE is "
-        f"{rerun_test.iloc[0]:.3g} without TV and {rerun_test.loc[rerun_lambda]:.3g} at that λ "
-        f"(ratio {rerun_test.iloc[0] / rerun_test.loc[rerun_lambda]:.2f}). With three seeds, label "
-        "noise this strong and a third of the book budget, which λ validation picks, and whether "
-        "it helps, changes with the rounding of a float32 training run: the benefit of TV on "
-        "noisy labels shown above is not robust at this scale. Chapter 06 shows TV at work where "
-        "it matters more, on inputs with noise columns."))
+claims.check(f"at the largest λ the generator keeps its untrained start (best step)",
+             top_steps["generator"], "<=", 0)
 
 # %% [markdown]
 # ### A noisy curve, with and without TV
@@ -403,9 +422,10 @@ plt.show()
 tv_free, tv_on = demo_median.loc[0.0], demo_median.loc[demo_lambda]
 helped_demo = int((demo_wide[f"test MSE, λ = {demo_lambda:g}"] < demo_wide["test MSE, λ = 0"]).sum())
 display(Markdown(
-    f"Median over the {len(demo_seeds)} seeds: without TV the fit's total variation is "
+    f"Medians over the {len(demo_seeds)} seeds, each taken on its own (they need not come from "
+    f"the same seed): without TV the total variation is "
     f"{tv_free['total_variation']:.3g} ({tv_free['total_variation'] / target_tv:.1f} times the "
-    f"target's) and its test MSE {tv_free['test_mse']:.3g}; with λ = {demo_lambda:g} they are "
+    f"target's) and the test MSE {tv_free['test_mse']:.3g}; with λ = {demo_lambda:g} they are "
     f"{tv_on['total_variation']:.3g} ({tv_on['total_variation'] / target_tv:.2f} times) and "
     f"{tv_on['test_mse']:.3g}. TV lowers the test error on {helped_demo} of {len(demo_seeds)} seeds."
     + (f" Without TV, the fit of {len(stuck)} seed(s) ({', '.join(map(str, stuck))}) has less total "
@@ -419,14 +439,14 @@ display(Markdown(
 # a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
 # causes without charging the step more than any other rise of the same height; it does not
 # favour a sharp step over a steep ramp of the same height. The claims are on the medians
-# over the seeds, because a single seed's fit can fail on its own (one draw did, on another
-# machine):
+# over the seeds, because a single seed's fit can fail on its own (as the sentence above
+# reports when one does):
 
 # %%
 assert np.isfinite(demo[["test_mse", "total_variation"]].to_numpy()).all(), demo
-claims.check("noisy curve: without TV, the median fit's total variation / the target's",
+claims.check("noisy curve: without TV, the median total variation over the seeds / the target's",
              tv_free["total_variation"] / target_tv, ">", 1.5)
-claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median fit's total variation / the target's",
+claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median total variation over the seeds / the target's",
              tv_on["total_variation"] / target_tv, "<", 1.5)
 claims.check(f"noisy curve: λ = {demo_lambda:g} lowers the median test MSE (ratio without / with)",
              tv_free["test_mse"] / tv_on["test_mse"], ">", 1)
@@ -525,11 +545,18 @@ if len(bench_rows):
     validation = (bench_rows[(bench_rows["kind"] == "uci") & bench_rows["method"].isin(["gft", "gft-r"])]
                   .pivot_table(index=["setting", "trial"], columns="method", values="val_mse"))
     hurt = per_trial[per_trial["gft-r"] > per_trial["gft"]]
+    synthetic_trials = (bench_rows[(bench_rows["kind"] == "synthetic") & bench_rows["method"].isin(["gft", "gft-r"])]
+                        .pivot_table(index=["setting", "activation", "trial"], columns="method", values="test_mse")
+                        .dropna())
+    raised = synthetic_trials["gft-r"] / synthetic_trials["gft"]
     misled = int((validation.loc[hurt.index, "gft-r"] < validation.loc[hurt.index, "gft"]).sum())
     display(Markdown(
         f"On the synthetic cells refinement lowers the error on {int((synthetic['ratio'] > 1).sum())} "
         f"of {len(synthetic)}, by a factor from {synthetic['ratio'].min():.3g} to "
-        f"{synthetic['ratio'].max():.3g} (median {synthetic['ratio'].median():.3g}). On the real data "
+        f"{synthetic['ratio'].max():.3g} (median {synthetic['ratio'].median():.3g}); trial by trial it "
+        f"raised the error on {int((raised > 1).sum())} of the {len(raised)} synthetic trials"
+        + (f", by at most {100 * (raised.max() - 1):.2g} %" if (raised > 1).any() else "")
+        + ". On the real data "
         "sets the ratio of the means is "
         + ", ".join(f"{name} {ratio:.3g}" for name, ratio in real["ratio"].items())
         + f". Trial by trial, refinement raised the test error on {len(hurt)} of the {len(per_trial)} "
@@ -541,15 +568,17 @@ else:
     print("no committed results here: the refinement comparison needs book/results")
 
 # %% [markdown]
-# On the smooth synthetic targets, where the labels are exact, the refinement always
-# pays: the generator has learned where good features lie, and tuning one drawn set to the
+# On the smooth synthetic targets, where the labels are exact, the refinement lowers the
+# mean error of every cell (trial by trial it can still raise it a little: the count is
+# printed above): the generator has learned where good features lie, and tuning one drawn set to the
 # data removes what a random draw leaves. On the real data sets the picture splits as in
 # [chapter 06](06_uci_benchmarks.ipynb): on galaxy, propulsion and telemonitoring, whose
-# labels the inputs nearly determine, refinement lowers the mean error; on CCPP it repairs
-# the draws on which the generator did not train (chapter 06 shows them); on the noisy
+# labels the inputs nearly determine, refinement lowers the mean error; on CCPP it partly
+# repairs the draws on which the generator did not train (chapter 06 shows them); on the noisy
 # airfoil and SkillCraft it changes the mean by a few per cent. It does not help on every
 # trial: where the kept refined features validate better than the fresh draw but test worse,
-# the validation split, 10 % of a few hundred rows, was too small to select on. The claims:
+# the validation split, 10 % of the training rows (20 to 200 of them on these data sets),
+# was too small to select on. The claims:
 
 # %%
 if pair is not None:
@@ -579,9 +608,9 @@ if pair is not None:
 # 1. $g' \ge 0$, so $\int_0^1 |g'| = \int_0^1 g' = g(1) - g(0) = h$. The TV term charges
 #    every monotone rise its height alone: it does not prefer a sharp step to a ramp, and
 #    what it removes are the extra ups and downs, each of which costs twice its height.
-# 2. With less noise there is less to smooth: the validation MSE selects a smaller
-#    $\lambda$ (or the same one with a smaller gain), and the largest weights over-smooth
-#    by more, relative to the noise-free fit.
+# 2. One expects less to smooth with less noise: a smaller selected $\lambda$, or the same
+#    one with a smaller gain. With three seeds, the run-to-run changes this page shows may
+#    be as large as that shift; more seeds (`tv_seeds`) tell them apart.
 # 3. Give the largest $N$ more steps (`budget_fraction = 1`) while keeping the ridge: if
 #    the error falls, the budget was short. Independently, record the condition number of
 #    $A^HA + \delta I$ at the kept features for each $N$ (see the conditioning section of
