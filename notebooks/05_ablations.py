@@ -331,17 +331,18 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
         f"{earlier_helped} of {earlier_paired.shape[1]} seeds (mean {earlier_test.iloc[0]:.3g} "
         f"without TV, {earlier_test.loc[earlier_lambda]:.3g} with). At the largest weight, "
         f"λ = {top_lambda:g}, the two runs agree on every seed and for both phases (largest relative "
-        f"difference {top_change:.1g}), and the fit above keeps step {top_steps['generator']} of its "
-        f"generator and step {top_steps['refine']} of its refinement: no step improved the validation "
+        f"difference {top_change:.1g}), and a refit of seed {tv_seeds[0]} at that weight (run by this "
+        f"page) keeps step {top_steps['generator']} of its generator and step {top_steps['refine']} of "
+        "its refinement: no step improved the validation "
         "MSE of the initial features, so the λ = 1 column shows untrained fits, not over-smoothing."))
 
 # %% [markdown]
 # With labels this noisy and a sixth of the book budget, the sweep does not show that TV
 # helps: each seed is a new data draw with its own noise, the spread over seeds is as large
 # as any effect, and the validation split — a tenth of the noisy training rows — ranks
-# candidates whose errors differ by less than the noise variance. Which $\lambda$ it picks,
-# and whether that weight lowers the test error, changed with the version of the training
-# engine, while the largest weight never trained at all. Which $\lambda$ is best depends on
+# candidates whose errors differ by less than the noise variance. Whether the weight it
+# picks lowers the test error changed with the version of the training engine, and the
+# largest weight never trained at all. Which $\lambda$ is best depends on
 # the noise level and on the target's own variation, which is why the protocol selects it on
 # validation data; the claims here are only those both runs support. Random features with a
 # validated scale $\sigma$ have too few features to follow noise this strong, and are at least
