@@ -461,24 +461,28 @@ if len(cmp):
                                  "them (same data draw and seed) at other generator learning rates"))
             stuck_draws = committed.loc[committed["generator_best_step"] == 0, "draw"].tolist()
             again = refits[(refits["lr"] == book_lr) & refits["draw"].isin(stuck_draws)].set_index("draw")
-            small = refits[refits["lr"] < book_lr]
-            for lr, part in small.groupby("lr"):
-                part = part.set_index("draw")
-                display(Markdown(
-                    f"`benchmarks/ccpp_generator_lr.py` refits them. At the book preset's rate, "
-                    f"{book_lr:g}, the refits of draws {', '.join(map(str, again.index))} reproduce the "
-                    "committed trials (GFT-r test MSE "
-                    + ", ".join(f"{again.loc[t, 'gft_r_test_mse']:.4g} against "
-                                f"{committed.set_index('draw').loc[t, 'gft_r_test_mse']:.4g}" for t in again.index)
-                    + f"). At lr = {lr:g} the generator trains on {int((part['generator_best_step'] > 0).sum())} "
-                    f"of the {len(part)} draws refitted (best step {part['generator_best_step'].min():g} to "
-                    f"{part['generator_best_step'].max():g}), including "
-                    f"{int(part.loc[part.index.isin(stuck_draws), 'generator_best_step'].gt(0).sum())} of the "
-                    f"{len(stuck_draws)} that kept their start, and GFT-r's test MSE is "
-                    f"{part['gft_r_test_mse'].min():.3g} to {part['gft_r_test_mse'].max():.3g} on them, "
-                    f"against {committed['gft_r_test_mse'].min():.3g} to {committed['gft_r_test_mse'].max():.3g} "
-                    f"for the committed trials at {book_lr:g}. So the book preset's generator learning "
-                    "rate is too large for CCPP; the committed table keeps the preset, as every cell does."))
+            by_draw = committed.set_index("draw")
+
+            def at_rate(lr: float, part: pd.DataFrame) -> str:
+                steps = part["generator_best_step"]
+                return (f"At lr = {lr:g} the generator trains on {int((steps > 0).sum())} of the "
+                        f"{len(part)} draws refitted (best step {steps.min():g} to {steps.max():g}), "
+                        f"including {int(steps[steps.index.isin(stuck_draws)].gt(0).sum())} of the "
+                        f"{len(stuck_draws)} that kept their start, and GFT-r's test MSE is "
+                        f"{part['gft_r_test_mse'].min():.3g} to {part['gft_r_test_mse'].max():.3g} on them, "
+                        f"against {committed['gft_r_test_mse'].min():.3g} to "
+                        f"{committed['gft_r_test_mse'].max():.3g} for the committed trials at {book_lr:g}.")
+
+            display(Markdown(
+                f"`benchmarks/ccpp_generator_lr.py` refits them. At the book preset's rate, "
+                f"{book_lr:g}, the refits of draws {', '.join(map(str, again.index))} reproduce the "
+                "committed trials (GFT-r test MSE "
+                + ", ".join(f"{again.loc[t, 'gft_r_test_mse']:.4g} against {by_draw.loc[t, 'gft_r_test_mse']:.4g}"
+                            for t in again.index)
+                + "). " + " ".join(at_rate(lr, part.set_index("draw"))
+                                   for lr, part in refits[refits["lr"] < book_lr].groupby("lr"))
+                + " So the book preset's generator learning rate is too large for CCPP; the committed "
+                "table keeps the preset, as every cell does."))
     largest_tried = selection.groupby(["setting", "method"])["lambda"].transform("max")
     top = selection[selection["selected"] & (selection["lambda"] == largest_tried) & (selection["lambda"] > 0)]
     display(Markdown(

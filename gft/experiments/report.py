@@ -216,11 +216,10 @@ def distinct_fits(rows: pd.DataFrame) -> pd.DataFrame:
     :math:`\lambda` and ``fitted`` record; rows without a ``fitted`` record are kept.
     """
     keys = ["setting", "activation", "preset", "trial", "data_seed", "lambda", "fitted"]
-    has_record = rows["fitted"].map(lambda f: isinstance(f, str) and bool(f))
-    gft = {tuple(r) for r in rows.loc[(rows["method"] == "gft") & has_record, keys].itertuples(index=False)}
-    shared = [method == "gft-r" and ok and tuple(r) in gft
-              for method, ok, r in zip(rows["method"], has_record, rows[keys].itertuples(index=False))]
-    return rows[~np.asarray(shared, dtype=bool)]
+    recorded = rows["method"].isin(["gft", "gft-r"]) & rows["fitted"].map(lambda f: isinstance(f, str) and bool(f))
+    # a trial has one row per method, so a recorded row with a twin is half of a GFT/GFT-r pair
+    twin = rows[recorded].duplicated(subset=keys, keep=False).reindex(rows.index, fill_value=False)
+    return rows[~(twin & (rows["method"] == "gft-r"))]
 
 
 def relative_errors(rows: pd.DataFrame, data_dir: str | None = None) -> pd.DataFrame:
