@@ -12,6 +12,8 @@ endif
 # (pytest -n 2, papermill kernels), one thread each: two torch processes with two OpenMP
 # threads each on two cores spin against each other and run many times slower.
 export OMP_NUM_THREADS ?= 2
+# Extra pip arguments for the torch wheel (e.g. the CPU index, see the venv target).
+TORCH_PIP_ARGS ?=
 
 .PHONY: venv test test-fast book notebooks results bench margins clean
 
@@ -20,8 +22,10 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# The CPU wheel first: pyproject's open range is then satisfied and no CUDA build is fetched.
-	$(BIN)/python -m pip install -q torch==2.13.0
+	# torch first, so that pyproject's open range is satisfied by it. On Linux, PyPI's wheel is the
+	# CUDA build (several GB); where no local index supplies the CPU one, pass
+	# TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu".
+	$(BIN)/python -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/python -m pip install -q -e ".[test,book,distributed]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@

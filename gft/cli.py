@@ -15,7 +15,7 @@ _MAIN_EPILOG = """\
 examples:
   python -m gft run --setting friedman1-d5 --method gft-r --activation fourier --preset book --out results/
   python -m gft run --setting all --dataset all --method gft gft-r --preset smoke --out /tmp/smoke
-  python -m gft sweep --plan book/results/plan.txt --out book/results
+  python -m gft sweep --plan book/results/plan.txt --out book/results/paper
   python -m gft table results/
 
 Each subcommand has its own --help.
@@ -48,12 +48,13 @@ examples:
 """
 
 _SWEEP_EPILOG = """\
-example plan (book/results/plan.txt):
+a plan file holds one run's arguments per line, '#' starts a comment (book/results/plan.txt
+is the paper protocol's plan), e.g.:
   # the synthetic table, GFT and GFT-r, the paper budget
   --setting polynomial-d5 polynomial-d10 ishigami-d5 --method gft gft-r --preset paper
   --dataset all --method gft gft-r --preset paper --trials 5
 
-  python -m gft sweep --plan book/results/plan.txt --out book/results --jobs 2
+  python -m gft sweep --plan book/results/plan.txt --out book/results/paper --jobs 2
   # on a Dask cluster (pip install 'gft[distributed]'); the results folder on a shared disk
   python -m gft sweep --plan book/results/plan.txt --out /shared/results --backend dask --scheduler tcp://10.0.0.5:8786
 """

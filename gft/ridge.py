@@ -131,8 +131,8 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
 
     Parameters
     ----------
-    A : Tensor of shape (*, M, N)
-        Design matrix, real or complex, float32 or float64, on any device.
+    A : Tensor of shape (*, M, P)
+        Design matrix (``P`` columns), real or complex, float32 or float64, on any device.
     y : Tensor of shape (*, M) or (*, M, K)
         Targets (real or of ``A``'s dtype). ``K`` columns cost one factorisation. As in
         :func:`torch.linalg.solve`, ``y`` is read as one column per batch entry when it is
@@ -143,7 +143,7 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
 
     Returns
     -------
-    b : Tensor of shape (*, N) or (*, N, K)
+    b : Tensor of shape (*, P) or (*, P, K)
         Of ``A``'s dtype.
 
     Warns
@@ -158,7 +158,7 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
         When even that fails (NaN or inf in ``A``).
     """
     if A.dim() < 2:
-        raise ValueError(f"A must have shape (*, M, N), got {tuple(A.shape)}")
+        raise ValueError(f"A must have shape (*, M, P), got {tuple(A.shape)}")
     M = A.shape[-2]
     # As torch.linalg.solve: y is one column per batch entry when it is 1-D or has A's
     # batch shape; otherwise columns (*, M, K) where its second-to-last size is M.

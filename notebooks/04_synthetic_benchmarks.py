@@ -521,7 +521,7 @@ if equal_time is not None:
 # ## The claims of this chapter
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which
-# it held (at the `smoke` preset, whose generators are untrained, they are computed but not
+# it held (at the `smoke` preset, whose generators barely train, they are computed but not
 # asserted):
 
 # %%

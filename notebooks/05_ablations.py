@@ -624,7 +624,7 @@ if pair is not None:
 # ## The claims of this chapter
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which
-# it held (at the `smoke` preset, whose generators are untrained, they are computed but not
+# it held (at the `smoke` preset, whose generators barely train, they are computed but not
 # asserted). The sweeps' claims are decided by the stored results, the noisy curve's by the
 # fits this page ran:
 

@@ -755,7 +755,7 @@ else:
 # ## The claims of this chapter
 #
 # Each claim above, with the value this run measured, its threshold and the factor by which
-# it held (at the `smoke` preset, whose generators are untrained, they are computed but not
+# it held (at the `smoke` preset, whose generators barely train, they are computed but not
 # asserted):
 
 # %%

@@ -115,7 +115,7 @@ def test_shape_errors():
     A, y = _data((), 20, 4, None, False)
     with pytest.raises(ValueError, match="rows like A"):
         ridge_solve(A, y[:-1], 0.1)
-    with pytest.raises(ValueError, match=r"shape \(\*, M, N\)"):
+    with pytest.raises(ValueError, match=r"shape \(\*, M, P\)"):
         ridge_solve(y, y, 0.1)
 
 

@@ -2,7 +2,7 @@
 
 A chapter states a claim in its prose, computes the number that decides it, and checks it
 with :meth:`Claims.check`. At a preset that asserts its claims (every preset but
-``"smoke"``, whose generators are untrained) a claim that fails raises at once, with the
+``"smoke"``, whose 40 generator steps barely train) a claim that fails raises at once, with the
 measured value and the threshold in the message. At ``"smoke"`` the claim is still
 computed and recorded, marked as not asserted, so nothing is skipped silently. The chapter
 ends with :meth:`Claims.table`: claim, measured value, threshold, margin, held.
@@ -153,7 +153,7 @@ class Claims:
         if self.asserted:
             status = "asserted"
         elif self.preset in UNASSERTED_PRESETS:
-            status = f"computed but not asserted (the {self.preset!r} preset trains nothing)"
+            status = f"computed but not asserted (the {self.preset!r} preset barely trains)"
         else:
             status = "computed but not asserted"
         caption = f"The chapter's claims at preset {self.preset!r}, {status}"
