@@ -199,10 +199,12 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
 class GFTRegressor(FeatureRegressorBase):
     r"""Generative feature training of a thin 2-layer network (Hertrich & Neumayer).
 
-    .. math:: f(x) = \mathrm{Re}\sum_{l=1}^N b_l \Phi(\langle w_l, \tilde x\rangle)/N,
+    .. math:: f(x) = \mathrm{Re}\,(A(x)\, b) = \mathrm{Re}\sum_{l=1}^N b_l \Phi(\langle w_l, \tilde x\rangle)/N,
               \qquad w_l = G_\theta(z_l),\ z_l\sim N(0, I),
 
-    with :math:`b = \hat b(w)` the ridge solution on the training data. ``fit`` trains
+    (the sum as written is ``fourier``'s; ``fourier-real`` has a cos and a sin column per
+    feature, bias activations a constant column: :math:`P` columns in all), with
+    :math:`b = \hat b(w)` the ridge solution on the training data. ``fit`` trains
     :math:`\theta` for ``generator_steps`` Adam steps on the reduced objective (MSE +
     ``tv_weight`` · TV), then refines one drawn latent set for ``refine_steps`` steps
     (GFT-r), keeping the iterate with the best validation MSE.
@@ -229,11 +231,12 @@ class GFTRegressor(FeatureRegressorBase):
     val_every, n_val_draws : int
         Validation period (steps) and feature draws averaged per generator validation.
     lr_schedule : {"constant", "cosine"}
-        Learning rate of each phase: constant (the paper) or cosine-annealed to ``lr / 100``.
+        Learning rate of each phase: constant (the paper) or cosine-annealed to 1/100 of the
+        phase's own (``lr`` or ``refine_lr``).
     dtype : {"float32", "float64"}
         Precision of the generator and the features (the fitted model is stored in
-        float64). float32 is about twice as fast; for ``fourier`` the Gram matrix, the
-        ridge solve and everything after it run in float64 either way (see :class:`gft.ReducedObjective`).
+        float64). float32 is about twice as fast; the Gram matrix, the ridge solve and
+        everything after it run in float64 either way (see :class:`gft.ReducedObjective`).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     random_state : int, RandomState or None
@@ -258,7 +261,8 @@ class GFTRegressor(FeatureRegressorBase):
     history_ : dict of TrainingHistory
         ``"generator"`` and ``"refine"`` runs, for plots.
     generator_val_mse_, refine_val_mse_ : float
-        Best validation MSEs of the two phases (in units of ``y``), for model selection.
+        Best validation MSEs of the two phases (unscaled: in units of ``y²``), for model
+        selection; ``refine_val_mse_`` is ``inf`` when ``refine_steps=0``.
     """
 
     presets = {name: dict(p) for name, p in PRESETS.items()}
@@ -415,8 +419,11 @@ _MEMBER_PARAMS = ("tv_weight", "ridge", "random_state")
 def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTRegressor]:
     r"""Fit several :class:`GFTRegressor` in one vectorised run; returns them, fitted.
 
-    Member ``i`` ends exactly as ``estimators[i].fit(X_i, y_i)`` would (to floating-point
-    rounding: the products are batched), but the ``B`` members train together: one
+    Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be, to floating-point
+    rounding (the products are batched; over thousands of float32 Adam steps the rounding
+    grows, so validation MSEs of close candidates can swap order). One difference: a member
+    whose generator phase diverges on its own is marked diverged and still refined, where a
+    fit alone would raise. But the ``B`` members train together: one
     :class:`~gft.generator.GeneratorStack`, one batched ridge solve and one Adam update per
     step. This amortises everything around the matrix products, and is how
     :class:`GFTRegressorCV` trains a λ path and its folds.

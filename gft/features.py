@@ -205,9 +205,11 @@ def design_matrix(X: Tensor, W: Tensor, activation: str | Activation = "fourier"
 def input_gradient(
     X: Tensor, W: Tensor, b: Tensor, activation: str | Activation = "fourier"
 ) -> Tensor:
-    r"""Closed-form input gradient :math:`\nabla_x f(x) = \mathrm{Re}\sum_l b_l \Phi'(\langle w_l,\tilde x\rangle) w_l / N`.
+    r"""Closed-form input gradient :math:`\nabla_x f(x) = \mathrm{Re}\,(\nabla_x A(x)\, b)`.
 
-    Only the ``d`` input coordinates of :math:`w_l` enter (not the bias coordinate), and the
+    For ``fourier`` this is :math:`\mathrm{Re}\sum_l b_l \Phi'(\langle w_l, x\rangle) w_l / N`;
+    for ``fourier-real`` each feature's cos and sin columns both contribute along
+    :math:`w_l`. Only the ``d`` input coordinates of :math:`w_l` enter (not the bias coordinate), and the
     constant output column has no gradient. Differentiable in ``W`` and ``b`` by ordinary
     autograd, so a penalty on it needs no double backward pass.
 
@@ -217,6 +219,8 @@ def input_gradient(
     W : Tensor of shape (*, N, D)
     b : Tensor of shape (*, P)
         Output weights as returned by :func:`gft.ridge_solve` for ``design_matrix(., W)``.
+    activation : str or Activation
+        As in :func:`design_matrix`.
 
     Returns
     -------
@@ -242,8 +246,24 @@ def input_gradient(
 def predict_from_features(
     X: Tensor, W: Tensor, b: Tensor, activation: str | Activation = "fourier"
 ) -> Tensor:
-    r""":math:`f(x) = \mathrm{Re}(A(x)\, b)`, shape ``(*, M)`` for ``b`` of shape ``(*, P)`` or
-    ``(*, M, K)`` for ``b`` of shape ``(*, P, K)``."""
+    r"""The network's output :math:`f(x) = \mathrm{Re}(A(x)\, b)` with ``A = design_matrix(X, W)``.
+
+    Parameters
+    ----------
+    X : Tensor of shape (*, M, d)
+    W : Tensor of shape (*, N, D)
+    b : Tensor of shape (*, P) or (*, P, K)
+        Read as ``K`` columns when it has as many dimensions as ``A`` (``(*, M, P)``), else
+        as one vector per batch entry; its batch dimensions must be those of ``A`` (a ``b``
+        with extra leading dimensions is not broadcast).
+    activation : str or Activation
+        As in :func:`design_matrix`.
+
+    Returns
+    -------
+    Tensor of shape (*, M) or (*, M, K)
+        Real.
+    """
     A = design_matrix(X, W, activation)
     out = torch.matmul(A, b) if b.dim() == A.dim() else torch.matmul(A, b.unsqueeze(-1)).squeeze(-1)
     return out.real if out.is_complex() else out

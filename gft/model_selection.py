@@ -71,7 +71,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         Every candidate and fold uses the same seed (``random_state`` itself when it is an
         int, else one int drawn from it), so that the candidates differ only in
         :math:`\lambda` and :math:`\delta` (common random numbers), and a candidate fitted on
-        all rows is exactly ``GFTRegressor(tv_weight=λ, ridge=δ, random_state=random_state)``.
+        all rows is ``GFTRegressor(tv_weight=λ, ridge=δ, random_state=random_state)`` trained
+        in a batch (see :func:`gft.fit_batched` for how far the two agree).
 
     Attributes
     ----------
@@ -88,7 +89,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     cv_results_ : dict of ndarray
         ``tv_weight`` and ``ridge`` (the candidates), ``split{k}_val_mse_generator`` and
         ``split{k}_val_mse_refine`` (held-out MSE of both phases in fold ``k``, in units of
-        ``y²``), their ``mean_…`` and ``std_…`` over the folds, ``diverged`` (folds in which
+        ``y²``), their ``mean_…`` and ``std_…`` over the folds (``std_…`` with ddof 0, as
+        scikit-learn's ``std_test_score``; the ``"1se"`` rule uses the sample standard
+        deviation, ddof 1), ``diverged`` (folds in which
         the candidate's training diverged) and ``mean_fit_seconds`` (the batched run's wall
         time divided by the number of fits in it).
     fit_seconds_ : dict

@@ -433,7 +433,8 @@ def input_weight_profile(W: np.ndarray, coef: np.ndarray | None = None,
         when ``n_inputs = D - 1``).
     coef : ndarray of shape (P,), optional
         Output weights; their first ``N`` magnitudes :math:`c_l = |b_l|` weight the features
-        (``None``: :math:`c_l = 1`).
+        (``None``: :math:`c_l = 1`). For ``fourier-real`` pass the per-feature norms
+        ``np.hypot(b[:N], b[N:2 * N])``: the first ``N`` entries alone are the cos weights.
     n_inputs : int, optional
         Number of input coordinates ``d`` (default: ``D``).
 

@@ -39,6 +39,8 @@ def tv_penalty(
     b : Tensor of shape (*, P)
     points : Tensor of shape (n, d) or (*, n, d)
         Monte-Carlo points, e.g. from :func:`sample_box` over the training box.
+    activation : str or Activation
+        As in :func:`gft.design_matrix`.
 
     Returns
     -------

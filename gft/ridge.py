@@ -39,7 +39,7 @@ _JITTERS = (1e-12, 1e-10, 1e-8, 1e-6)
 
 
 def _gram(A: Tensor, ridge: Tensor) -> Tensor:
-    r""":math:`S = A^H A + \delta I`, shape ``(*, N, N)``."""
+    r""":math:`S = A^H A + \delta I`, shape ``(*, P, P)``."""
     S = torch.matmul(A.mH, A)
     S.diagonal(dim1=-2, dim2=-1).add_(ridge.unsqueeze(-1))
     return S
@@ -52,7 +52,7 @@ def _float64(t: Tensor) -> Tensor:
 def cholesky_with_retry(
     S: Tensor, S64: Callable[[], Tensor] | None = None, upper: bool = False
 ) -> Tensor:
-    """Lower (or with ``upper=True`` upper) Cholesky factor of Hermitian ``S`` of shape ``(*, N, N)``.
+    """Lower (or with ``upper=True`` upper) Cholesky factor of Hermitian ``S`` of shape ``(*, P, P)``.
 
     When the factorisation fails in a lower precision it is redone in float64 (on
     ``S64()`` when given: ``S`` recomputed from float64 inputs, else on ``S`` cast up); when
@@ -154,8 +154,10 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
 
     Raises
     ------
+    ValueError
+        When ``A`` or ``y`` has the wrong shape, or their batch dimensions do not broadcast.
     RidgeSolveError
-        When even that fails (NaN or inf in ``A``).
+        When even that fails (NaN or inf in ``A``, or a negative ``ridge``).
     """
     if A.dim() < 2:
         raise ValueError(f"A must have shape (*, M, P), got {tuple(A.shape)}")

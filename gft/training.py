@@ -372,6 +372,25 @@ def optimise(
 
     Parameters
     ----------
+    params : GeneratorFeatures, LatentFeatures or DirectFeatures
+        What is trained: a generator's weights (features drawn afresh each step), one
+        latent draw of a frozen generator, or the features themselves.
+    objective : ReducedObjective
+        The reduced objective :math:`L(w)` (data, split, TV weight, ridge).
+    steps : int
+        Adam steps.
+    lr : float
+        Adam's learning rate (the start of the schedule).
+    val_every : int
+        Steps between validations.
+    rng : torch.Generator or sequence of B of them, optional
+        Draws of the features and of the TV points.
+    progress : bool
+        Show a tqdm progress bar.
+    name : str
+        Label of the bar, the history and the error messages.
+    schedule : {"constant", "cosine"}
+        Learning rate: constant, or cosine-annealed to ``lr / 100``.
     engine : {"auto", "autograd", "fused"}
         See :func:`resolve_engine`; the engine that ran is ``history.engine``.
     callback : callable, optional
@@ -380,6 +399,19 @@ def optimise(
         An exception raised by the callback stops the run like one raised by the step:
         ``KeyboardInterrupt`` keeps the best iterate and returns, anything else restores it
         and propagates.
+
+    Returns
+    -------
+    TrainingHistory
+        Training loss per step, validation MSE per validation, the kept step and its
+        validation MSE, wall time, the engine that ran (and why), ``interrupted`` and
+        ``diverged``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When the loss becomes NaN or inf or a ridge system breaks down (of a batched run:
+        when every member has); ``err.history`` holds the history up to then.
     """
     step_fn = make_adam_step(params, objective, lr, rng, steps, schedule, engine)
     members = tuple(getattr(params, "members", ()))

@@ -106,7 +106,7 @@ def initial_scale(
 class RFFRegressor(FeatureRegressorBase):
     r"""Random features with the ridge solve: the "no feature learning" control.
 
-    .. math:: f(x) = \mathrm{Re}\sum_{l=1}^N b_l\,\Phi(\langle w_l, \tilde x\rangle)/N,
+    .. math:: f(x) = \mathrm{Re}\,(A(x)\, b) = \mathrm{Re}\sum_{l=1}^N b_l\,\Phi(\langle w_l, \tilde x\rangle)/N,
               \qquad w_l = \sigma z_l,\ z_l \sim N(0, I_D),\qquad b = \hat b(w),
 
     with :math:`D = d + 1` for activations with an input bias, whose bias coordinate is
@@ -114,8 +114,9 @@ class RFFRegressor(FeatureRegressorBase):
     :math:`c/\|w\|` do not depend on :math:`\sigma`). With ``sigma=None`` the scale is chosen
     from ``sigma_grid`` by the validation MSE, all candidates sharing one draw ``z`` (common
     random numbers: the choice compares scales, not draws). ``b`` solves the ridge system
-    of the training split; with ``N > M`` in the dual form, so that ``N >= M`` and a tiny
-    ``ridge`` interpolate the training data.
+    of the training split (the sum as written is ``fourier``'s: :math:`P` columns in all,
+    see :func:`gft.design_matrix`); with more columns than rows (``P > M``) in the dual form,
+    so that there a tiny ``ridge`` interpolates the training data.
 
     Parameters
     ----------
@@ -252,7 +253,7 @@ class SparseRFRegressor(RFFRegressor):
     ridge system, drop the fraction ``prune_fraction`` of the features with the smallest
     :math:`|b_l|` (``fourier-real``: the norm of the cos/sin pair; never the constant column),
     re-solve, and repeat until ``n_features`` remain (the last round drops only down to
-    ``N``; with the default 0.2 about 21 rounds from 10 000 to 100). The surviving features
+    ``N``; with the default 0.2, 21 prunings from 10 000 to 100, so 22 solves). The surviving features
     keep their order in the draw, so ``n_initial == n_features`` (no pruning) gives exactly
     :class:`RFFRegressor` with the same ``random_state`` and ``sigma`` (grid).
 

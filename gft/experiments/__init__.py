@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from gft.experiments import make_cells, run_cells, load_results, markdown_table
+    from gft.experiments import make_cells, run_cells, load_results, markdown_table, sweep_backend
 
     cells = make_cells(["friedman1-d5", "airfoil"], ["gft", "gft-r"], presets=["smoke"])
     run_cells(cells, "results", n_trials=5, jobs=2)   # rerun to resume

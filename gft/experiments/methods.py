@@ -67,8 +67,6 @@ class Method:
     ----------
     name : str
         Registry key, e.g. ``"gft-r"``.
-    label : str
-        The column's name in the book's tables and legends, e.g. ``"GFT-r"`` (default: ``name``).
     estimator : str or type
         A key of :func:`estimator_class` (``"gft"``, ``"nn"``, ...) or an estimator class with
         ``from_preset(preset, **kwargs)``. Methods with the same estimator share their fits
@@ -87,6 +85,8 @@ class Method:
     train_seconds : callable ``(est, fit_seconds) -> float``
         The training time charged to this method (``gft`` does not pay for the refinement
         of a shared fit).
+    label : str
+        The column's name in the book's tables and legends, e.g. ``"GFT-r"`` (default: ``name``).
     """
 
     name: str

@@ -228,8 +228,8 @@ def relative_errors(rows: pd.DataFrame, data_dir: str | None = None) -> pd.DataF
     Each trial's test MSE is divided by the variance of its own test labels (the data draw
     ``data_seed`` of its setting), so that 1 is the error of predicting their mean and the
     settings become comparable. Feed the result to :func:`summarise` for a table of
-    relative errors. UCI sets read their files from ``data_dir`` (default
-    ``$GFT_DATA_DIR``).
+    relative errors. UCI sets read their files from ``data_dir`` (default: as
+    :func:`gft.datasets.load_uci`, ``$GFT_DATA_DIR``, else ``~/.cache/gft/datasets``).
     """
     if rows.empty:
         return rows

@@ -100,7 +100,8 @@ def run_cells(
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``, ... (resolved in each worker).
     data_dir : str, optional
-        Folder of the UCI files (default ``$GFT_DATA_DIR``).
+        Folder of the UCI files (default: as :func:`gft.datasets.load_uci`,
+        ``$GFT_DATA_DIR``, else ``~/.cache/gft/datasets``).
     estimator_kwargs : mapping, optional
         Extra estimator keywords for every fit (recorded; a folder must not mix them).
     command : str, optional

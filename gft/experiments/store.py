@@ -282,9 +282,9 @@ def load_selection(folder: str | os.PathLike) -> pd.DataFrame:
     DataFrame
         A table with columns ``setting, method, activation, preset, n_features, seed, lambda,
         val_mse, test_mse, train_seconds, selected, note``; ``selected`` marks the λ of the
-        trials (argmin of ``val_mse``). ``test_mse`` is for reading only: it is the first
-        trial's test error (same data draw and seed as the selection) and played no part in
-        the choice.
+        trials (argmin of ``val_mse``). ``test_mse`` is for reading only: the test error of
+        the selection fit at that λ (the selected λ's is the first trial's: same data draw
+        and seed) and played no part in the choice.
     """
     if not Path(folder).is_dir():
         raise ValueError(f"results folder {str(folder)!r} does not exist")

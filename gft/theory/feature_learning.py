@@ -1,7 +1,8 @@
 r"""Random versus learned first-layer features: random-features ridge regression, large gradient steps, Marchenko–Pastur, feature kernels.
 
-Symbols: ``n`` samples :math:`x\sim N(0, I_d)` in ``d`` dimensions, ``N`` hidden features,
-``R`` ridges. The two-layer network and its random-features model are
+Symbols (those of the random-features literature this module follows, not the book's
+notation page): ``n`` samples :math:`x\sim N(0, I_d)` in ``d`` dimensions, ``N`` hidden
+features, ``R`` ridges; in :func:`double_descent` ``W`` widths and ``T`` draws. The two-layer network and its random-features model are
 
 .. math::  f(x) = \frac{1}{\sqrt N}\sum_{j=1}^N a_j\,\sigma(\langle w_j, x\rangle),\qquad
            F = \sigma(XW^\top)/\sqrt N \in \mathbb R^{n\times N},
@@ -216,13 +217,13 @@ class DoubleDescentResult:
 
     Attributes
     ----------
-    n_features : ndarray of shape (K,)
+    n_features : ndarray of shape (W,)
     ridges : ndarray of shape (R,)
-    test_mse : ndarray of shape (K, R, D)
+    test_mse : ndarray of shape (W, R, T)
         Test MSE against the test targets, per draw of the first layer.
-    bias_sq : ndarray of shape (K, R)
+    bias_sq : ndarray of shape (W, R)
         MSE of the draw-averaged predictor.
-    variance : ndarray of shape (K, R)
+    variance : ndarray of shape (W, R)
         Mean over the test points of the variance over draws; ``test_mse.mean(-1) = bias_sq + variance``.
     """
 
@@ -254,10 +255,10 @@ def double_descent(
     ----------
     X, y : ndarray of shape (n, d), (n,)
     X_test, y_test : ndarray of shape (n_test, d), (n_test,)
-    n_features : sequence of int, length K
+    n_features : sequence of int, length W
     ridges : sequence of float >= 0, length R
     n_draws : int
-        Independent first layers per width (``D``).
+        Independent first layers per width (``T``).
     """
     d = X.shape[1]
     K, R = len(n_features), len(ridges)

@@ -1,6 +1,7 @@
 r"""Variable projection (VarPro) for a mean-field ReLU network on the circle: teacher, particles, the :math:`\lambda\to0` PDE and distances.
 
-Symbols: ``n`` samples :math:`x_k\in\mathbb R^2`, ``M`` student particles (features)
+Symbols (Barboni et al.'s, not the book's notation page): ``n`` samples
+:math:`x_k\in\mathbb R^2`, ``M`` student particles (features)
 :math:`w_j\in S^1`, output weights :math:`u\in\mathbb R^M`, ridge :math:`\lambda`, ``G`` cells
 of the angle grid. The student is
 
