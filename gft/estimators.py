@@ -397,7 +397,17 @@ class GFTRegressor(FeatureRegressorBase):
         self.refine_val_mse_ = self.history_.get("refine", TrainingHistory()).best_val_mse * scale2
 
     def sample_features(self, random_state: Any = None) -> np.ndarray:
-        """A fresh feature set ``G(z)`` of shape (N, D) from the trained generator."""
+        """A fresh feature set ``G(z)`` from the trained generator.
+
+        Parameters
+        ----------
+        random_state : int, RandomState or None
+            Seeds the latent draw ``z`` (``None``: a fresh one each call).
+
+        Returns
+        -------
+        ndarray of shape (N, D)
+        """
         check_is_fitted(self)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         rng = torch.Generator().manual_seed(seed)
@@ -405,7 +415,18 @@ class GFTRegressor(FeatureRegressorBase):
             return self.generator_.sample(self.n_features, generator=rng).numpy()
 
     def predict_generator(self, X: Any, random_state: Any = None) -> np.ndarray:
-        """Predict with a fresh generator draw, ``b`` re-solved on the training data (the paper's GFT column)."""
+        """Predict with a fresh generator draw, ``b`` re-solved on the training data (the paper's GFT column).
+
+        Parameters
+        ----------
+        X : array-like of shape (M, d)
+        random_state : int, RandomState or None
+            Seeds the feature draw, as in :meth:`sample_features`.
+
+        Returns
+        -------
+        ndarray of shape (M,)
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         W = self.sample_features(random_state)

@@ -183,7 +183,17 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             _check_grid(self, "ridges", "None or a non-empty sequence of finite numbers > 0", strictly_positive=True)
 
     def fit(self, X: Any, y: Any) -> "GFTRegressorCV":
-        """Select :math:`\\lambda` on ``X`` (M, d), ``y`` (M,), refit on all rows; returns ``self``."""
+        """Select :math:`\\lambda` (and :math:`\\delta` with ``ridges``), then refit on all rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (M, d)
+        y : array-like of shape (M,)
+
+        Returns
+        -------
+        self : GFTRegressorCV
+        """
         self._validate_params()  # scikit-learn, against _parameter_constraints
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
@@ -258,13 +268,33 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                               for j in range(self.n_val_draws)]))
 
     def predict(self, X: Any) -> np.ndarray:
-        """GFT-r predictions of shape (M,) at the selected ``tv_weight_``."""
+        """GFT-r predictions at the selected ``tv_weight_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (M, d)
+
+        Returns
+        -------
+        ndarray of shape (M,)
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self.best_estimator_.predict(X)
 
     def predict_generator(self, X: Any, random_state: Any = None) -> np.ndarray:
-        """GFT predictions (a fresh generator draw, ``b`` re-solved) at ``generator_tv_weight_``."""
+        """GFT predictions (a fresh generator draw, ``b`` re-solved) at ``generator_tv_weight_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (M, d)
+        random_state : int, RandomState or None
+            Seeds the feature draw (see :meth:`GFTRegressor.sample_features`).
+
+        Returns
+        -------
+        ndarray of shape (M,)
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self.generator_estimator_.predict_generator(X, random_state)
