@@ -9,7 +9,7 @@ from typing import Sequence
 
 from .experiments.backends import BACKENDS
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "cells_from_args"]
 
 _MAIN_EPILOG = """\
 examples:
@@ -55,6 +55,8 @@ is the paper protocol's plan), e.g.:
   --dataset all --method gft gft-r --preset paper --trials 5
 
   python -m gft sweep --plan book/results/plan.txt --out book/results/paper --jobs 2
+  # how far it has got, and roughly what is left
+  python -m gft sweep --plan book/results/plan.txt --out book/results/paper --status
   # on a Dask cluster (pip install 'gft[distributed]'); the results folder on a shared disk
   python -m gft sweep --plan book/results/plan.txt --out /shared/results --backend dask --scheduler tcp://10.0.0.5:8786
 """
@@ -162,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--device", default=None, help="overrides --device of every line")
     sweep.add_argument("--data-dir", default=None, help="overrides --data-dir of every line")
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
+    sweep.add_argument("--status", action="store_true",
+                       help="run nothing: print how far --out has got with the plan (cells done per "
+                            "line, hours spent, an estimate of the hours left)")
     sweep.set_defaults(func=_sweep)
 
     _add_bench_parser(subparsers)
@@ -191,16 +196,22 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return _run_cells(args, argv)
 
 
-def _run_cells(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def cells_from_args(args: argparse.Namespace) -> list:
+    """The cells that parsed ``run`` arguments ask for (``all`` expanded), validated."""
     from .datasets import setting_names, uci_names
-    from .experiments import make_cells, run_cells
+    from .experiments import make_cells
 
     if not args.setting and not args.dataset:
         raise ValueError("give at least one --setting or --dataset (or 'all')")
     settings = [n for s in args.setting for n in (setting_names() if s == "all" else [s])]
     settings += [n for s in args.dataset for n in (uci_names() if s == "all" else [s])]
-    cells = make_cells(settings, args.method, args.activation, args.preset,
-                       args.n_features or [None])
+    return make_cells(settings, args.method, args.activation, args.preset, args.n_features or [None])
+
+
+def _run_cells(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .experiments import run_cells
+
+    cells = cells_from_args(args)
     results = run_cells(
         cells, args.out, jobs=_jobs(args), n_trials=args.trials, seed=args.seed,
         lambdas=args.lambdas, device=args.device, data_dir=args.data_dir,
@@ -222,12 +233,12 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import sweep_backend
+    from .experiments.plan import plan_progress, progress_by_block, progress_markdown, read_plan
 
-    try:
-        with open(args.plan) as fh:
-            lines = [(i, line.split("#", 1)[0].strip()) for i, line in enumerate(fh, 1)]
-    except OSError as err:
-        raise ValueError(f"cannot read the plan file: {err}") from err
+    plan = read_plan(args.plan)
+    if args.status:
+        sys.stdout.write(progress_markdown(progress_by_block(plan_progress(plan, args.out))))
+        return 0
     extra = ["--out", args.out]
     for flag, value in (("--jobs", args.jobs), ("--device", args.device), ("--data-dir", args.data_dir)):
         if value is not None:
@@ -235,16 +246,14 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     extra += ["--quiet"] if args.quiet else []
     run_parser = build_parser()
     runs = []
-    for number, line in lines:
-        if not line:
-            continue
-        line_argv = ["run", *shlex.split(line), *extra]
+    for line in plan:  # parsed once more, with this sweep's --out and overrides
+        line_argv = ["run", *shlex.split(line.text), *extra]
         try:
             line_args = run_parser.parse_args(line_argv)
         except SystemExit as err:
-            raise ValueError(f"{args.plan}:{number}: bad options: {line!r}") from err
+            raise ValueError(f"{args.plan}:{line.number}: bad options: {line.text!r}") from err
         line_args.backend = args.backend
-        runs.append((number, line, line_args, line_argv))
+        runs.append((line.number, line.text, line_args, line_argv))
     status = 0
     with sweep_backend(args.backend, args.scheduler):
         for number, line, line_args, line_argv in runs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from gft import cli
 from gft.experiments import METHODS, Method, load_results
+from gft.experiments.plan import plan_progress, progress_by_block
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -216,3 +218,43 @@ def test_cost_model_recovers_the_coefficients_of_exact_times():
     coef, model = cost_model(M, N, t)
     np.testing.assert_allclose(coef, truth, rtol=1e-6)
     np.testing.assert_allclose(model, t, rtol=1e-9)
+
+
+def _write_cell(folder, stem, selection_seconds, trial_rows):
+    """A results cell by hand: a selection record of fits of ``selection_seconds`` and
+    ``trial_rows`` = [(selection_fit, wall_seconds), ...]."""
+    folder.mkdir(exist_ok=True)
+    if selection_seconds is not None:
+        (folder / f"{stem}.selection.json").write_text(
+            json.dumps({"entries": [{"lambda": lam, "wall_seconds": s} for lam, s in selection_seconds]}))
+    lines = ["seed,trial,selection_fit,wall_seconds"]
+    lines += [f"0,{t},{fit},{s}" for t, (fit, s) in enumerate(trial_rows)]
+    (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, capsys):
+    plan = tmp_path / "plan.txt"
+    plan.write_text("# GFT block\n--setting kreuz polynomial-d5 --method gft gft-r --preset smoke --trials 2\n"
+                    "# the network\n--setting kreuz --method nn --preset smoke --trials 2\n")
+    out = tmp_path / "r"
+    for method in ("gft", "gft-r"):  # one shared fit: 2 selection fits of 100 s, trial 1 of 50 s
+        _write_cell(out, f"kreuz__{method}__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)],
+                    [(True, 100.0), (False, 50.0)])
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 30.0)], [])  # selected, no trials yet
+    progress = plan_progress(plan, out)
+    assert list(progress["status"]) == ["done", "done", "not started", "not started", "partial"]
+    blocks = progress_by_block(progress)
+    assert list(blocks["heading"]) == ["GFT block", "the network"]
+    assert list(blocks["done"]) == [2, 0] and list(blocks["cells"]) == [4, 1]
+    # spent: the shared fit once (200 + 50 s); left: polynomial-d5 needs a selection (200 s)
+    # and two trials (50 s each); nn has no finished cell to price it by
+    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0)
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(300.0)
+    assert blocks["hours_spent"][1] * 3600 == pytest.approx(30.0) and np.isnan(blocks["hours_left"][1])
+    before = sorted(p.name for p in out.iterdir())
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    table = capsys.readouterr().out
+    assert "| 2 | GFT block | 2 of 4 | 0 | 0.1 | 0.1 |" in table
+    assert "| 4 | the network | 0 of 1 | 1 | 0.0 | ? |" in table
+    assert "| | all | 2 of 5 | 1 | 0.1 | ? |" in table
+    assert sorted(p.name for p in out.iterdir()) == before  # --status runs nothing

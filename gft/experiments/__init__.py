@@ -18,6 +18,7 @@ from .backends import BACKENDS, sweep_backend
 from .claims import ClaimFailed, Claims, start_chapter
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
 from .methods import METHODS, Method, estimator_class, get_method, method_labels, method_names
+from .plan import plan_progress, progress_by_block, progress_markdown, read_plan
 from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
 from .runner import run_cell, run_cells
 from .store import COLUMNS, load_results, load_selection
@@ -44,6 +45,10 @@ __all__ = [
     "markdown_table",
     "method_labels",
     "method_names",
+    "plan_progress",
+    "progress_by_block",
+    "progress_markdown",
+    "read_plan",
     "run_cell",
     "run_cells",
     "selection_markdown",

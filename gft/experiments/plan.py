@@ -1,0 +1,162 @@
+"""Plans: a sweep's ``python -m gft run`` lines in one file, and how far a results folder has got.
+
+A plan file (``book/results/plan.txt``) holds one ``run`` line per block of cells, without
+``--out``; ``#`` starts a comment, and a comment on a line of its own names the run lines
+below it. :func:`read_plan` parses a plan with the command line's own parser, so a plan that
+reads here runs there. :func:`plan_progress` compares a plan with a results folder: per
+cell the trials written, whether λ has been selected, and the wall time spent; per block
+the cells done and an estimate of the time left.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import store
+from .cells import Cell
+from .methods import get_method
+
+__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown"]
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One ``run`` line of a plan: its line number, the comment heading it, its cells."""
+
+    number: int
+    text: str
+    heading: str
+    cells: tuple[Cell, ...]
+    trials: int
+    args: Any  # the parsed ``run`` arguments
+
+
+def read_plan(path: str | Path) -> list[PlanLine]:
+    """The run lines of the plan file ``path``, parsed as ``python -m gft run`` would parse them.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be read, or a line has options ``run`` does not accept (the
+        message names the line).
+    """
+    from ..cli import build_parser, cells_from_args  # the plan's grammar is the command line's
+
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise ValueError(f"cannot read the plan file: {err}") from err
+    parser = build_parser()
+    heading, out = "", []
+    for number, raw in enumerate(lines, 1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            if raw.strip().startswith("#"):
+                heading = raw.strip().lstrip("#").strip()
+            continue
+        try:
+            args = parser.parse_args(["run", *shlex.split(text), "--out", "."])
+        except SystemExit as err:
+            raise ValueError(f"{path}:{number}: bad options: {text!r}") from err
+        out.append(PlanLine(number, text, heading, tuple(cells_from_args(args)), args.trials, args))
+    return out
+
+
+def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
+    rows = store.read_rows(folder / f"{cell.stem}.csv")
+    selection = store.read_selection(folder / f"{cell.stem}.selection.json")
+    entries = (selection or {}).get("entries") or []
+    trial_seconds = [float(r["wall_seconds"]) for r in rows
+                     if r.get("wall_seconds") and r.get("selection_fit") != "True"]
+    return dict(trials_done=len(rows), selected=selection is not None or not get_method(cell.method).tunes_lambda,
+                selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
+                trial_seconds=float(sum(trial_seconds)), n_trial_fits=len(trial_seconds))
+
+
+def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.DataFrame:
+    """How far ``folder`` has got with ``plan``: one row per cell of the plan.
+
+    Columns: ``line``, ``heading``, the cell (``setting, method, activation, preset``),
+    ``trials`` (wanted), ``trials_done``, ``selected`` (λ chosen, or nothing to choose),
+    ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``fit`` (the cells that
+    share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
+    wall time of the cell's fits as its rows and selection record give it (a selection run
+    of ``B`` members records each member's share of the run). Cells that share fits show the
+    same ``seconds``; :func:`progress_by_block` counts them once.
+    """
+    lines = read_plan(plan) if not isinstance(plan, list) else plan
+    folder = Path(folder)
+    records = []
+    for line in lines:
+        for cell in line.cells:
+            rec = _cell_record(cell, folder)
+            done, wanted = rec["trials_done"], line.trials
+            status = "done" if done >= wanted else "partial" if done or rec["selection_seconds"] else "not started"
+            estimator = get_method(cell.method).estimator
+            fit = "/".join([cell.setting, cell.activation, cell.preset, str(cell.n_features),
+                            estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")])
+            records.append(dict(line=line.number, heading=line.heading, setting=cell.setting,
+                                method=cell.method, activation=cell.activation, preset=cell.preset,
+                                trials=wanted, trials_done=done, selected=rec["selected"], status=status,
+                                fit=fit, seconds=rec["selection_seconds"] + rec["trial_seconds"],
+                                selection_seconds=rec["selection_seconds"],
+                                trial_seconds=rec["trial_seconds"], n_trial_fits=rec["n_trial_fits"]))
+    return pd.DataFrame.from_records(records)
+
+
+def progress_by_block(progress: pd.DataFrame) -> pd.DataFrame:
+    """Per plan line: cells done of all, hours spent, and an estimate of the hours left.
+
+    Hours are wall time of one process (one thread per process, as the sweeps run: about
+    CPU time).
+
+    A group of cells that share their fits counts once. The estimate prices each unfinished
+    group at what finished groups of the same estimator cost here, median of them: a
+    selection if it has not run, plus the median cost of one trial for each trial missing
+    (``NaN`` where no group of that estimator has finished). It is a rough guide: it
+    assumes the remaining cells cost what the finished ones did, which fails where the
+    data sets are larger.
+    """
+    groups = progress.groupby("fit", sort=False).agg(
+        line=("line", "first"), heading=("heading", "first"), method=("method", "first"),
+        trials=("trials", "max"), trials_done=("trials_done", "min"), selected=("selected", "all"),
+        selection_seconds=("selection_seconds", "max"), trial_seconds=("trial_seconds", "max"),
+        n_trial_fits=("n_trial_fits", "max"))
+    groups["estimator"] = [str(get_method(m).estimator) for m in groups["method"]]
+    complete = groups[groups["trials_done"] >= groups["trials"]]
+    per_trial = (complete["trial_seconds"] / complete["n_trial_fits"].where(complete["n_trial_fits"] > 0))
+    cost = pd.DataFrame({"selection": complete.groupby("estimator")["selection_seconds"].median(),
+                         "trial": per_trial.groupby(complete["estimator"]).median()})
+    missing = (groups["trials"] - groups["trials_done"]).clip(lower=0)
+    sel = groups["estimator"].map(cost["selection"]).where(~groups["selected"], 0.0)
+    left = sel + missing * groups["estimator"].map(cost["trial"])
+    groups["seconds_left"] = left.where(missing > 0, 0.0)
+    cells = progress.groupby("line", sort=False).agg(
+        heading=("heading", "first"), cells=("status", "size"),
+        done=("status", lambda s: int((s == "done").sum())),
+        partial=("status", lambda s: int((s == "partial").sum())))
+    hours = groups.groupby("line", sort=False).agg(
+        spent=("selection_seconds", "sum"), trials=("trial_seconds", "sum"),
+        left=("seconds_left", lambda s: s.sum(min_count=len(s))))
+    cells["hours_spent"] = (hours["spent"] + hours["trials"]) / 3600
+    cells["hours_left"] = hours["left"] / 3600
+    return cells.reset_index()
+
+
+def progress_markdown(blocks: pd.DataFrame) -> str:
+    """:func:`progress_by_block` as a Markdown table, with its totals."""
+    hours = lambda x: "?" if not np.isfinite(x) else f"{x:.1f}"  # noqa: E731
+    out = ["| line | block | cells done | partial | hours spent | hours left (estimate) |",
+           "|---|---|---|---|---|---|"]
+    for r in blocks.itertuples():
+        out.append(f"| {r.line} | {r.heading} | {r.done} of {r.cells} | {r.partial} | "
+                   f"{hours(r.hours_spent)} | {hours(r.hours_left)} |")
+    out.append(f"| | all | {blocks['done'].sum()} of {blocks['cells'].sum()} | {blocks['partial'].sum()} | "
+               f"{hours(blocks['hours_spent'].sum())} | {hours(blocks['hours_left'].sum(min_count=len(blocks)))} |")
+    return "\n".join(out) + "\n"
