@@ -84,7 +84,7 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.D
 
     Columns: ``line``, ``heading``, the cell (``setting, method, activation, preset``),
     ``trials`` (wanted), ``trials_done``, ``selected`` (λ chosen, or nothing to choose),
-    ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``fit`` (the cells that
+    ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``estimator``, ``fit`` (the cells that
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
     of ``B`` members records each member's share of the run). Cells that share fits show the
@@ -99,12 +99,12 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.D
             done, wanted = rec["trials_done"], line.trials
             status = "done" if done >= wanted else "partial" if done or rec["selection_seconds"] else "not started"
             estimator = get_method(cell.method).estimator
-            fit = "/".join([cell.setting, cell.activation, cell.preset, str(cell.n_features),
-                            estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")])
+            estimator = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")
+            fit = "/".join([cell.setting, cell.activation, cell.preset, str(cell.n_features), estimator])
             records.append(dict(line=line.number, heading=line.heading, setting=cell.setting,
                                 method=cell.method, activation=cell.activation, preset=cell.preset,
                                 trials=wanted, trials_done=done, selected=rec["selected"], status=status,
-                                fit=fit, seconds=rec["selection_seconds"] + rec["trial_seconds"],
+                                fit=fit, estimator=estimator, seconds=rec["selection_seconds"] + rec["trial_seconds"],
                                 selection_seconds=rec["selection_seconds"],
                                 trial_seconds=rec["trial_seconds"], n_trial_fits=rec["n_trial_fits"]))
     return pd.DataFrame.from_records(records)
@@ -124,11 +124,10 @@ def progress_by_block(progress: pd.DataFrame) -> pd.DataFrame:
     data sets are larger.
     """
     groups = progress.groupby("fit", sort=False).agg(
-        line=("line", "first"), heading=("heading", "first"), method=("method", "first"),
+        line=("line", "first"), heading=("heading", "first"), estimator=("estimator", "first"),
         trials=("trials", "max"), trials_done=("trials_done", "min"), selected=("selected", "all"),
         selection_seconds=("selection_seconds", "max"), trial_seconds=("trial_seconds", "max"),
         n_trial_fits=("n_trial_fits", "max"))
-    groups["estimator"] = [str(get_method(m).estimator) for m in groups["method"]]
     complete = groups[groups["trials_done"] >= groups["trials"]]
     per_trial = (complete["trial_seconds"] / complete["n_trial_fits"].where(complete["n_trial_fits"] > 0))
     cost = pd.DataFrame({"selection": complete.groupby("estimator")["selection_seconds"].median(),
