@@ -258,3 +258,17 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     assert "| 4 | the network | 0 of 1 | 1 | 0.0 | ? |" in table
     assert "| | all | 2 of 5 | 1 | 0.1 | ? |" in table
     assert sorted(p.name for p in out.iterdir()) == before  # --status runs nothing
+
+
+def test_bench_time_to_accuracy_prints_the_preset_floor_and_cannot_beat_it(capsys):
+    # the smoke preset (a 2x32 generator, 40 + 20 steps): its floor is measured for its own
+    # generator; a fit does all of that work and more, so its speed-up is below the ceiling
+    result = cli_bench_main(["--repeats", "1", "--short", "2", "--long", "12", "--preset", "smoke",
+                             "--seeds", "0"])
+    out = capsys.readouterr().out
+    acc = result["accuracy"]
+    assert 0 < acc["floor"] < acc["median_seconds"]
+    assert acc["speedup"] < acc["ceiling"]
+    assert acc["verdict"] == "missed (accuracy)"  # 60 smoke steps do not reach 1.5e-5
+    assert "floor of preset 'smoke': its generator steps at the floor of its generator" in out
+    assert f"ceiling {acc['ceiling']:.1f}x" in out
