@@ -64,6 +64,21 @@ def monte_carlo_tv(
     For objectives trained by autograd (the NN baseline): the fused real-arithmetic node for
     ``fourier`` (same value and gradient as :func:`tv_penalty`, several times faster, tested
     against it), :func:`tv_penalty` otherwise.
+
+    Parameters
+    ----------
+    W : Tensor of shape (*, N, D)
+    b : Tensor of shape (*, P)
+    low, high : Tensor of shape (d,)
+        Corners of the box (the training inputs' bounding box).
+    n_points : int
+    activation : Activation
+    generator : torch.Generator, optional
+        For the points.
+
+    Returns
+    -------
+    Tensor of shape (*)
     """
     points = sample_box(low, high, n_points, generator)
     if activation.name == "fourier":

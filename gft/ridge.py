@@ -52,13 +52,27 @@ def _float64(t: Tensor) -> Tensor:
 def cholesky_with_retry(
     S: Tensor, S64: Callable[[], Tensor] | None = None, upper: bool = False
 ) -> Tensor:
-    """Lower (or with ``upper=True`` upper) Cholesky factor of Hermitian ``S`` of shape ``(*, P, P)``.
+    r"""Lower (or with ``upper=True`` upper) Cholesky factor of Hermitian ``S`` of shape ``(*, P, P)``.
 
     When the factorisation fails in a lower precision it is redone in float64 (on
     ``S64()`` when given: ``S`` recomputed from float64 inputs, else on ``S`` cast up); when
     it fails in float64, with a growing diagonal jitter relative to the mean diagonal (see
     ``_JITTERS``). Either retry warns with :class:`RidgeSolveWarning`; the factor is then
     float64. :class:`RidgeSolveError` when all of that fails.
+
+    Parameters
+    ----------
+    S : Tensor of shape (*, P, P)
+        Hermitian, positive definite in exact arithmetic (e.g. :math:`A^HA + \delta I`).
+    S64 : callable, optional
+        Returns ``S`` computed from float64 inputs, for the retry.
+    upper : bool
+        Return the upper factor :math:`U` with :math:`S = U^H U`.
+
+    Returns
+    -------
+    Tensor of shape (*, P, P)
+        ``S``'s dtype, or float64 after a retry.
     """
     try:  # the common case: one call, the check done inside (no extra kernels from Python)
         return torch.linalg.cholesky(S, upper=upper)

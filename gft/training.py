@@ -233,6 +233,18 @@ def resolve_engine(
     ``reason``. An explicit ``"fused"`` that cannot run raises ``ValueError`` saying why.
     The fused engine computes the definition, ``ReducedObjective.__call__``, by hand: a
     subclass that changes ``__call__`` needs ``engine="autograd"``.
+
+    Parameters
+    ----------
+    engine : {"auto", "autograd", "fused"}
+        The requested engine; any other name raises ``ValueError`` listing the valid ones.
+    params : GeneratorFeatures, LatentFeatures or DirectFeatures
+        What is trained: a generator's weights, a latent set, or the features.
+    objective : ReducedObjective
+
+    Returns
+    -------
+    name, reason : str
     """
     check_engine(engine)
     if engine == "autograd":
@@ -286,6 +298,25 @@ def make_adam_step(
     loss (the fused engine without a device synchronisation; the autograd engine's
     :func:`gft.ridge_solve` reads the factorisation status on the host); its ``check()`` raises
     :class:`~gft.RidgeSolveError` when a ridge system failed since the last check.
+
+    Parameters
+    ----------
+    params : GeneratorFeatures, LatentFeatures or DirectFeatures
+        The trained tensors and how they give features ``W`` of shape ``(*, N, D)``.
+    objective : ReducedObjective
+    lr : float
+        Adam's learning rate (the start of the schedule).
+    rng : torch.Generator, optional
+        For the latents and the TV points (a sequence of ``B`` in a batched run).
+    total_steps : int, optional
+        Length of the run; needed by ``schedule="cosine"``.
+    schedule : {"constant", "cosine"}
+    engine : {"auto", "autograd", "fused"}
+
+    Returns
+    -------
+    callable
+        ``step() -> Tensor``: the loss of the step, shape ``()`` or ``(B,)``.
     """
     name, reason = resolve_engine(engine, params, objective)
     plist = params.parameters()

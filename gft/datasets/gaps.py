@@ -31,6 +31,21 @@ def clustered_with_gaps(
     the box); labels :func:`smooth_target` plus ``N(0, noise²)``; test inputs uniform on the
     box, kept where the nearest training input is at least ``gap`` away, noise-free labels.
 
+    Parameters
+    ----------
+    seed : int
+    n_train, n_test : int
+        Rows of the two sets.
+    d : int
+        Input dimension.
+    n_clusters : int
+    spread : float
+        Standard deviation of the inputs around their centre.
+    noise : float
+        Standard deviation of the training labels' noise.
+    gap : float
+        Smallest distance from a test input to the training inputs.
+
     Returns
     -------
     X_train (n_train, d), y_train (n_train,), X_test (n_test, d), y_test (n_test,)
