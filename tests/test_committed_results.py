@@ -58,3 +58,14 @@ def test_no_selected_scale_sits_on_an_edge_of_its_grid(method):
                f"{r.fitted['sigma_grid'][1]:.3g}]" for _, r in df.iterrows()
                if not r.fitted["sigma_grid"][0] < r.fitted["sigma"] < r.fitted["sigma_grid"][1]]
     assert not at_edge, f"selected scales at an edge of their grid: {at_edge}"
+
+
+def test_every_paper_preset_row_ran_on_committed_code():
+    """A row's ``commit`` reproduces it only if the library's code was that commit's: no
+    paper-preset row may come from a working tree with uncommitted changes under ``gft/``."""
+    files = sorted((RESULTS / "paper").glob("*.csv"))
+    if not files:
+        pytest.skip("no committed paper-preset results")
+    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    dirty = df[df["dirty"].astype(str) != "False"]
+    assert dirty.empty, f"paper rows from a dirty tree: {sorted(set(dirty['setting'] + ' ' + dirty['method']))}"
