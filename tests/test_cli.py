@@ -206,6 +206,10 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert len(row["val_mse"]["cv_refine"]) == 6
     out = capsys.readouterr().out
     assert "| None | 6 |" in out and "GFT-r, sequential" in out
+    # the target is judged on the (λ, fold) fits alone: the search, a part of the whole fit
+    assert row["search"] <= row["batched"] and row["refit"] < 0.01 * row["search"]  # cv=None: no refit
+    assert row["search_ratio"] == pytest.approx(row["search"] / row["sequential"])
+    assert "search / sequential" in out and f"{row['search_ratio']:.3f}" in out
 
 
 def test_cost_model_recovers_the_coefficients_of_exact_times():
