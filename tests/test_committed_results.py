@@ -60,12 +60,17 @@ def test_no_selected_scale_sits_on_an_edge_of_its_grid(method):
     assert not at_edge, f"selected scales at an edge of their grid: {at_edge}"
 
 
-def test_every_paper_preset_row_ran_on_committed_code():
+def test_every_protocol_row_ran_on_committed_code():
     """A row's ``commit`` reproduces it only if the library's code was that commit's: no
-    paper-preset row may come from a working tree with uncommitted changes under ``gft/``."""
-    files = sorted((RESULTS / "paper").glob("*.csv"))
+    row of the protocol tables (``book/``, ``paper/``), and no λ selection, may come from a
+    working tree with uncommitted changes under ``gft/``."""
+    files = [f for folder in FOLDERS for f in sorted(folder.glob("*.csv"))]
     if not files:
-        pytest.skip("no committed paper-preset results")
+        pytest.skip("no committed protocol results")
     df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     dirty = df[df["dirty"].astype(str) != "False"]
-    assert dirty.empty, f"paper rows from a dirty tree: {sorted(set(dirty['setting'] + ' ' + dirty['method']))}"
+    cells = sorted(set(dirty["setting"] + " " + dirty["method"] + " " + dirty["activation"] + " " + dirty["preset"]))
+    assert not cells, f"rows from a dirty tree (rerun these cells): {cells}"
+    selections = [f.name for folder in FOLDERS for f in sorted(folder.glob("*.selection.json"))
+                  if json.loads(f.read_text()).get("dirty") is not False]
+    assert not selections, f"λ selections from a dirty tree: {selections}"
