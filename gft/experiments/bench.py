@@ -170,7 +170,7 @@ def preset_floor_seconds(preset: str, floor: dict[str, float] | None = None, dev
     """Seconds of unavoidable work of one fit at ``preset`` (its generator, N = 100).
 
     Every generator step costs ``floor["floor"]`` (:func:`machine_floor` for the preset's
-    hidden widths, measured here unless given), every refinement step :data:`REFINE_MM`
+    hidden widths, measured here unless given), every refinement step ``REFINE_MM`` (4)
     products of ``floor["mm"]`` seconds (its Adam update of the ``(N, k)`` latents is
     negligible); validation, ridge solves and features are left out, so a fit at ``preset``
     cannot take less.
