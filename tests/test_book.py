@@ -126,3 +126,25 @@ def test_api_page_documents_every_public_name(build):
         module = importlib.import_module(package)
         missing += [f"{package}.{name}" for name in module.__all__ if name not in documented]
     assert not missing, f"public names missing from book/api.md: {missing}"
+
+
+def test_no_source_file_compiles_with_a_warning():
+    """An invalid escape in a docstring (``"\\l"`` for a LaTeX ``\\lambda``) compiles with a
+    ``SyntaxWarning`` today and is an error in a later Python: every tracked ``.py`` file
+    must compile with warnings raised as errors (docstrings with LaTeX are raw strings)."""
+    import warnings
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / f for f in subprocess.run(["git", "ls-files", "*.py"], cwd=root, capture_output=True,
+                                               text=True, check=True).stdout.split()]
+    if not files:
+        pytest.skip("not a git checkout")
+    bad = []
+    for path in files:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile(path.read_text(), str(path), "exec")
+            except (SyntaxError, SyntaxWarning, DeprecationWarning) as error:
+                bad.append(f"{path.relative_to(root)}: {error}")
+    assert not bad, bad

@@ -206,7 +206,7 @@ def kept_start(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def distinct_fits(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` without the GFT-r rows whose fit is also a GFT row's, so that each fit counts once.
+    r"""``rows`` without the GFT-r rows whose fit is also a GFT row's, so that each fit counts once.
 
     Where GFT and GFT-r selected the same :math:`\lambda`, the protocol trains one model per
     trial and writes a row for each method: both rows carry the same ``fitted`` record

@@ -1,4 +1,4 @@
-"""Theory companions of the book: variable projection on the circle and random versus learned features.
+r"""Theory companions of the book: variable projection on the circle and random versus learned features.
 
 Each module uses the letters of the papers it reproduces (listed in its docstring), which
 differ from the book's notation page: there ``n`` counts samples and :math:`\lambda` is a ridge.
