@@ -163,20 +163,22 @@ def machine_floor(n_features: int = 100, hidden=(512, 512, 512), device: str = "
     n_mm = 3 * (len(hidden) - 1)  # per h x h layer: forward, weight gradient, input gradient
     floor = n_mm * mm.median + adam.median
     flops = 2 * n_features * h * h
-    return dict(mm=mm.median, adam=adam.median, n_mm=n_mm, floor=floor, gflops=flops / mm.median / 1e9)
+    return dict(mm=mm.median, adam=adam.median, n_mm=n_mm, floor=floor, gflops=flops / mm.median / 1e9,
+                hidden=tuple(hidden))
 
 
 def preset_floor_seconds(preset: str, floor: dict[str, float] | None = None, device: str = "cpu") -> float:
     """Seconds of unavoidable work of one fit at ``preset`` (its generator, N = 100).
 
     Every generator step costs ``floor["floor"]`` (:func:`machine_floor` for the preset's
-    hidden widths, measured here unless given), every refinement step ``REFINE_MM`` (4)
+    hidden widths: ``floor`` when it was measured for them, else measured here), every
+    refinement step ``REFINE_MM`` (4)
     products of ``floor["mm"]`` seconds (its Adam update of the ``(N, k)`` latents is
     negligible); validation, ridge solves and features are left out, so a fit at ``preset``
     cannot take less.
     """
     kw = get_preset(preset)
-    if floor is None:
+    if floor is None or floor["hidden"] != tuple(kw["hidden"]):
         floor = machine_floor(hidden=kw["hidden"], device=device)
     return kw["generator_steps"] * floor["floor"] + kw["refine_steps"] * REFINE_MM * floor["mm"]
 
@@ -357,8 +359,8 @@ def run(args: argparse.Namespace) -> dict:
         print(f"| {r['seed']} | {r['seconds']:.1f} | {r['test_mse']:.3e} | {r['test_mse_generator']:.3e} |")
     med_mse = statistics.median(r["test_mse"] for r in rows)
     med_sec = statistics.median(r["seconds"] for r in rows)
-    same_generator = tuple(get_preset(args.preset)["hidden"]) == (512, 512, 512)
-    preset_floor = preset_floor_seconds(args.preset, floor if same_generator else None, device)
+    same_generator = floor["hidden"] == tuple(get_preset(args.preset)["hidden"])
+    preset_floor = preset_floor_seconds(args.preset, floor, device)
     ceiling = paper_seconds / preset_floor
     speedup = paper_seconds / med_sec
     verdict = _verdict(speedup, ACCURACY_SPEEDUP, ceiling) if med_mse <= TARGET_MSE else "missed (accuracy)"
