@@ -1,8 +1,9 @@
 """On inputs with empty regions: GFTRegressorCV against a TV-free fit, a ridge-tuned RFF and the mean.
 
 The data are :func:`gft.datasets.clustered_with_gaps`: training inputs in six tight
-clusters of [0, 1]^2 with label noise 0.1, test inputs uniform over the box but at least 0.1
-from every training input. For each seed the script fits
+clusters of [0, 1]^2 with label noise 0.1, test inputs uniform over the bounding box of the
+training inputs (where the TV term is sampled) but at least 0.1 from every training input: the
+gaps between the clusters, not the square beyond them. For each seed the script fits
 
 - ``mean``: predict the training mean;
 - ``gft λ=0``: ``GFTRegressor(tv_weight=0)``;
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         seconds = df[[c for c in df.columns if c.endswith("_seconds")]].sum(axis=1)
         df.assign(command="python benchmarks/gaps_robustness.py " + " ".join(argv or sys.argv[1:]),
                   preset="gaps_robustness.BUDGET", wall_seconds=seconds,
-                  commit=commit, dirty=dirty, **machine, engine="fused",
+                  commit=commit, dirty=dirty, **machine, engine="fused", test_region="box",
                   budget=json.dumps({k: v for k, v in BUDGET.items() if k != "progress"}),
                   date=store.utc_now()).to_csv(args.out, index=False)
     return df

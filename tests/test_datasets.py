@@ -483,3 +483,35 @@ def test_verified_hash_is_cached_per_path_mtime_and_size(airfoil_copy, monkeypat
     monkeypatch.setattr(uci.hashlib, "sha256", lambda *a: calls.append(1) or real_sha256(*a))
     datasets.load_uci("airfoil", data_dir=airfoil_copy)
     assert calls == []
+
+
+# -- inputs with empty regions -----------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(5))
+def test_gap_test_inputs_lie_between_the_clusters(seed):
+    """Every test input of the default region lies in the training inputs' bounding box and at
+    least ``gap`` from every training input (a distance computed here with SciPy)."""
+    from scipy.spatial.distance import cdist
+
+    from gft.datasets import clustered_with_gaps
+
+    X, y, X_test, y_test = clustered_with_gaps(seed, gap=0.1)
+    assert X.shape == (300, 2) and X_test.shape == (300, 2)
+    assert np.all(X_test >= X.min(0)) and np.all(X_test <= X.max(0))
+    assert cdist(X_test, X).min() >= 0.1
+
+
+def test_gap_test_inputs_of_the_unit_region_reach_beyond_the_data():
+    from gft.datasets import clustered_with_gaps
+
+    X, _, X_test, _ = clustered_with_gaps(4, test_region="unit")
+    outside = np.any((X_test < X.min(0)) | (X_test > X.max(0)), axis=1)
+    assert outside.mean() > 0.5  # seed 4's clusters span a quarter of the square
+
+
+def test_gap_inputs_that_cannot_be_found_raise():
+    from gft.datasets import clustered_with_gaps
+
+    with pytest.raises(ValueError, match="lower gap or spread"):
+        clustered_with_gaps(0, n_test=10, gap=2.0)
+    with pytest.raises(ValueError, match="test_region"):
+        clustered_with_gaps(0, test_region="square")

@@ -4,8 +4,14 @@ Real tabular inputs are rarely uniform: they cluster and skew, and a test point 
 where no training point lies. A 10 % validation split drawn from the same clusters cannot
 see those regions, so a fit with :math:`\lambda = 0` is free to oscillate there. This
 generator makes the situation on purpose: training inputs in a few tight clusters of
-:math:`[0, 1]^d`, noisy labels, and test points drawn uniformly over the box but kept only
-where the nearest training input is at least ``gap`` away.
+:math:`[0, 1]^d`, noisy labels, and test points drawn uniformly over the box of the training
+inputs but kept only where the nearest training input is at least ``gap`` away.
+
+The box is the training inputs' bounding box, the region where GFT's TV term is sampled
+(:class:`gft.objective.ReducedObjective`): a test point there lies *between* the clusters.
+Points of :math:`[0, 1]^d` outside that box (``test_region="unit"``) ask for extrapolation
+beyond the data, which no method here regularises; on draws whose clusters span little of the
+square most such test points are of that kind.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["clustered_with_gaps", "smooth_target"]
+
+#: Rounds of ``4 * n_test`` candidate test inputs before :func:`clustered_with_gaps` gives up.
+_MAX_ROUNDS = 1000
 
 
 def smooth_target(X: np.ndarray) -> np.ndarray:
@@ -22,14 +31,16 @@ def smooth_target(X: np.ndarray) -> np.ndarray:
 
 def clustered_with_gaps(
     seed: int = 0, n_train: int = 300, n_test: int = 300, d: int = 2, n_clusters: int = 6,
-    spread: float = 0.04, noise: float = 0.1, gap: float = 0.1,
+    spread: float = 0.04, noise: float = 0.1, gap: float = 0.1, test_region: str = "box",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Clustered training inputs with noisy labels, and test inputs in the gaps between them.
 
     With ``rng = np.random.default_rng(seed)``: ``n_clusters`` centres uniform on
     ``[0.1, 0.9]^d``; ``n_train`` inputs, each a centre plus ``N(0, spread² I)`` (clipped to
     the box); labels :func:`smooth_target` plus ``N(0, noise²)``; test inputs uniform on the
-    box, kept where the nearest training input is at least ``gap`` away, noise-free labels.
+    training inputs' bounding box (``test_region="box"``) or on :math:`[0, 1]^d`
+    (``"unit"``), kept where the nearest training input is at least ``gap`` away, noise-free
+    labels.
 
     Parameters
     ----------
@@ -45,20 +56,31 @@ def clustered_with_gaps(
         Standard deviation of the training labels' noise.
     gap : float
         Smallest distance from a test input to the training inputs.
+    test_region : {"box", "unit"}
+        Where test inputs are drawn: ``"box"``, the bounding box of the training inputs (the
+        gaps between clusters); ``"unit"``, the unit cube, which adds points beyond the data.
 
     Returns
     -------
     X_train (n_train, d), y_train (n_train,), X_test (n_test, d), y_test (n_test,)
     """
+    if test_region not in ("box", "unit"):
+        raise ValueError(f"test_region must be 'box' or 'unit', got {test_region!r}")
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.1, 0.9, (n_clusters, d))
     X = np.clip(centres[rng.integers(n_clusters, size=n_train)]
                 + spread * rng.standard_normal((n_train, d)), 0.0, 1.0)
     y = smooth_target(X) + noise * rng.standard_normal(n_train)
+    low, high = (X.min(0), X.max(0)) if test_region == "box" else (np.zeros(d), np.ones(d))
     kept: list[np.ndarray] = []
-    while sum(len(k) for k in kept) < n_test:
-        cand = rng.uniform(0.0, 1.0, (4 * n_test, d))
+    for _ in range(_MAX_ROUNDS):
+        if sum(len(k) for k in kept) >= n_test:
+            break
+        cand = rng.uniform(low, high, (4 * n_test, d))
         dist = np.sqrt(((cand[:, None, :] - X[None, :, :]) ** 2).sum(-1)).min(1)
         kept.append(cand[dist >= gap])
+    else:
+        raise ValueError(f"found {sum(len(k) for k in kept)} of {n_test} test inputs at least gap={gap} "
+                         f"from the training inputs in {_MAX_ROUNDS * 4 * n_test} draws; lower gap or spread")
     X_test = np.concatenate(kept)[:n_test]
     return X, y, X_test, smooth_target(X_test)
