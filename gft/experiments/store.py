@@ -194,7 +194,24 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]], lock: FileLock,
     """Append ``rows`` to the CSV ``path`` atomically, skipping rows whose ``key`` is already there.
 
     Under ``lock`` the file is read, the new rows are added, and the whole file is replaced
-    atomically (see the module docstring). Returns the number of rows written.
+    atomically (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The cell's CSV (created if missing).
+    rows : sequence of mapping
+        The rows; a key missing from a row is written as an empty field, NaN likewise.
+    lock : filelock.FileLock
+        The cell's write lock (:func:`cell_lock`).
+    key : sequence of str
+        The columns that identify a row: a row whose values there are already in the file
+        (or earlier in ``rows``) is skipped.
+
+    Returns
+    -------
+    int
+        The number of rows written.
     """
     with lock:
         old = read_rows(path)
@@ -276,6 +293,11 @@ def load_results(folder: str | os.PathLike) -> pd.DataFrame:
 
 def load_selection(folder: str | os.PathLike) -> pd.DataFrame:
     """The λ selection of every cell of a results folder, one row per (cell, λ).
+
+    Parameters
+    ----------
+    folder : path
+        A results folder (its ``*.selection.json`` files, not recursive).
 
     Returns
     -------

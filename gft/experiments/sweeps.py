@@ -95,9 +95,35 @@ def sweep(setting: str, methods: Sequence[str], grid: Mapping[str, Sequence[Any]
           **kwargs: Any) -> pd.DataFrame:
     """Test MSE and training time of ``methods`` at every point of ``grid`` and every seed.
 
-    ``grid`` maps estimator keywords to values (all combinations are run); ``kwargs`` go to
-    :func:`fit_and_score`. Returns a tidy frame: one row per (grid point, seed, method) with
-    the grid's keywords as columns next to those of :func:`fit_and_score`.
+    Parameters
+    ----------
+    setting : str
+        A synthetic setting or UCI set (:func:`gft.experiments.cells.canonical_setting`).
+    methods : sequence of str
+        Method names of :func:`gft.experiments.methods.get_method` (``"gft"``, ``"gft-r"``,
+        ``"nn"``, ``"rff"``...).
+    grid : mapping of str to sequence
+        Estimator keywords and their values; every combination is run.
+    seeds : iterable of int
+        Data draws (and estimator seeds).
+    preset : str
+        The estimators' preset, before ``grid`` and ``kwargs`` override it.
+    progress : bool
+        A progress bar over the (grid point, seed) pairs.
+    **kwargs
+        Passed to :func:`fit_and_score` (``noise``, ``budget``, ``device``, estimator
+        keywords...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: one row per (grid point, seed, method), the grid's keywords as columns next to
+        those of :func:`fit_and_score`.
+
+    Raises
+    ------
+    ValueError
+        If ``grid`` is empty.
     """
     if not grid:
         raise ValueError("grid is empty: give at least one keyword and its values")
@@ -119,14 +145,40 @@ def sweep_n_features(setting: str, methods: Sequence[str] = ("gft-r", "nn", "rff
                      n_values: Sequence[int] = (10, 25, 50, 100, 200, 400),
                      seeds: Iterable[int] = (0, 1, 2), preset: str = "book",
                      **kwargs: Any) -> pd.DataFrame:
-    """Test MSE against the number of features ``N`` (column ``n_features``); see :func:`sweep`."""
+    """Test MSE against the number of features ``N`` (column ``n_features``).
+
+    Parameters
+    ----------
+    setting, methods, seeds, preset, **kwargs
+        As :func:`sweep`.
+    n_values : sequence of int
+        The numbers of features :math:`N`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`sweep`'s frame.
+    """
     return sweep(setting, methods, {"n_features": n_values}, seeds, preset, **kwargs)
 
 
 def sweep_tv_weight(setting: str, methods: Sequence[str] = ("gft-r",),
                     lambdas: Sequence[float] = LAMBDA_GRID, seeds: Iterable[int] = (0, 1),
                     preset: str = "book", **kwargs: Any) -> pd.DataFrame:
-    """Test MSE against the TV weight λ (column ``tv_weight``); pass ``noise=σ`` for noisy labels."""
+    """Test MSE against the TV weight λ (column ``tv_weight``).
+
+    Parameters
+    ----------
+    setting, methods, seeds, preset, **kwargs
+        As :func:`sweep`; ``noise=σ`` adds Gaussian label noise to a synthetic setting.
+    lambdas : sequence of float
+        The TV weights :math:`\\lambda \\geq 0`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`sweep`'s frame.
+    """
     return sweep(setting, methods, {"tv_weight": lambdas}, seeds, preset, **kwargs)
 
 
@@ -136,8 +188,22 @@ def sweep_generator(setting: str, widths: Sequence[int] = (32, 128, 512),
                     preset: str = "book", **kwargs: Any) -> pd.DataFrame:
     """Test MSE and time against the generator's width (``depth`` hidden layers) and its steps.
 
-    Columns ``width`` and ``generator_steps`` name the grid point. With only ``"gft"`` in
-    ``methods`` no refinement is run.
+    Parameters
+    ----------
+    setting, methods, seeds, preset, **kwargs
+        As :func:`sweep`. With only ``"gft"`` in ``methods`` no refinement is run.
+    widths : sequence of int
+        Width of every hidden layer of the generator.
+    steps : sequence of int
+        Generator training steps.
+    depth : int
+        Hidden layers of the generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`sweep`'s frame with columns ``width`` and ``generator_steps`` naming the grid
+        point.
     """
     frames = []
     for width in widths:
@@ -186,13 +252,30 @@ def cached_sweep(path: str | os.PathLike | None, function: Any, config: Mapping[
                  **run_kwargs: Any) -> tuple[pd.DataFrame, str]:
     """A stored sweep if it was made with ``config``, else ``function(**config, **run_kwargs)``.
 
-    The file's ``config`` column must equal the canonical JSON of ``function``'s name,
-    ``config`` and ``fingerprint`` (what else the results depend on, e.g. the preset's
-    keyword values); ``run_kwargs`` (``device``, ``progress``) are not compared. A sweep that
-    had to be run is written to ``path`` when ``write`` is true (provenance from
-    :func:`write_sweep` with ``command``). Returns the frame and where it came from:
-    ``"read <path>"``, ``"computed"`` or ``"computed and written to <path>"``, the path
-    shown relative to the checkout (``book/results/...``) when it lies in one.
+    Parameters
+    ----------
+    path : path-like or None
+        The sweep's CSV (None: always compute, never write).
+    function : callable
+        The sweep, e.g. :func:`sweep_tv_weight`; its name is part of the key.
+    config : mapping
+        Its keyword arguments. The file's ``config`` column must equal the canonical JSON of
+        ``function``'s name, ``config`` and ``fingerprint`` for the file to be used.
+    fingerprint : object
+        What else the results depend on, e.g. the preset's keyword values.
+    write : bool
+        Write a sweep that had to be run to ``path``, with :func:`write_sweep`'s provenance.
+    command : str
+        The provenance's ``command``.
+    **run_kwargs
+        Passed to ``function`` but not compared (``device``, ``progress``).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    source : str
+        ``"read <path>"``, ``"computed"`` or ``"computed and written to <path>"``, the path
+        shown from ``book/`` on when it lies in a checkout's book folder.
     """
     key = json.dumps({"function": function.__name__, **config, "fingerprint": fingerprint},
                      sort_keys=True, default=str)
