@@ -408,18 +408,15 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 # validation MSE kept, no refit. `ridges=(1e-7, 1e-4, 1e-2)` also chooses the ridge
 # $\delta$ of the output weights, every pair (λ, δ) in the same batched run.
 #
-# Cross-validation is no cure for empty regions, though: folds drawn from the same
-# clusters cannot see the gaps either, and folds that hold out whole clusters ask the
-# model to extrapolate further than the gaps do. [Chapter 06](06_uci_benchmarks.ipynb)
-# measures this on a constructed data set with clustered inputs and test points in the
-# gaps: cross-validated λ cuts the gap error of the λ = 0 fit on most draws, but on some no λ of the
-# grid, not even one chosen with the test points in view, beats predicting the mean there.
-# A larger ridge helps there, yet the folds cannot tell which: choosing λ and δ together
-# still loses to the mean on some draws, while a ridge fixed in advance,
-# `GFTRegressorCV(ridge=1e-2)`, stayed below the mean on all five draws.
-# A thin network, like any model fitted to clusters, says little
-# about the space between them: measure how far your test inputs lie from the training
-# inputs, and compare with predicting the mean there.
+# Cross-validation does not see empty regions of the input box: folds drawn from the
+# same clusters contain no gap. The TV term does, since it is sampled over the whole box of
+# the inputs. [Chapter 06](06_uci_benchmarks.ipynb) measures this on a constructed data set
+# with clustered inputs and test points in the gaps between the clusters: without TV the fit
+# is worse than predicting the mean on three of five draws, while `GFTRegressorCV` beats the
+# mean and the λ = 0 fit on all five. Tuned random features do better still between the
+# clusters on two of the draws and worse than the mean on two others. Beyond the box of
+# the training inputs nothing constrains a fit: measure how far your test inputs lie from
+# the training inputs, and compare with predicting the mean there.
 
 # %% [markdown]
 # ## Exercises
@@ -462,9 +459,8 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #    ways: on a noisy 1-D curve, [chapter 5](05_ablations.ipynb) finds that a fixed
 #    $\lambda = 10^{-2}$ lowers the test error on every seed and brings the fit's total
 #    variation close to the target's, while in its $\lambda$ sweep on noisy Friedman 1 the
-#    validated $\lambda$ raised GFT-r's test error; the gaps experiment of
-#    [chapter 6](06_uci_benchmarks.ipynb) shows cross-validation choosing a $\lambda$ that
-#    loses to $\lambda = 0$ on some draws. Your two test errors decide it for this curve.
+#    validated $\lambda$ raised GFT-r's test error. Your two test errors decide it for
+#    this curve.
 # ```
 
 # %% [markdown]
