@@ -234,7 +234,8 @@ if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
 # writes one CSV per cell with its provenance (command, commit, host, torch version,
 # date), and this chapter reads them back. The `book` folder holds the book-preset runs,
 # the `paper` folder the full protocol as far as it has been computed: table 1 with
-# Fourier features, complete (`book/results/README.md` lists what is left and its cost).
+# Fourier features, complete, and the first cells of table 1 with sigmoid features (the
+# progress table below; `book/results/README.md` lists what is left and its cost).
 # Sparse RF and VarPro are not in the paper's plan, and RFF does not depend on the preset
 # (its paper cells equal its book cells). A cell nobody has computed yet is shown as "—" in
 # the tables and as a grey "×" marked "not computed" in the charts, never as a number.
