@@ -73,14 +73,16 @@ def clustered_with_gaps(
     y = smooth_target(X) + noise * rng.standard_normal(n_train)
     low, high = (X.min(0), X.max(0)) if test_region == "box" else (np.zeros(d), np.ones(d))
     kept: list[np.ndarray] = []
+    found = 0
     for _ in range(_MAX_ROUNDS):
-        if sum(len(k) for k in kept) >= n_test:
-            break
         cand = rng.uniform(low, high, (4 * n_test, d))
         dist = np.sqrt(((cand[:, None, :] - X[None, :, :]) ** 2).sum(-1)).min(1)
         kept.append(cand[dist >= gap])
+        found += len(kept[-1])
+        if found >= n_test:
+            break
     else:
-        raise ValueError(f"found {sum(len(k) for k in kept)} of {n_test} test inputs at least gap={gap} "
-                         f"from the training inputs in {_MAX_ROUNDS * 4 * n_test} draws; lower gap or spread")
+        raise ValueError(f"found {found} of {n_test} test inputs at least gap={gap} from the training "
+                         f"inputs in {_MAX_ROUNDS * 4 * n_test} draws; lower gap or spread")
     X_test = np.concatenate(kept)[:n_test]
     return X, y, X_test, smooth_target(X_test)
