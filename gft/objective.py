@@ -125,20 +125,22 @@ class ReducedObjective:
         out = self.X.new_zeros(self.members[0], self.n_tv_points, self.X.shape[-1])
         return self.draw_tv_points(out, generator)
 
-    def draw_tv_points(self, out: Tensor, generator=None) -> Tensor:
+    def draw_tv_points(self, out: Tensor, generator=None, rows: Sequence[int] | None = None) -> Tensor:
         """Fresh points of the training box written into ``out``: shape (n, d) for one draw
-        from ``generator``, or (B, n, d) for ``B`` members, member ``i`` from ``generator[i]``
-        and within its own box; a member with TV weight 0 draws nothing (``out[i]`` is left
-        as it is). An objective without members serves every member of ``out``."""
+        from ``generator``, or (R, n, d) for members, row ``k`` for member ``rows[k]`` (default:
+        row ``i`` for member ``i``), drawn from ``generator[rows[k]]`` and within that member's
+        box; a member with TV weight 0 draws nothing (its row is left as it is). An objective
+        without members serves every row of ``out``."""
         if out.dim() == 2:
             return sample_box(self.low, self.high, self.n_tv_points, generator, out=out)
-        n_members = out.shape[0]
+        n_members = self.members[0] if self.members else out.shape[0]
         active = self._tv_active if self.members else [self.uses_tv] * n_members
         per_member_box = self.low.dim() > 1
-        for i, g in enumerate(per_member_generators(generator, n_members)):
+        generators = per_member_generators(generator, n_members)
+        for k, i in enumerate(range(out.shape[0]) if rows is None else rows):
             if active[i]:
                 low, high = (self.low[i], self.high[i]) if per_member_box else (self.low, self.high)
-                sample_box(low, high, self.n_tv_points, g, out=out[i])
+                sample_box(low, high, self.n_tv_points, generators[i], out=out[k])
         return out
 
     def _aligned(self, data: Tensor, W: Tensor, trailing: int) -> Tensor:

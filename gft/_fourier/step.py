@@ -152,6 +152,16 @@ class HandWrittenFourierStep:
         # the TV weight: a number (one problem) or the per-member weights in W's dtype
         self._tv_weight = (objective.tv_weights.to(p0.dtype).expand(self.members) if batched
                            else float(objective.tv_weights))
+        # Where some members have TV weight 0, the TV passes run on the others alone: their
+        # features are gathered into a buffer of their own and the gradients added back.
+        self._tv_rows = None
+        if objective.members and objective.uses_tv and not all(objective.tv_members.tolist()):
+            self._tv_rows = objective.tv_members.nonzero().flatten().tolist()
+            self._tv_index = torch.tensor(self._tv_rows, device=p0.device)
+            self._tv_weight = self._tv_weight[self._tv_index]
+            self._tv_W = torch.empty(len(self._tv_rows), *W_shape[1:], **kw)
+            self._tv_w = None  # the gathered ridge solutions, allocated at the first step
+            self._tv_grad_uv = torch.zeros(*self.members, 2, n, **kw)  # rows of weight 0 stay 0
         self._tv_ws: TVWorkspace | None = None
         if objective.uses_tv:
             self._tv_workspace()
@@ -190,9 +200,10 @@ class HandWrittenFourierStep:
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
     def _tv_workspace(self) -> TVWorkspace:
-        ws, n_points, W = self._tv_ws, self.objective.n_tv_points, self._grad_W  # W's shape and dtype
-        if ws is None or ws.n_points != n_points:
-            ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device, self.members)
+        ws, n_points = self._tv_ws, self.objective.n_tv_points
+        W, members = (self._grad_W, self.members) if self._tv_rows is None else (self._tv_W, self._tv_W.shape[:1])
+        if ws is None or ws.n_points != n_points:  # W: the shape and dtype of the TV's features
+            ws = self._tv_ws = TVWorkspace(W.shape, n_points, W.dtype, W.device, members)
         return ws
 
     def _mlp_forward(self, z: Tensor) -> Tensor:
@@ -234,14 +245,27 @@ class HandWrittenFourierStep:
             grad_uv = None
             if obj.uses_tv:
                 tws = self._tv_workspace()
-                obj.draw_tv_points(tws.points, self.rngs if self.members else self.rngs[0])
-                tws.set_coefficients_from_solution(w)
-                tv = tv_forward(W, tws)
-                grad_W_tv, grad_uv = tv_backward(tws, self._tv_weight)
-                loss = loss + self._tv_weight * tv
+                obj.draw_tv_points(tws.points, self.rngs if self.members else self.rngs[0], self._tv_rows)
+                if self._tv_rows is None:
+                    tws.set_coefficients_from_solution(w)
+                    tv = tv_forward(W, tws)
+                    grad_W_tv, grad_uv = tv_backward(tws, self._tv_weight)
+                    loss = loss + self._tv_weight * tv
+                else:
+                    index = self._tv_index
+                    if self._tv_w is None:
+                        self._tv_w = w.new_empty(len(index), *w.shape[1:])
+                    tws.set_coefficients_from_solution(torch.index_select(w, 0, index, out=self._tv_w))
+                    tv = tv_forward(torch.index_select(W, 0, index, out=self._tv_W), tws)
+                    grad_W_tv, grad_uv_rows = tv_backward(tws, self._tv_weight)
+                    grad_uv = self._tv_grad_uv.index_copy_(0, index, grad_uv_rows)
+                    loss = loss.index_add(0, index, (self._tv_weight * tv).to(loss.dtype))
             mse_backward(saved, 1.0, grad_uv, out=self._grad_W)
             if grad_uv is not None:
-                self._grad_W += grad_W_tv
+                if self._tv_rows is None:
+                    self._grad_W += grad_W_tv
+                else:
+                    self._grad_W.index_add_(0, self._tv_index, grad_W_tv)
             if self.mode == "direct":
                 self._z.grad.copy_(self._grad_W)
             else:
