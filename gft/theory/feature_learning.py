@@ -68,27 +68,79 @@ def _lookup(table: dict, name: str, what: str):
 
 
 def single_index_target(X: Array, beta: Array, link: str = "he1+he2") -> Array:
-    r"""Single-index target :math:`y = \sigma^*(\langle\beta, x\rangle)`, shape (n,), for ``X`` (n, d) and unit ``beta`` (d,)."""
+    r"""Single-index target :math:`y = \sigma^*(\langle\beta, x\rangle)`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    beta : ndarray of shape (d,)
+        The index direction, of unit norm.
+    link : {"he1", "he2", "he1+he2"}
+        :math:`\sigma^*`, a key of :data:`TARGET_LINKS`.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
     return _lookup(TARGET_LINKS, link, "link")(X @ beta)
 
 
 def init_two_layer(n_features: int, dim: int, rng: np.random.Generator) -> tuple[Array, Array]:
-    r"""Initial weights :math:`W_0` (N, d) with i.i.d. :math:`N(0, 1/d)` entries and :math:`a` (N,) with :math:`N(0, 1/N)` entries."""
+    r"""Initial weights of the two-layer network, i.i.d. Gaussian.
+
+    Parameters
+    ----------
+    n_features : int
+        ``N``.
+    dim : int
+        ``d``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    W0 : ndarray of shape (N, d)
+        Entries :math:`N(0, 1/d)`.
+    a : ndarray of shape (N,)
+        Entries :math:`N(0, 1/N)`.
+    """
     W = rng.standard_normal((n_features, dim)) / math.sqrt(dim)
     a = rng.standard_normal(n_features) / math.sqrt(n_features)
     return W, a
 
 
 def network_output(X: Array, W: Array, a: Array, activation: str = "relu") -> Array:
-    r""":math:`f(X) = \sigma(XW^\top)a/\sqrt N`, shape (n,)."""
+    r"""The network's output :math:`f(X) = \sigma(XW^\top)a/\sqrt N`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    W : ndarray of shape (N, d)
+    a : ndarray of shape (N,)
+    activation : {"relu", "tanh"}
+        :math:`\sigma`, a key of :data:`FEATURE_ACTIVATIONS`.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
     sigma, _ = _lookup(FEATURE_ACTIVATIONS, activation, "activation")
     return sigma(X @ W.T) @ a / math.sqrt(W.shape[0])
 
 
 def first_layer_gradient(X: Array, y: Array, W: Array, a: Array, activation: str = "relu") -> Array:
-    r"""Descent direction :math:`G = -\sqrt N\,\nabla_W \frac1{2n}\|y-f(X)\|^2`, shape (N, d).
+    r"""Descent direction :math:`G = -\sqrt N\,\nabla_W \frac1{2n}\|y-f(X)\|^2 = \frac1n[(y-f)a^\top\odot\sigma'(XW^\top)]^\top X`.
 
-    :math:`G = \frac1n[(y-f)a^\top\odot\sigma'(XW^\top)]^\top X`; ``X`` (n, d), ``y`` (n,).
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    W : ndarray of shape (N, d)
+    a : ndarray of shape (N,)
+    activation : {"relu", "tanh"}
+
+    Returns
+    -------
+    ndarray of shape (N, d)
     """
     _, dsigma = _lookup(FEATURE_ACTIVATIONS, activation, "activation")
     pre = X @ W.T  # (n, N)
@@ -129,7 +181,20 @@ def gradient_steps(
 
 
 def marchenko_pastur_edges(n_rows: int, n_cols: int, variance: float = 1.0) -> tuple[float, float]:
-    r"""Edges :math:`\sigma\,|\sqrt p - \sqrt q|` and :math:`\sigma(\sqrt p + \sqrt q)` of the singular values of a ``p × q`` matrix with i.i.d. entries of variance :math:`\sigma^2`."""
+    r"""Edges of the limiting singular-value support of a ``p × q`` matrix with i.i.d. entries of variance :math:`\sigma^2`.
+
+    Parameters
+    ----------
+    n_rows, n_cols : int
+        ``p`` and ``q``.
+    variance : float
+        :math:`\sigma^2`.
+
+    Returns
+    -------
+    (float, float)
+        :math:`\sigma\,|\sqrt p - \sqrt q|` and :math:`\sigma(\sqrt p + \sqrt q)`.
+    """
     s = math.sqrt(variance)
     return s * abs(math.sqrt(n_rows) - math.sqrt(n_cols)), s * (math.sqrt(n_rows) + math.sqrt(n_cols))
 
@@ -143,7 +208,21 @@ def marchenko_pastur_singular_density(
     :math:`XX^\top/q` have the Marchenko–Pastur density
     :math:`\rho(\lambda) = \sqrt{(\lambda_+-\lambda)(\lambda-\lambda_-)}/(2\pi\sigma^2 c\lambda)`,
     :math:`\lambda_\pm=\sigma^2(1\pm\sqrt c)^2`; the singular values then have density
-    :math:`\rho(s^2/q)\,2s/q`. Shape of ``s``.
+    :math:`\rho(s^2/q)\,2s/q`.
+
+    Parameters
+    ----------
+    s : array_like
+        Where to evaluate the density.
+    n_rows, n_cols : int
+        ``p`` and ``q``.
+    variance : float
+        :math:`\sigma^2`.
+
+    Returns
+    -------
+    ndarray of the shape of ``s``
+        Zero outside the support.
     """
     p, q = sorted((n_rows, n_cols))
     c = p / q
@@ -157,13 +236,39 @@ def marchenko_pastur_singular_density(
 
 
 def singular_alignment(W: Array, direction: Array, k: int = 1) -> tuple[Array, Array]:
-    r"""Top-``k`` singular values of ``W`` (N, d) and :math:`|\langle v_i, \beta\rangle|` of their right singular vectors with unit ``direction`` (d,); two arrays of shape (k,)."""
+    r"""Top-``k`` singular values of ``W`` and the alignment of their right singular vectors with a direction.
+
+    Parameters
+    ----------
+    W : ndarray of shape (N, d)
+    direction : ndarray of shape (d,)
+        :math:`\beta`, of unit norm.
+    k : int
+
+    Returns
+    -------
+    singular_values : ndarray of shape (k,)
+        Decreasing.
+    alignment : ndarray of shape (k,)
+        :math:`|\langle v_i, \beta\rangle|` for the right singular vectors :math:`v_i`.
+    """
     _, s, Vt = np.linalg.svd(W, full_matrices=False)
     return s[:k], np.abs(Vt[:k] @ direction)
 
 
 def random_features(X: Array, W: Array, activation: str = "relu") -> Array:
-    r"""Feature matrix :math:`F = \sigma(XW^\top)/\sqrt N`, shape (n, N)."""
+    r"""Feature matrix :math:`F = \sigma(XW^\top)/\sqrt N`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    W : ndarray of shape (N, d)
+    activation : {"relu", "tanh"}
+
+    Returns
+    -------
+    ndarray of shape (n, N)
+    """
     sigma, _ = _lookup(FEATURE_ACTIVATIONS, activation, "activation")
     return sigma(X @ W.T) / math.sqrt(W.shape[0])
 
@@ -173,6 +278,17 @@ def ridge_fit(F: Array, y: Array, ridge: float) -> Array:
 
     :math:`a = (F^\top F + n\lambda I)^{-1}F^\top y = F^\top(FF^\top + n\lambda I)^{-1}y` (the smaller
     system is solved); ``ridge = 0`` gives the minimum-norm least-squares solution.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, N)
+    y : ndarray of shape (n,)
+    ridge : float >= 0
+        :math:`\lambda`.
+
+    Returns
+    -------
+    ndarray of shape (N,)
     """
     if ridge < 0:
         raise ValueError(f"ridge must be >= 0, got {ridge!r}")
@@ -189,6 +305,13 @@ def ridge_path_predictions(F: Array, y: Array, F_test: Array, ridges: Sequence[f
 
     :math:`a_\lambda = V\,\mathrm{diag}(s/(s^2+n\lambda))\,U^\top y`; for :math:`\lambda = 0` the
     singular values below :math:`10^{-12} s_1\max(n, N)` are dropped (pseudo-inverse).
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, N)
+    y : ndarray of shape (n,)
+    F_test : ndarray of shape (n_test, N)
+    ridges : sequence of float >= 0, length R
 
     Returns
     -------
@@ -278,7 +401,19 @@ def double_descent(
 
 
 def feature_kernel(X1: Array, X2: Array, W: Array, activation: str = "relu") -> Array:
-    r"""Kernel of the features, :math:`k(x, x') = \frac1N\sum_j\sigma(\langle w_j,x\rangle)\sigma(\langle w_j,x'\rangle)`, shape (n1, n2)."""
+    r"""Kernel of the features, :math:`k(x, x') = \frac1N\sum_j\sigma(\langle w_j,x\rangle)\sigma(\langle w_j,x'\rangle)`.
+
+    Parameters
+    ----------
+    X1 : ndarray of shape (n1, d)
+    X2 : ndarray of shape (n2, d)
+    W : ndarray of shape (N, d)
+    activation : {"relu", "tanh"}
+
+    Returns
+    -------
+    ndarray of shape (n1, n2)
+    """
     return random_features(X1, W, activation) @ random_features(X2, W, activation).T
 
 

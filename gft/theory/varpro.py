@@ -55,9 +55,24 @@ def teacher_density(
 ) -> np.ndarray:
     r"""Normalised teacher density :math:`\mu^*(\theta)\propto\sum_i c_i/(1+\gamma\sin^2((\theta-\theta_i)/2))`.
 
-    ``theta`` of shape ``(*,)`` in radians -> density of shape ``(*,)`` in :math:`d\theta`.
     Each bump integrates to :math:`2\pi/\sqrt{1+\gamma}`, so the bumps' masses are in the
     ratio of ``weights``; :math:`\gamma\to\infty` gives a mixture of Diracs.
+
+    Parameters
+    ----------
+    theta : array_like of shape (*,)
+        Angles in radians.
+    gamma : float
+        :math:`\gamma`, the sharpness of the bumps.
+    centres : sequence of float
+        :math:`\theta_i`, the bumps' centres.
+    weights : sequence of float
+        :math:`c_i`, one per centre.
+
+    Returns
+    -------
+    ndarray of shape (*,)
+        The density in :math:`d\theta`.
     """
     theta = np.asarray(theta, dtype=float)
     norm = 2 * np.pi / math.sqrt(1.0 + gamma) * float(np.sum(weights))
@@ -77,6 +92,18 @@ def sample_teacher_angles(
     A bump at 0 is the law of :math:`2\arctan(\tan\varphi/\sqrt{1+\gamma})` with
     :math:`\varphi\sim U(-\pi/2,\pi/2)` (change of variables); the bump is picked with
     probability proportional to its weight.
+
+    Parameters
+    ----------
+    n : int
+    gamma, centres, weights
+        As in :func:`teacher_density`.
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Angles in :math:`[-\pi, \pi)`.
     """
     rng = np.random.default_rng() if rng is None else rng
     probs = np.asarray(weights, dtype=float) / np.sum(weights)
@@ -111,8 +138,23 @@ def make_teacher_student(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Data of the teacher–student problem: :math:`x\sim N(0,I_2)`, :math:`y = \frac1{M^*}\sum_j \mathrm{ReLU}(\langle w^*_j,x\rangle)`.
 
-    Returns ``X`` (n, 2), ``y`` (n,) and the teacher neurons ``W_teacher`` (M*, 2) on the
-    circle (output weights :math:`u^*\equiv1`), with angles drawn from :func:`teacher_density`.
+    Parameters
+    ----------
+    n_samples : int
+        ``n``.
+    n_teacher : int
+        :math:`M^*`.
+    gamma : float
+        As in :func:`teacher_density`.
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2)
+    y : ndarray of shape (n,)
+    W_teacher : ndarray of shape (M*, 2)
+        The teacher neurons on the circle (output weights :math:`u^*\equiv1`), with angles
+        drawn from :func:`teacher_density`.
     """
     rng = np.random.default_rng() if rng is None else rng
     W_teacher = angles_to_points(sample_teacher_angles(n_teacher, gamma, rng))
@@ -130,8 +172,19 @@ def output_weights(F: Tensor, y: Tensor, ridge: float, unbiased: bool = True) ->
     system :math:`u = c\mathbf 1 + F^\top (FF^\top/(nM) + \lambda I)^{-1}(y - cF\mathbf 1/M)/n`
     of size ``n`` is solved instead.
 
-    ``F`` (n, M) holds the features :math:`F_{kj} = \mathrm{ReLU}(\langle w_j, x_k\rangle)`,
-    ``y`` (n,) the targets, ``ridge`` is :math:`\lambda > 0`.
+    Parameters
+    ----------
+    F : Tensor of shape (n, M)
+        The features :math:`F_{kj} = \mathrm{ReLU}(\langle w_j, x_k\rangle)`.
+    y : Tensor of shape (n,)
+    ridge : float > 0
+        :math:`\lambda`.
+    unbiased : bool
+        Penalise :math:`u - 1` (``True``) or :math:`u`.
+
+    Returns
+    -------
+    Tensor of shape (M,)
     """
     n, M = F.shape
     c = 1.0 if unbiased else 0.0
@@ -149,6 +202,17 @@ def reduced_objective(
     W: Tensor, X: Tensor, y: Tensor, ridge: float, unbiased: bool = True
 ) -> tuple[Tensor, Tensor, Tensor]:
     r"""Reduced objective :math:`J(W)` with its output weights and residual.
+
+    Parameters
+    ----------
+    W : Tensor of shape (M, 2)
+        The particles.
+    X : Tensor of shape (n, 2)
+    y : Tensor of shape (n,)
+    ridge : float > 0
+        :math:`\lambda`.
+    unbiased : bool
+        As in :func:`output_weights` (:math:`c = 1` or :math:`0`).
 
     Returns
     -------
@@ -191,6 +255,11 @@ def varpro_gradient(
 
     By the envelope (Danskin) theorem the output weights may be frozen at their optimum; the
     ReLU derivative is taken as :math:`\mathbb 1[t>0]`.
+
+    Parameters
+    ----------
+    W, X, y, ridge, unbiased
+        As in :func:`reduced_objective`.
 
     Returns
     -------
@@ -320,7 +389,20 @@ def run_joint_gd(
 
 
 def sample_circle_generator(generator: torch.nn.Module, n: int, rng: torch.Generator | None = None) -> Tensor:
-    r"""``n`` particles :math:`w = G(z)/\|G(z)\|`, :math:`z\sim N(0, I_2)`, shape (n, 2); ``generator`` is a :class:`gft.Generator` of dimension 2."""
+    r"""``n`` particles :math:`w = G(z)/\|G(z)\|`, :math:`z\sim N(0, I_2)`, on the unit circle.
+
+    Parameters
+    ----------
+    generator : gft.Generator
+        Of dimension 2.
+    n : int
+    rng : torch.Generator, optional
+        For the latents.
+
+    Returns
+    -------
+    Tensor of shape (n, 2)
+    """
     w = generator.sample(n, generator=rng)
     return w / w.norm(dim=1, keepdim=True)
 
@@ -343,6 +425,26 @@ def train_circle_generator(
     their output weights and back-propagates the reduced objective :math:`J` to :math:`\theta`
     (through the ridge solve, which by the envelope theorem gives the same gradient as frozen
     ``u``). This is GFT's training of the generator, with VarPro's objective.
+
+    Parameters
+    ----------
+    generator : gft.Generator
+        Of dimension 2; trained in place.
+    X : Tensor of shape (n, 2)
+    y : Tensor of shape (n,)
+    ridge : float > 0
+        :math:`\lambda`.
+    n_particles : int
+        ``M``, drawn afresh every step.
+    steps : int
+    lr : float
+        Adam's learning rate.
+    rng : torch.Generator, optional
+        For the latents.
+    unbiased : bool
+        As in :func:`output_weights`.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------
