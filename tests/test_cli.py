@@ -210,6 +210,10 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert row["search"] <= row["batched"] and row["refit"] < 0.01 * row["search"]  # cv=None: no refit
     assert row["search_ratio"] == pytest.approx(row["search"] / row["sequential"])
     assert "search / sequential" in out and f"{row['search_ratio']:.3f}" in out
+    # the floor: no sequential fit does the unavoidable work of its steps in less time
+    assert 0 < row["floor_ratio"] < 1
+    assert row["floor_ratio"] == pytest.approx(6 * row["member_floor"] / row["sequential"])
+    assert f"{row['floor_ratio']:.3f}" in out
 
 
 def test_cost_model_recovers_the_coefficients_of_exact_times():
