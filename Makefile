@@ -10,7 +10,10 @@ export GFT_DATA_DIR ?= $(abspath ../shared/datasets)
 endif
 # Threads per process: 2 for a process alone on the 2-core machine. Where several run at once
 # (pytest -n 2, papermill kernels), one thread each: two torch processes with two OpenMP
-# threads each on two cores spin against each other and run many times slower.
+# threads each on two cores spin against each other and run many times slower. A two-thread
+# process beside a busy one-thread process (a sweep from `make results`) spins too: run it with
+# OMP_WAIT_POLICY=PASSIVE (a chapter that takes a minute alone ran
+# over 20 minutes beside a sweep without it, 69 s with it).
 export OMP_NUM_THREADS ?= 2
 # Extra pip arguments for the torch wheel (e.g. the CPU index, see the venv target).
 TORCH_PIP_ARGS ?=
