@@ -214,10 +214,8 @@ def marchenko_pastur_singular_density(
     ----------
     s : array_like
         Where to evaluate the density.
-    n_rows, n_cols : int
-        ``p`` and ``q``.
-    variance : float
-        :math:`\sigma^2`.
+    n_rows, n_cols, variance
+        As in :func:`marchenko_pastur_edges`.
 
     Returns
     -------
