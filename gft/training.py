@@ -450,7 +450,7 @@ def optimise(
         return _optimise_members(params, objective, steps, val_every, progress, name, step_fn,
                                  lr, callback, members)
     history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
-    losses = torch.full((steps,), math.nan, dtype=objective.X.dtype, device=objective.X.device)
+    losses = torch.full((steps,), math.nan, dtype=torch.float64, device=objective.X.device)
     val_steps: list[int] = []
     val_mses: list[float] = []
     best_state, best_val, best_step = None, math.inf, 0
