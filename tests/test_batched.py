@@ -77,9 +77,13 @@ def test_batched_optimise_equals_separate_runs(engine):
         torch.testing.assert_close(W[i], Wi, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("dtype, tol", [("float64", 1e-8), ("float32", 2e-5)])
-def test_fit_batched_gives_the_models_of_separate_fits(dtype, tol):
-    """fit_batched over (tv_weight, ridge, random_state) = one GFTRegressor.fit each, shared and per-member data."""
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fit_batched_gives_the_models_of_separate_fits(dtype):
+    """fit_batched over (tv_weight, ridge, random_state) = one GFTRegressor.fit each, shared and
+    per-member data: on the CPU, the fused engine's features and training losses bit for bit
+    (every product, reduction and Adam update of a member runs as in the one-member run), so
+    a batched λ path chooses what the separate fits choose; the validation MSEs of the
+    refinement (a batched ridge solve in the generic path) to rounding."""
     X, y = _data()
     lams, ridges, seeds = [0.0, 1e-3, 1e-2], [1e-7, 1e-2, 1e-7], [0, 1, 2]
     alone = [_smoke(tv_weight=l, ridge=r, random_state=s, dtype=dtype).fit(X, y)
@@ -87,17 +91,19 @@ def test_fit_batched_gives_the_models_of_separate_fits(dtype, tol):
     together = fit_batched([_smoke(tv_weight=l, ridge=r, random_state=s, dtype=dtype)
                             for l, r, s in zip(lams, ridges, seeds)], X, y)
     for a, b in zip(alone, together):
-        np.testing.assert_allclose(b.features_, a.features_, rtol=tol, atol=tol)
-        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=tol, atol=tol)
-        assert b.refine_val_mse_ == pytest.approx(a.refine_val_mse_, rel=tol)
-        assert b.history_["refine"].best_step == a.history_["refine"].best_step
+        np.testing.assert_array_equal(b.features_, a.features_)
+        for phase in ("generator", "refine"):
+            np.testing.assert_array_equal(b.history_[phase].train_loss, a.history_[phase].train_loss)
+            assert b.history_[phase].best_step == a.history_[phase].best_step
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-12 if dtype == "float64" else 1e-6)
+        assert b.refine_val_mse_ == pytest.approx(a.refine_val_mse_, rel=1e-10)
         assert b.history_["generator"].engine == "fused"
     draws = [_data(seed=k) for k in range(3)]
     alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(Xk, yk) for l, s, (Xk, yk) in zip(lams, seeds, draws)]
     together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype=dtype) for l, s in zip(lams, seeds)],
                            [d[0] for d in draws], [d[1] for d in draws])
-    for a, b, (Xk, _) in zip(alone, together, draws):
-        np.testing.assert_allclose(b.predict(Xk), a.predict(Xk), rtol=tol, atol=tol)
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(b.features_, a.features_)
 
 
 def test_fit_batched_rejects_members_that_cannot_share_a_run():

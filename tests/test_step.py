@@ -182,6 +182,36 @@ def test_fused_adam_arguments_only_for_plain_fused_adam():
         assert (_fused_adam_arguments(opt) is not None) == ok, opt
 
 
+def test_fused_adam_with_members_updates_each_member_as_an_optimizer_of_its_own():
+    """Three members stacked in (3, 5) tensors, updated through the argument lists with
+    members, end bit for bit where three torch.optim.Adam(fused=True) on (5,) tensors end,
+    first step (the state the lists create) included. Updated as whole (3, 5) tensors, the
+    first two members' values sit in the kernel's vector blocks while a (5,) tensor is all
+    scalar tail, and they drift apart after about a thousand steps."""
+    g = torch.Generator().manual_seed(0)
+    w0 = torch.randn(3, 5, generator=g)
+    stacked = torch.nn.Parameter(w0.clone())
+    stacked.grad = torch.zeros(3, 5)
+    opt = torch.optim.Adam([stacked], lr=1e-3, fused=True)
+    params, grads, exp_avgs, exp_avg_sqs, steps, all_steps = _fused_adam_arguments(opt, members=(3,))
+    assert len(params) == 3 and all(p.shape == (5,) for p in params)
+    alone = [torch.nn.Parameter(w0[i].clone()) for i in range(3)]
+    opts = [torch.optim.Adam([p], lr=1e-3, fused=True) for p in alone]
+    for _ in range(2000):
+        grad = torch.randn(5, generator=g) * 10 ** torch.randn((), generator=g)
+        stacked.grad.copy_(grad.expand(3, 5))
+        all_steps.add_(1)
+        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=1e-3,
+                           beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, maximize=False,
+                           grad_scale=None, found_inf=None)
+        for p, o in zip(alone, opts):
+            p.grad = grad.clone()
+            o.step()
+    for i in range(3):
+        assert torch.equal(stacked.detach()[i], alone[i].detach()), i
+    assert float(opt.state[stacked]["step"]) == 2000.0
+
+
 @pytest.mark.parametrize("cplx", [False, True])
 def test_upper_cholesky_factor_and_its_retry(cplx):
     dtype = torch.complex128 if cplx else torch.float64

@@ -33,6 +33,8 @@ fallback. The tests check that both engines give the same parameters after sever
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor, nn
 
@@ -149,9 +151,11 @@ class HandWrittenFourierStep:
         self._grad_W = torch.empty(W_shape, **kw)
         self._data = fourier_data(objective.X, objective.y)
         self._mse_ws = MSEWorkspace(*self._data, n, self.members)
-        # the TV weight: a number (one problem) or the per-member weights in W's dtype
-        self._tv_weight = (objective.tv_weights.to(p0.dtype).expand(self.members) if batched
-                           else float(objective.tv_weights))
+        # the TV weight: a number (one problem) or the members' weights, in float64 for the TV
+        # gradient (its scale λκ is then rounded once, as with a number) and in W's dtype for
+        # the loss
+        self._tv_weight = objective.tv_weights.expand(self.members) if batched else float(objective.tv_weights)
+        self._tv_weight_loss = self._tv_weight.to(p0.dtype) if batched else self._tv_weight
         # Where some members have TV weight 0, the TV passes run on the others alone: their
         # features are gathered into a buffer of their own and the gradients added back.
         self._tv_rows = None
@@ -159,6 +163,7 @@ class HandWrittenFourierStep:
             self._tv_rows = objective.tv_members.nonzero().flatten().tolist()
             self._tv_index = torch.tensor(self._tv_rows, device=p0.device)
             self._tv_weight = self._tv_weight[self._tv_index]
+            self._tv_weight_loss = self._tv_weight_loss[self._tv_index]
             self._tv_W = torch.empty(len(self._tv_rows), *W_shape[1:], **kw)
             self._tv_w = None  # the gathered ridge solutions, allocated at the first step
             self._tv_grad_uv = torch.zeros(*self.members, 2, n, **kw)  # rows of weight 0 stay 0
@@ -169,7 +174,7 @@ class HandWrittenFourierStep:
         self._mm = torch.bmm if batched else torch.mm
         self._affine = _baddbmm if batched else torch.addmm
         # the MLP's passes as lists of fixed tensors: (bias, weight^T, activation) forward;
-        # (incoming grad, its transpose, layer input, weight, weight.grad, bias.grad, grad_in)
+        # (incoming grad, layer input^T, layer input, weight, weight.grad^T, bias.grad, grad_in)
         # backward, grad_in None for the first layer
         acts = [torch.empty(*self.members, n, w.shape[-2], **kw) for w, _ in self.layers]
         forward_plan = [(bias.unsqueeze(-2) if batched else bias, weight.mT, a)
@@ -195,7 +200,8 @@ class HandWrittenFourierStep:
                 grad_in = (self._bias_sum[0][i - 1] if self._bias_sum
                            else torch.empty(*self.members, n, weight.shape[-1], **kw))
             bias_grad = bias.grad if (self._bias_sum is None or i == len(self.layers) - 1) else None
-            self._backward_plan.append((grad, grad.mT, x, weight, weight.grad, bias_grad, grad_in))
+            weight_grad_T = None if weight.grad is None else weight.grad.mT  # None: a frozen generator
+            self._backward_plan.append((grad, x.mT, x, weight, weight_grad_T, bias_grad, grad_in))
             grad = grad_in
         self._adam: tuple | bool | None = None  # fused-kernel arguments, False, or not yet known
 
@@ -216,9 +222,11 @@ class HandWrittenFourierStep:
     def _mlp_backward(self) -> None:
         weights = self.mode == "generator"
         mm = self._mm
-        for grad, grad_T, x, weight, weight_grad, bias_grad, grad_in in self._backward_plan:
+        for grad, x_T, x, weight, weight_grad_T, bias_grad, grad_in in self._backward_plan:
             if weights:
-                mm(grad_T, x, out=weight_grad)
+                # (x^T grad)^T, not grad^T x: with two threads the one-problem product of a
+                # thin layer (few outputs) then runs as each member's product in the batched call
+                mm(x_T, grad, out=weight_grad_T)
                 if bias_grad is not None:
                     torch.sum(grad, -2, out=bias_grad)
             if grad_in is not None:
@@ -250,7 +258,7 @@ class HandWrittenFourierStep:
                     tws.set_coefficients_from_solution(w)
                     tv = tv_forward(W, tws)
                     grad_W_tv, grad_uv = tv_backward(tws, self._tv_weight)
-                    loss = loss + self._tv_weight * tv
+                    loss = loss + self._tv_weight_loss * tv
                 else:
                     index = self._tv_index
                     if self._tv_w is None:
@@ -259,7 +267,7 @@ class HandWrittenFourierStep:
                     tv = tv_forward(torch.index_select(W, 0, index, out=self._tv_W), tws)
                     grad_W_tv, grad_uv_rows = tv_backward(tws, self._tv_weight)
                     grad_uv = self._tv_grad_uv.index_copy_(0, index, grad_uv_rows)
-                    loss = loss.index_add(0, index, (self._tv_weight * tv).to(loss.dtype))
+                    loss = loss.index_add(0, index, (self._tv_weight_loss * tv).to(loss.dtype))
             mse_backward(saved, 1.0, grad_uv, out=self._grad_W)
             if grad_uv is not None:
                 if self._tv_rows is None:
@@ -272,7 +280,13 @@ class HandWrittenFourierStep:
                 self._mlp_backward()
         self._optimizer_step()
         if self.scheduler is not None:
-            self.scheduler.step()
+            if self.scheduler.last_epoch == 0:
+                with warnings.catch_warnings():  # its first call checks that opt.step() ran before
+                    warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler\.step\(\)` before",
+                                            UserWarning)  # it did not: the update ran in the fused kernel
+                    self.scheduler.step()
+            else:
+                self.scheduler.step()
         return loss
 
     def check(self) -> None:
@@ -288,10 +302,10 @@ class HandWrittenFourierStep:
         return failed
 
     def _optimizer_step(self) -> None:
+        if self._adam is None:
+            self._adam = _fused_adam_arguments(self.optimizer, self.members) or False
         if not self._adam:
-            self.optimizer.step()  # the first call also creates the optimizer's state
-            if self._adam is None:
-                self._adam = _fused_adam_arguments(self.optimizer) or False
+            self.optimizer.step()
             return
         group = self.optimizer.param_groups[0]
         params, grads, exp_avgs, exp_avg_sqs, steps, all_steps = self._adam
@@ -308,9 +322,17 @@ def _baddbmm(bias: Tensor, h: Tensor, weight_T: Tensor, out: Tensor) -> Tensor:
     return torch.baddbmm(bias, h, weight_T, out=out)
 
 
-def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
+def _fused_adam_arguments(opt: torch.optim.Optimizer, members: tuple = ()) -> tuple | None:
     """The tensor lists ``torch._fused_adam_`` needs to repeat ``opt.step()``, or None where
-    that call would not be the same update (another optimizer, options, or torch version)."""
+    that call would not be the same update (another optimizer, options, or torch version).
+
+    Creates the state ``opt.step()`` would create where there is none (zero moments, step 0),
+    so that the first update runs here too. With ``members`` (``(B,)``: every parameter
+    stacks ``B`` members along its first axis) the lists hold each member's slice: the kernel
+    splits every tensor into vector blocks and a scalar tail, so a member's update is bit for
+    bit that of a run with the member alone (in the stacked tensor a member's last values can
+    fall in a vector block, and the two code paths round differently).
+    """
     if type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1:
         return None
     group = opt.param_groups[0]
@@ -320,8 +342,13 @@ def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
     if not (hasattr(torch, "_fused_adam_") and group.get("fused") and plain
             and not isinstance(group["lr"], Tensor)
             and len({(p.device, p.dtype) for p in params}) == 1
-            and all(p.grad is not None and opt.state.get(p) for p in params)):
+            and all(p.grad is not None for p in params)):
         return None
+    for p in params:
+        if not opt.state.get(p):  # the layout of torch.optim.Adam's state with fused=True
+            opt.state[p] = dict(step=torch.zeros((), dtype=torch.float32, device=p.device),
+                                exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                                exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
     state = [opt.state[p] for p in params]
     # The per-parameter step counts become views of one tensor (equal values, the same
     # tensors to Optimizer.step) so that a single kernel advances them all.
@@ -331,6 +358,12 @@ def _fused_adam_arguments(opt: torch.optim.Optimizer) -> tuple | None:
     # Last parameters first: the update then ends on the generator's first layers, which
     # the next forward pass reads first (they are still in cache).
     order = list(range(len(params)))[::-1]
-    return ([params[i] for i in order], [params[i].grad for i in order],
-            [state[i]["exp_avg"] for i in order], [state[i]["exp_avg_sq"] for i in order],
-            [state[i]["step"] for i in order], all_steps)
+    n = members[0] if members else 1
+
+    def per_member(tensors: list[Tensor]) -> list[Tensor]:
+        return [m for t in tensors for m in (t.unbind(0) if members else (t,))]
+
+    return (per_member([params[i] for i in order]), per_member([params[i].grad for i in order]),
+            per_member([state[i]["exp_avg"] for i in order]),
+            per_member([state[i]["exp_avg_sq"] for i in order]),
+            [state[i]["step"] for i in order for _ in range(n)], all_steps)

@@ -128,7 +128,10 @@ def tv_backward(ws: TVWorkspace, grad_tv: Tensor | float) -> tuple[Tensor, Tenso
     """Gradients of :func:`tv_forward`'s value: with respect to ``W`` (``(*, n, d)``) and to
     ``[Re b; Im b]`` (``(*, 2, n)``), both buffers of ``ws``."""
     kappa = TWO_PI / (ws.n * ws.n_points)
-    kappa = grad_tv[..., None, None] * kappa if isinstance(grad_tv, Tensor) else grad_tv * kappa
+    if isinstance(grad_tv, Tensor):  # rounded once from float64, as a number times kappa is
+        kappa = (grad_tv.to(torch.float64)[..., None, None] * kappa).to(ws.G.dtype)
+    else:
+        kappa = grad_tv * kappa
     torch.sign(ws.G, out=ws.Gs)
     if ws.contract:
         torch.mul(ws.Gs_col, ws.paug_row, out=ws.GP)
