@@ -358,6 +358,8 @@ def _fused_adam_arguments(opt: torch.optim.Optimizer, members: tuple = ()) -> tu
     # Last parameters first: the update then ends on the generator's first layers, which
     # the next forward pass reads first (they are still in cache).
     order = list(range(len(params)))[::-1]
+    if members and any(p.dim() == 0 or p.shape[0] != members[0] for p in params):
+        members = ()  # not every parameter is stacked by member: update whole tensors
     n = members[0] if members else 1
 
     def per_member(tensors: list[Tensor]) -> list[Tensor]:
