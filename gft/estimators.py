@@ -440,9 +440,11 @@ _MEMBER_PARAMS = ("tv_weight", "ridge", "random_state")
 def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTRegressor]:
     r"""Fit several :class:`GFTRegressor` in one vectorised run; returns them, fitted.
 
-    Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be, to floating-point
-    rounding (the products are batched; over thousands of float32 Adam steps the rounding
-    grows, so validation MSEs of close candidates can swap order). One difference: a member
+    Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
+    on the CPU bit for bit (features, training losses, kept steps; the refined validation MSE,
+    a batched ridge solve, to about 1e-12), so a batched λ path chooses what separate fits
+    choose; elsewhere (the autograd engine, a GPU) to floating-point rounding, which thousands
+    of float32 Adam steps amplify. One difference: a member
     whose generator phase diverges on its own is marked diverged and still refined, where a
     fit alone would raise. But the ``B`` members train together: one
     :class:`~gft.generator.GeneratorStack`, one batched ridge solve and one Adam update per
