@@ -35,8 +35,8 @@
 # tunes one drawn set of features. Both are scikit-learn estimators, so a fit is one line.
 #
 # The claim of this chapter: **at equal $N$, the learned features fit better than random
-# ones.** On the 2-D problem the gap is orders of magnitude in test MSE, both for a fresh
-# draw of features from the trained generator (GFT) and for the refined set (GFT-r). On the
+# ones.** On the 2-D problem the gap in test MSE is orders of magnitude for the refined set
+# (GFT-r) and at least one for a fresh draw of features from the trained generator (GFT). On the
 # 1-D problem, with only 20 features, the refined set wins on every seed we tried, by
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
 # better than the random one. The ratios are printed below and checked in the table at
@@ -334,8 +334,8 @@ assert np.all(np.isfinite(list(mse_2d.values())))
 assert samples_2d.shape == (n_feature_draws * n_features_2d, 2)
 claims.check("2-D: GFT-r beats RFF by orders of magnitude (RFF / GFT-r test MSE)",
              mse_2d["RFF"] / mse_2d["GFT-r"], ">", 1e4)
-claims.check("2-D: a fresh GFT draw beats RFF a hundredfold (RFF / GFT test MSE)",
-             mse_2d["RFF"] / mse_2d["GFT"], ">", 100)
+claims.check("2-D: a fresh GFT draw beats RFF tenfold (RFF / GFT test MSE)",
+             mse_2d["RFF"] / mse_2d["GFT"], ">", 10)
 claims.check("2-D: generator samples near a peak, as a multiple of random ones' share",
              near_peak(samples_2d) / max(near_peak(random_2d), 1e-12), ">", 2)
 claims.check("2-D: generator samples near the two lines, as a multiple of random ones' share",
