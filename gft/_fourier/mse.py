@@ -145,7 +145,6 @@ class MSEWorkspace:
         self.Z_flat = self.Zt.flatten(-2)
         self.y_row = y.mT
         self.e = torch.empty(*batch, 1, M, **f)  # residuals as a row
-        self.e_flat = self.e.view(-1)
         self.e_bar = torch.empty(*batch, 1, M, **f)
         self.Pt = torch.empty(*batch, 4, M, **f)  # (B^T [x, g, Jx, Jg])^T, then U^T in place
         self.P_0, self.P_1 = self.Pt[..., 0:1, :], self.Pt[..., 1:2, :]

@@ -165,7 +165,8 @@ class HandWrittenFourierStep:
             self._tv_weight = self._tv_weight[self._tv_index]
             self._tv_weight_loss = self._tv_weight_loss[self._tv_index]
             self._tv_W = torch.empty(len(self._tv_rows), *W_shape[1:], **kw)
-            self._tv_w = None  # the gathered ridge solutions, allocated at the first step
+            w = self._mse_ws.w  # the ridge solutions, (B, n, 1): the TV's are gathered here
+            self._tv_w = w.new_empty(len(self._tv_rows), *w.shape[1:])
             self._tv_grad_uv = torch.zeros(*self.members, 2, n, **kw)  # rows of weight 0 stay 0
         self._tv_ws: TVWorkspace | None = None
         if objective.uses_tv:
@@ -261,8 +262,6 @@ class HandWrittenFourierStep:
                     loss = loss + self._tv_weight_loss * tv
                 else:
                     index = self._tv_index
-                    if self._tv_w is None:
-                        self._tv_w = w.new_empty(len(index), *w.shape[1:])
                     tws.set_coefficients_from_solution(torch.index_select(w, 0, index, out=self._tv_w))
                     tv = tv_forward(torch.index_select(W, 0, index, out=self._tv_W), tws)
                     grad_W_tv, grad_uv_rows = tv_backward(tws, self._tv_weight)
