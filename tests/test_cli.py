@@ -200,9 +200,12 @@ def test_sweep_runs_every_plan_line(tmp_path, capsys, monkeypatch):
 
 
 def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
-    result = cli_bench_main(["--batched", "--preset", "smoke", "--cv", "0"])
+    result = cli_bench_main(["--batched", "--preset", "smoke", "--cv", "0", "--rounds", "2"])
     (row,) = result["batched"]
     assert row["n_fits"] == 6 and row["ratio"] == pytest.approx(row["batched"] / row["sequential"])
+    # two rounds, one with each side first: the ratio is that of the mean times, between the rounds' own
+    assert row["rounds"] == 2 and len(row["round_ratios"]) == 2
+    assert min(row["round_ratios"]) <= row["search_ratio"] <= max(row["round_ratios"])
     assert len(row["val_mse"]["cv_refine"]) == 6
     out = capsys.readouterr().out
     assert "| None | 6 |" in out and "GFT-r, sequential" in out
@@ -214,6 +217,13 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert 0 < row["floor_ratio"] < 1
     assert row["floor_ratio"] == pytest.approx(6 * row["member_floor"] / row["sequential"])
     assert f"{row['floor_ratio']:.3f}" in out
+    assert ", ".join(f"{x:.3f}" for x in row["round_ratios"]) in out
+
+
+def test_bench_batched_rejects_fewer_than_one_round(capsys):
+    with pytest.raises(SystemExit):
+        cli_bench_main(["--batched", "--rounds", "0"])
+    assert "--rounds: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_cost_model_recovers_the_coefficients_of_exact_times():

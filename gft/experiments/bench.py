@@ -208,7 +208,7 @@ def time_to_accuracy(preset: str = "book", seeds=(0, 1, 2), **overrides) -> list
 
 def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset: str = "book",
                                tv_weights=DEFAULT_TV_WEIGHTS, seed: int = 0, device: str = "cpu",
-                               **overrides) -> dict:
+                               rounds: int = 1, **overrides) -> dict:
     """Wall time of one :class:`GFTRegressorCV` fit against the sequential ``GFTRegressor`` fits it replaces.
 
     Friedman1 d = 5 (500 rows) with label noise ``noise``. ``cv=None``: the six candidates
@@ -216,24 +216,48 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     by the refined one). ``cv=k``: the ``len(tv_weights) * k`` (λ, fold) fits on the fold
     training sets; the sequential side is the same fits one after the other (without the
     refit, which the CV fit's time includes).
+
+    With ``rounds`` > 1 the comparison runs that many times, the side that goes first
+    alternating (batched, sequential, sequential, batched, ...), so that a drift in the
+    machine's speed over the run weighs on both sides alike. The times are the means over
+    the rounds, the ratios those of the means, and ``round_ratios`` each round's
+    search / sequential.
     """
     X, y, _, _ = load_setting("friedman1-d5", seed=seed, noise=noise)
     params = dict(get_preset(preset), progress=False, random_state=seed, device=device, **overrides)
-    start = time.perf_counter()
-    model = GFTRegressorCV(tv_weights=tv_weights, cv=cv, **params).fit(X, y)
-    batched = time.perf_counter() - start
-    start = time.perf_counter()
-    if cv is None:
-        fits = [GFTRegressor(tv_weight=w, **params).fit(X, y) for w in tv_weights]
-    else:
-        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in check_cv(cv).split(X, y)]  # GFTRegressorCV's folds
-        size = min(len(train) for train, _ in folds)
-        fits = [GFTRegressor(tv_weight=w, **params).fit(X[train[:size]], y[train[:size]])
-                for w in tv_weights for train, _ in folds]
-    sequential = time.perf_counter() - start
-    out = dict(cv=cv, n_fits=len(fits), batched=batched, sequential=sequential,
-               ratio=batched / sequential, search=model.fit_seconds_["search"],
-               refit=model.fit_seconds_["refit"], search_ratio=model.fit_seconds_["search"] / sequential,
+
+    def fit_batched_side():
+        start = time.perf_counter()
+        model = GFTRegressorCV(tv_weights=tv_weights, cv=cv, **params).fit(X, y)
+        return model, time.perf_counter() - start
+
+    def fit_sequential_side():
+        start = time.perf_counter()
+        if cv is None:
+            fits = [GFTRegressor(tv_weight=w, **params).fit(X, y) for w in tv_weights]
+        else:
+            folds = [(np.asarray(tr), np.asarray(te)) for tr, te in check_cv(cv).split(X, y)]  # GFTRegressorCV's folds
+            size = min(len(train) for train, _ in folds)
+            fits = [GFTRegressor(tv_weight=w, **params).fit(X[train[:size]], y[train[:size]])
+                    for w in tv_weights for train, _ in folds]
+        return fits, time.perf_counter() - start
+
+    batched, sequential, search, refit = [], [], [], []
+    for r in range(rounds):
+        for side in ("batched", "sequential") if r % 2 == 0 else ("sequential", "batched"):
+            if side == "batched":
+                model, seconds = fit_batched_side()
+                batched.append(seconds)
+                search.append(model.fit_seconds_["search"])
+                refit.append(model.fit_seconds_["refit"])
+            else:
+                fits, seconds = fit_sequential_side()
+                sequential.append(seconds)
+    mean = statistics.fmean
+    out = dict(cv=cv, n_fits=len(fits), rounds=rounds, batched=mean(batched), sequential=mean(sequential),
+               ratio=mean(batched) / mean(sequential), search=mean(search), refit=mean(refit),
+               search_ratio=mean(search) / mean(sequential),
+               round_ratios=[s / q for s, q in zip(search, sequential)],
                selected=(model.generator_tv_weight_, model.tv_weight_))
     if cv is None:
         out["selected_sequential"] = (tv_weights[int(np.argmin([f.generator_val_mse_ for f in fits]))],
@@ -310,6 +334,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --batched: folds to time, 0 for cv=None (default: 0)")
     parser.add_argument("--steps", type=int, default=None,
                         help="with --batched: generator and refinement steps each (default: the preset's)")
+    parser.add_argument("--rounds", type=_at_least_one, default=2,
+                        help="with --batched: times each comparison runs, the side that goes first "
+                             "alternating (default 2: batched, sequential, sequential, batched)")
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _verdict(ratio: float, target: float, ceiling: float) -> str:
@@ -389,7 +423,8 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
     print(f"GFTRegressorCV with tv_weights {DEFAULT_TV_WEIGHTS} against the GFTRegressor fits it "
           f"replaces, run one after the other in this process. Friedman1 d=5, 500 rows, noise 0.1, "
           f"preset {args.preset!r} with {steps} + {args.steps or budget['refine_steps']} steps, "
-          f"{budget.get('dtype', 'float32')}, {torch.get_num_threads()} threads.")
+          f"{budget.get('dtype', 'float32')}, {torch.get_num_threads()} threads; {args.rounds} round(s) per "
+          f"row, the side that goes first alternating, times averaged over the rounds.")
     print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, "
           f"{floor['gflops']:.0f} GFLOP/s) + Adam {floor['adam'] * 1e3:.3f} ms = "
           f"{floor['floor'] * 1e3:.2f} ms per step\n")
@@ -402,17 +437,19 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
           "'floor / sequential' is the fits' floors over the sequential time: the ratio a batched "
           "search reaches when every member's step costs no more than its floor (batched products "
           "can go a little below it).\n")
-    print("| cv | fits | sequential s | GFTRegressorCV s (search + refit) | search / sequential | target "
-          "| floor / sequential | whole fit / sequential | λ GFT, GFT-r (CV) | λ GFT, GFT-r (sequential) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| cv | fits | sequential s | GFTRegressorCV s (search + refit) | search / sequential | each round "
+          "| target | floor / sequential | whole fit / sequential | λ GFT, GFT-r (CV) | λ GFT, GFT-r (sequential) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for k in args.cv:
-        r = batched_against_sequential(cv=k or None, preset=args.preset, device=device, **overrides)
+        r = batched_against_sequential(cv=k or None, preset=args.preset, device=device, rounds=args.rounds,
+                                       **overrides)
         verdict = "met" if r["search_ratio"] <= BATCHED_TARGET else "missed"
         floor_ratio = r["n_fits"] * member_floor / r["sequential"]
         seq = r.get("selected_sequential")
         print(f"| {k or 'None'} | {r['n_fits']} | {r['sequential']:.1f} | {r['batched']:.1f} "
-              f"({r['search']:.1f} + {r['refit']:.1f}) | {r['search_ratio']:.3f} | <= {BATCHED_TARGET} {verdict} "
+              f"({r['search']:.1f} + {r['refit']:.1f}) | {r['search_ratio']:.3f} | "
+              f"{', '.join(f'{x:.3f}' for x in r['round_ratios'])} | <= {BATCHED_TARGET} {verdict} "
               f"| {floor_ratio:.3f} | {r['ratio']:.3f} | {r['selected'][0]:g}, {r['selected'][1]:g} | "
               f"{'—' if seq is None else f'{seq[0]:g}, {seq[1]:g}'} |", flush=True)
         rows.append(dict(r, verdict=verdict, member_floor=member_floor, floor_ratio=floor_ratio))
