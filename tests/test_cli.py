@@ -224,6 +224,10 @@ def test_bench_batched_rejects_fewer_than_one_round(capsys):
     with pytest.raises(SystemExit):
         cli_bench_main(["--batched", "--rounds", "0"])
     assert "--rounds: must be at least 1, got 0" in capsys.readouterr().err
+    from gft.experiments.bench import batched_against_sequential
+
+    with pytest.raises(ValueError, match="rounds must be at least 1, got 0"):
+        batched_against_sequential(rounds=0)
 
 
 def test_cost_model_recovers_the_coefficients_of_exact_times():

@@ -223,6 +223,8 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     the rounds, the ratios those of the means, and ``round_ratios`` each round's
     search / sequential.
     """
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
     X, y, _, _ = load_setting("friedman1-d5", seed=seed, noise=noise)
     params = dict(get_preset(preset), progress=False, random_state=seed, device=device, **overrides)
 
