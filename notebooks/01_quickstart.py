@@ -194,8 +194,9 @@ display(Markdown(
     f"{mse_1d['GFT-r'] / scale2:.2g} (test MSE divided by RMS(y)² = {scale2:.3g})."))
 
 # %% [markdown]
-# The samples fill the band that the chirp and the tone occupy, fairly evenly, with a narrow
-# gap at $\omega = 0$, and none lies beyond $|\omega| = 8$. $|\hat f|$ is largest in the
+# The samples fill the band that the chirp and the tone occupy, with a narrow gap at
+# $\omega = 0$, and only a few lie beyond $|\omega| = 8$ (the share inside the band is
+# printed above). $|\hat f|$ is largest in the
 # same band, the tone's peaks at $\pm 3$ standing on the chirp's plateau; its slowly decaying
 # tail beyond the band comes from the jumps of $f \mathbf 1_{[0, 1]}$ at the ends of the
 # interval and needs no features, since the fit only has to match $f$ on $[0, 1]$.

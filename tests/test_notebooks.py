@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,37 @@ def committed(script: Path) -> nbformat.NotebookNode:
     if not path.exists():
         pytest.fail(f"{path.name} is missing: run `jupytext --to ipynb {script}` and execute it")
     return nbformat.read(path, as_version=4)
+
+
+def output_texts(notebook: nbformat.NotebookNode):
+    """``(cell index, kind, text)`` of every text output: streams and ``text/*`` data."""
+    for i, cell in enumerate(notebook.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                yield i, f"stream {out.name}", out.text
+            for kind, text in out.get("data", {}).items():
+                if kind.startswith("text/"):
+                    yield i, kind, text if isinstance(text, str) else "".join(text)
+
+
+#: What a committed output must not show a reader: a repr's memory address, a path of the
+#: machine that executed it, a warning.
+UNCLEAN_OUTPUT = {
+    "memory address": re.compile(r"\bat 0x[0-9a-fA-F]+"),
+    "absolute path": re.compile(r"(?<![\w.])(/home/|/tmp/|/root/|/work/|/Users/|[A-Z]:\\)|site-packages"),
+    "warning": re.compile(r"\b[A-Z]\w*Warning\b"),
+}
+
+
+def unclean_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """``"cell i, kind: what (excerpt)"`` for each output that matches :data:`UNCLEAN_OUTPUT`."""
+    found = []
+    for i, kind, text in output_texts(notebook):
+        for what, pattern in UNCLEAN_OUTPUT.items():
+            match = pattern.search(text)
+            if match:
+                found.append(f"cell {i}, {kind}: {what} ({text[max(0, match.start() - 40):match.end() + 20]!r})")
+    return found
 
 
 def parameters_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -136,6 +168,23 @@ def test_committed_notebook_is_executed_without_errors(script):
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_committed_outputs_show_no_addresses_paths_or_warnings(script):
+    found = unclean_outputs(committed(script))
+    assert not found, f"{script.stem}.ipynb: " + "; ".join(found[:3])
+
+
+def test_unclean_output_check_finds_what_it_looks_for():
+    def notebook(*outputs):
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=list(outputs))])
+
+    styler_repr = nbformat.v4.new_output("execute_result", {"text/plain": "<pandas.io.formats.style.Styler at 0x7f3a2c>"})
+    path = nbformat.v4.new_output("stream", name="stdout", text="wrote /tmp/gft/results.csv")
+    warning = nbformat.v4.new_output("stream", name="stderr", text="foo.py:3: UserWarning: bar")
+    clean = nbformat.v4.new_output("stream", name="stdout", text="test MSE 1.2e-05 (N/M = 0.2, book/results/x.csv)")
+    assert [len(unclean_outputs(notebook(out))) for out in (styler_repr, path, warning, clean)] == [1, 1, 1, 0]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
 def test_smoke_run_with_papermill(script, tmp_path, monkeypatch):
     monkeypatch.setenv("GFT_PRESET", "smoke")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -148,3 +197,6 @@ def test_smoke_run_with_papermill(script, tmp_path, monkeypatch):
     executed = nbformat.read(out, as_version=4)
     injected = [cell for cell in executed.cells if "injected-parameters" in cell.metadata.get("tags", [])]
     assert len(injected) == 1 and "preset = \"smoke\"" in injected[0].source
+    addresses = [f"cell {i}: {text[:60]!r}" for i, _, text in output_texts(executed)
+                 if UNCLEAN_OUTPUT["memory address"].search(text)]
+    assert not addresses, f"a repr with a memory address in the outputs (styled tables: start_chapter): {addresses[:2]}"

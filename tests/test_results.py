@@ -292,3 +292,23 @@ def test_distinct_fits_counts_a_generator_shared_by_gft_and_gft_r_once():
     assert list(out.index) == [0, 2, 3, 4, 5, 6, 7]  # only trial 0's GFT-r row shares its fit
     kept = report.kept_start(out).set_index("method")
     assert kept.loc["gft", "kept"] == 3 and kept.loc["gft-r", "kept"] == 2
+
+
+def test_styled_table_as_text_shows_the_displayed_values():
+    idx = pd.MultiIndex.from_product([["polynomial-d5", "ishigami-d10"], ["book", "paper"]],
+                                     names=["setting", "preset"])
+    values = np.array([[1.23456e-6, np.nan], [0.5, 2.0], [3e-5, 1e7], [0.1, 0.25]])
+    frame = pd.DataFrame(values, index=idx, columns=["GFT-r", "RFF < GFT"])
+    text = report._styler_text(frame.style.format("{:.3g}", na_rep="—", escape="html").set_caption("test MSE"))
+    lines = text.splitlines()
+    assert lines[0] == "test MSE" and "0x" not in text
+    assert lines[1].split()[-3:] == ["RFF", "<", "GFT"]  # the HTML escape undone
+    body = [line.split() for line in lines[3:]]
+    # every row names its setting (no sparse index) and shows the values as formatted
+    expected = [[s, p] + [("—" if np.isnan(v) else f"{v:.3g}") for v in row]
+                for (s, p), row in zip(idx, values)]
+    assert body == expected
+    widths = {len(line) for line in lines[3:]}
+    assert len(widths) == 1  # right-aligned columns end together
+    hidden = report._styler_text(frame.reset_index().style.hide(axis="index").format("{:.1f}", subset=["GFT-r"]))
+    assert hidden.splitlines()[1].split()[:3] == ["polynomial-d5", "book", "0.0"]

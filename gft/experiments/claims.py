@@ -168,8 +168,13 @@ def start_chapter(preset: str, seed: int, assert_claims: bool = True,
 
     The first cell after a chapter's ``parameters`` cell, whose values it takes:
     ``assert_claims=False`` reports the claims without asserting them (studies over seeds),
-    ``claims_file`` is where :meth:`Claims.table` appends them.
+    ``claims_file`` is where :meth:`Claims.table` appends them. In a notebook it also gives
+    styled tables a plain-text form (the table as displayed) in place of a repr with a
+    memory address, so that re-executing a chapter leaves its unchanged tables unchanged.
     """
+    from .report import _show_styled_tables_as_text
+
+    _show_styled_tables_as_text()
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -10,6 +10,7 @@ NaN errors, shown as "—" by :func:`format_table` and as a grey "×" by
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import os
@@ -166,6 +167,40 @@ def style_table(summary: pd.DataFrame, digits: int = 2, labels: Mapping[str, str
     if labels:
         table, css = table.rename(columns=labels), css.rename(columns=labels)
     return table.style.apply(lambda _: css.to_numpy(), axis=None)
+
+
+def _styler_text(styler) -> str:
+    """A pandas ``Styler`` as aligned plain text: its caption, then the table as displayed
+    (formats, hidden index or columns and ``na_rep`` applied, HTML escapes undone, index
+    labels repeated on every row), the first column left-aligned and the others
+    right-aligned.
+
+    The notebooks' ``text/plain`` form of a styled table; IPython's default is the object's
+    repr, which holds a memory address and changes at every execution.
+    """
+    rows = [[html.unescape(cell) for cell in line.split("\t")]
+            for line in styler.to_string(delimiter="\t", sparse_index=False, sparse_columns=False).splitlines()]
+    widths = [max(len(row[j]) for row in rows if j < len(row)) for j in range(max(map(len, rows), default=0))]
+    lines = ["  ".join(cell.ljust(width) if j == 0 else cell.rjust(width)
+                       for j, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    caption = styler.caption
+    return "\n".join(([str(caption)] if caption else []) + lines)
+
+
+def _show_styled_tables_as_text() -> None:
+    """Inside IPython, give pandas ``Styler`` outputs :func:`_styler_text` as their
+    ``text/plain`` form (the HTML form is unchanged); nothing elsewhere."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from pandas.io.formats.style import Styler
+
+    shell.display_formatter.formatters["text/plain"].for_type(
+        Styler, lambda styler, printer, cycle: printer.text(_styler_text(styler)))
 
 
 def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str) -> pd.DataFrame:
