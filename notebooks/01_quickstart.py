@@ -37,7 +37,8 @@
 # The claim of this chapter: **at equal $N$, the learned features fit better than random
 # ones.** On the 2-D problem the gap in test MSE is orders of magnitude for the refined set
 # (GFT-r) and at least one for a fresh draw of features from the trained generator (GFT). On the
-# 1-D problem, with only 20 features, the refined set wins on every seed we tried, by
+# 1-D problem, with only 20 features, the refined set wins on each of the five seeds we
+# ran (`book/results/claims/margins.csv`), by
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
 # better than the random one. The ratios are printed below and checked in the table at
 # the end of the page.
@@ -189,20 +190,23 @@ val_refine = gft_1d.history_["refine"].best_val_mse
 display(Markdown(
     f"{100 * in_band:.0f} % of the generator's samples lie in the band $|\\omega| \\le 8$, "
     f"and {100 * low:.0f} % at $|\\omega| \\le 2$, where random features of the validated "
-    f"scale σ = {rff_1d.sigma_:.3g} put {100 * rff_low:.0f} % of theirs. In the units of the "
+    f"scale σ = {rff_1d.sigma_:.3g} put {100 * rff_low:.0f} % of theirs in expectation. In the units of the "
     f"training curves, the kept refined iterate has validation MSE {val_refine:.2g} and test MSE "
     f"{mse_1d['GFT-r'] / scale2:.2g} (test MSE divided by RMS(y)² = {scale2:.3g})."))
 
 # %% [markdown]
-# The samples fill the band that the chirp and the tone occupy, with a narrow gap at
-# $\omega = 0$, and only a few lie beyond $|\omega| = 8$ (the share inside the band is
-# printed above). $|\hat f|$ is largest in the
+# The samples fill the band that the chirp and the tone occupy, with a dip at $\omega = 0$,
+# and only a few lie beyond $|\omega| = 8$ (the share inside the band is printed above).
+# They need not be symmetric: a feature $w$ and its mirror $-w$ give the same function class
+# (exercise 1 below), so only $|\omega|$ matters, and here the positive side stops short of
+# 8 while the negative side reaches it. $|\hat f|$ is largest in the
 # same band, the tone's peaks at $\pm 3$ standing on the chirp's plateau; its slowly decaying
 # tail beyond the band comes from the jumps of $f \mathbf 1_{[0, 1]}$ at the ends of the
 # interval and needs no features, since the fit only has to match $f$ on $[0, 1]$.
-# Gaussian random features of the validated width put a larger share of their 20 draws at
-# $|\omega| \le 2$ than the generator does (the shares above), more than the quarter of the
-# interval where the chirp's local frequency is that low.
+# Gaussian random features of the validated width put a larger share of their draws at
+# $|\omega| \le 2$ than the generator does (the shares above; theirs is the expected share
+# of the normal distribution), more than the quarter of the interval where the chirp's local
+# frequency is that low.
 # The validation error of the training curves and the test error agree in order of
 # magnitude; they are not equal because the 50 validation points are a small sample of the
 # interval, and the test grid a different one.
@@ -313,14 +317,17 @@ display(Markdown(
     f"peaks: {100 * near_peak(samples_2d):.0f} % against {100 * near_peak(random_2d):.0f} %."))
 
 # %% [markdown]
-# The generator puts its samples on two line segments through the origin, one along the
-# direction $(3, 1)$ of the first plane wave and one along $(1, -4)$ of the second: each
-# segment passes through a pair of peaks $\pm(3, 1)$ or $\pm(1, -4)$, and both cross the low
-# frequencies of the bump at the origin. Samples on a segment between the peaks and the
-# origin match neither; their least-squares output weights decide how much they contribute,
-# so they cost accuracy through the well-placed features they displace, not through what
-# they add. Random features fill a disc instead, and only a
-# small share of them lands near a peak. Summary of both problems, as dots on a log axis:
+# The generator's samples stay among the four peaks. A thin curve runs along the direction
+# $(1, -4)$ of the second plane wave, through its pair of peaks $\pm(1, -4)$ and close to the
+# origin, where the bump's low frequencies are; the other samples fill the quadrilateral
+# whose corners lie near the four peaks, densest along its edges. The share "within 0.5 of
+# the lines" counts that filled centre too (it lies near both lines), so it says that the
+# samples stay near the peaks' directions, not that they lie on two segments; the share
+# near the peaks is the sharper measure. Samples between the peaks match none of them; their
+# least-squares output weights decide how much they contribute, so they cost accuracy
+# through the well-placed features they displace, not through what they add. Random
+# features fill a disc instead, and only a small share of them lands near a peak. Summary
+# of both problems, as dots on a log axis:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
@@ -374,20 +381,28 @@ plt.show()
 beats = {problem: float(np.mean(values < reference[problem][0])) for problem, values in draw_mse.items()}
 display(Markdown("; ".join(
     f"{problem}: median {np.median(values):.3g}, from {values.min():.3g} to {values.max():.3g}; "
-    f"{100 * beats[problem]:.0f} % of the draws beat RFF" for problem, values in draw_mse.items()) + "."))
+    f"{100 * beats[problem]:.0f} % of the draws beat RFF" for problem, values in draw_mse.items())
+    + f". The one draw of the summary above: {mse_1d['GFT']:.3g} in 1-D, {mse_2d['GFT']:.3g} in 2-D."))
 
 # %% [markdown]
 # The spread over draws is wide, which is why the protocol averages the generator's
 # validation error over several draws, and why the refinement (GFT-r), which tunes one
-# drawn set on the data, is the model `predict` uses. In 2-D nearly every draw beats the
-# random features by far; in 1-D with 20 features the draws straddle them on some seeds,
-# as said above, so only the 2-D share is a claim.
+# drawn set on the data, is the model `predict` uses. The single draw of the summary is one
+# sample of this spread (compare it with the median), not its typical value. In 2-D every
+# draw on this page beats the random features by far; in 1-D with 20 features the draws
+# straddle them on some seeds, as said above, so only the 2-D share is a claim.
 
 # %%
 claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0.9)
 
 # %% [markdown]
 # ## On your own data: choose λ with `GFTRegressorCV`
+#
+# Every fit above had $\lambda = 0$: $\lambda$ (`tv_weight`) weighs a total-variation
+# penalty, the mean $\ell^1$ norm of the fit's input gradient at random points of the box of
+# the inputs, added to the loss; $\delta$ (`ridge`, $10^{-7}$ by default) is the ridge of the
+# output weights, $\hat b = (A^{\mathsf H}A + \delta I)^{-1}A^{\mathsf H}y$.
+# [Chapter 02](02_derivations.ipynb) derives both.
 #
 # Both examples above are noise-free and their inputs fill the box. Real data are noisy,
 # and their inputs cluster, so a test point can fall where no training point lies. There a
@@ -457,7 +472,7 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #    `GFTRegressorCV(cv=5, random_state=seed).fit(x_train[:, None], y_noisy)` picks its
 #    $\lambda$ from the paper's grid (`model.tv_weight_`); score both fits against the
 #    noise-free `y_test`. The book has not run this exercise, and its neighbours point both
-#    ways: on a noisy 1-D curve, [chapter 5](05_ablations.ipynb) finds that a fixed
+#    ways: on a noisy 1-D curve, [chapter 05](05_ablations.ipynb) finds that a fixed
 #    $\lambda = 10^{-2}$ lowers the test error on every seed and brings the fit's total
 #    variation close to the target's, while in its $\lambda$ sweep on noisy Friedman 1 the
 #    validated $\lambda$ raised GFT-r's test error. Your two test errors decide it for
