@@ -27,6 +27,8 @@
 # \qquad N = 100,
 # $$
 #
+# ($\tilde x$ is $x$, or $(x, 1)$ for the sigmoid's bias, and the sigmoid model also has a
+# constant output column; the symbols are those of the [notation page](../book/notation.md))
 # on the synthetic regression problems of the paper: the first table (settings 0–5:
 # polynomials, the Ishigami function and Friedman 1 in $d = 5$ and $d = 10$) and the
 # second (settings 9–11: a sine of the sum of the inputs with a radial quartic, a square
@@ -35,7 +37,9 @@
 #
 # **Claim.** At equal $N$, features learned by GFT fit far better than features that are
 # drawn at random: with Fourier features GFT-r beats random Fourier features (RFF) on every
-# setting of the tables, on most of them by two orders of magnitude or more in test MSE.
+# setting of the tables, on most of them by two orders of magnitude or more in test MSE
+# (with sigmoid features the gap is smaller, and on shifted-norm-d20 within the spread of
+# the trials).
 # Learning features is not enough by itself: the network trained end to end (NN) is often
 # worse than RFF. Which of the learning methods is best depends on the setting. The chapter checks the claim live on one setting at its own preset, and
 # on the committed results of the tables (the book preset complete, the paper preset on
@@ -136,8 +140,8 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 # What a table cell means. At the paper preset (the paper's protocol) the TV weight
 # $\lambda$ is selected from $\{0, 10^{-4}, \dots, 1\}$ on data draw 0 by the method's
 # validation error; that fit is trial 0, and trials 1–4 draw new data and fit at that
-# $\lambda$. At the book preset the labels carry no noise and every synthetic cell runs at
-# $\lambda = 0$, with no selection (`book/results/plan-book.txt`). RFF and sparse RF have no
+# $\lambda$. The synthetic labels carry no noise at any preset; at the book preset every
+# synthetic cell runs at $\lambda = 0$, with no selection (`book/results/plan-book.txt`). RFF and sparse RF have no
 # TV term. A cell reports the mean and the standard deviation of the test MSE over its five
 # trials. The budgets of the presets (GFT's keyword arguments):
 
@@ -234,8 +238,8 @@ if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
 # writes one CSV per cell with its provenance (command, commit, host, torch version,
 # date), and this chapter reads them back. The `book` folder holds the book-preset runs,
 # the `paper` folder the full protocol as far as it has been computed: table 1 with
-# Fourier features, complete, and the first cells of table 1 with sigmoid features (the
-# progress table below; `book/results/README.md` lists what is left and its cost).
+# Fourier features, complete, the first cells of table 1 with sigmoid features and the RFF
+# cells of table 2 (the progress table below; `book/results/README.md` lists what is left and its cost).
 # Sparse RF and VarPro are not in the paper's plan, and RFF does not depend on the preset
 # (its paper cells equal its book cells). A cell nobody has computed yet is shown as "—" in
 # the tables and as a grey "×" marked "not computed" in the charts, never as a number.
@@ -518,7 +522,8 @@ if equal_time is not None:
 # 1. The settings table lists $\mathrm{Var}(y)$. What fraction of the variance of
 #    Friedman 1 in $d = 5$ does a test MSE of $10^{-4}$ leave unexplained, and what does the
 #    live comparison's RFF error leave?
-# 2. Run one cell of the protocol yourself at the `smoke` preset and print its table:
+# 2. Run two cells of the protocol yourself (GFT-r and RFF on one setting) at the `smoke`
+#    preset and print their table:
 #    `python -m gft run --setting friedman1-d5 --method gft-r rff --preset smoke --trials 2 --out results`,
 #    then `python -m gft table results`. Rerun the first command: what happens?
 # 3. Random features choose their scale $\sigma$ on the validation split. Why can neither a
@@ -530,16 +535,22 @@ if equal_time is not None:
 # 1. The unexplained fraction is $\mathrm{MSE}/\mathrm{Var}(y)$: $10^{-4}$ divided by the
 #    table's variance (about 23) is about $4 \cdot 10^{-6}$. For RFF, divide its test MSE
 #    in the live table by the same variance.
-# 2. The run writes one CSV per cell with a row per trial and its provenance, and a
-#    `.selection.json` with the validation MSE of every $\lambda$. The second run finds
+# 2. The run writes one CSV per cell with a row per trial and its provenance, and for the
+#    GFT-r cell a `.selection.json` with the validation MSE of every $\lambda$ (RFF has no
+#    TV weight and skips the selection). The second run finds
 #    every trial already written and skips it: the runner resumes, it never computes or
 #    writes a trial twice.
-# 3. With a small $\sigma$ every frequency is near 0 and the features are nearly linear
-#    functions of $x$: they cannot represent the oscillation $\sin(\pi x_1 x_2)$. With a
-#    large $\sigma$ most frequencies are far above the target's spectrum: the features
-#    oscillate faster than the data can pin down, and the ridge solve fits the training
-#    points without generalising. The validated $\sigma$ balances the two, but 100 draws
-#    from one isotropic Gaussian cannot place the frequencies where the target needs them.
+# 3. With a small $\sigma$ every frequency is near 0, and by Taylor expansion
+#    $e^{2\pi i\langle w, x\rangle} = 1 + 2\pi i\langle w, x\rangle - 2\pi^2\langle w, x\rangle^2 + \dots$
+#    the features span low-degree polynomials in $x$, but their higher-order parts are
+#    smaller by powers of $\sigma$: the design matrix is nearly of low rank, and the ridge
+#    cannot reach the curved parts of the target (the product $x_1x_2$ inside
+#    $\sin(\pi x_1 x_2)$, the square $(x_3 - \frac12)^2$) without huge coefficients. With a
+#    large $\sigma$ most frequencies are far above the target's spectrum: on the training
+#    points such features behave like nearly unrelated vectors, and with $N = 100$ of them
+#    for about 450 rows the fit is poor on the training points already, let alone between
+#    them. The validated $\sigma$ balances the two, but 100 draws from one isotropic Gaussian
+#    cannot place the frequencies where the target needs them.
 # ```
 
 # %% [markdown]
