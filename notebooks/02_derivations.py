@@ -21,7 +21,7 @@
 #
 # This chapter derives the pieces GFT is built from — the model, the ridge layer, the
 # reduced objective and its implicit gradient, the total-variation (TV) term — and checks
-# every formula against an independent computation: finite differences, autograd through a
+# the formulas against independent computations: finite differences, autograd through a
 # plain `torch.linalg.solve`, `numpy.linalg.lstsq`. Each check is a claim with a measured
 # value (mostly a relative error) and a threshold; the table at the end of the page collects
 # them, and a claim that misses its threshold stops the chapter. Everything runs in float64,
@@ -116,8 +116,10 @@ check("design matrix = exp(2 pi i <w_l, x_k>) / N", relative_error(A, A_direct),
 # %% [markdown]
 # ## The ridge layer
 #
-# For fixed features the best output weights solve a linear least-squares problem; with a
-# small ridge $\delta > 0$ that keeps it well posed,
+# For fixed features GFT, following the paper, takes as output weights the solution of a
+# complex linear least-squares problem (not the best fit of the real model $\mathrm{Re}(Ab)$:
+# the section "Complex coefficients or cos/sin pairs?" below compares the two); with a small ridge $\delta > 0$
+# that keeps it well posed,
 #
 # $$
 # \hat b = \operatorname*{arg\,min}_{b \in \mathbb{C}^N} \lVert Ab - y\rVert^2 + \delta\lVert b\rVert^2
@@ -153,7 +155,7 @@ check("ridge_solve = lstsq of the stacked system", relative_error(b_hat, b_lstsq
 # residual {cite:p}`higham2002accuracy`. The ridge bounds the damage: every entry of $A$
 # has modulus $1/N$, so $\sigma_{\max}(A)^2 \le \lVert A\rVert_F^2 = M/N$ and
 # $\kappa(S) \le 1 + \sigma_{\max}(A)^2/\delta \le 1 + M/(N\delta)$ ($\sigma_{\max}$ is a
-# singular value here, not the feature scale $\sigma$ of the notation). Forming $S$ and
+# singular value here, not the feature scale $\sigma$ of the [notation](../book/notation.md)). Forming $S$ and
 # factorising it costs about $MN^2 + N^3/3$ complex operations (using the symmetry of $S$), and the factor serves the backward
 # pass; Householder QR of $\tilde A$ costs about $2MN^2$, twice as much when $M \gg N$. Trained features crowd together, and nearly equal features make $A$ nearly
 # rank-deficient. Below, feature 2 of the page's feature set is moved to within a distance
@@ -224,9 +226,11 @@ display(Markdown(
 # whatever the training dtype: with the bound above, $\epsilon_{64}\,\kappa(S) \le
 # 2.2\cdot 10^{-16}\,(1 + M/(N\delta))$, below $10^{-6}$ for $M \le 10^4$, $N \ge 100$ and
 # $\delta = 10^{-7}$, and the one factorisation serves the forward and the backward pass. A
-# float32 Cholesky can lose accuracy up to $\epsilon_{32}\,\kappa(S)$, and does at the
-# intermediate gaps of the table; QR in float32 would be accurate enough but twice as costly
-# and without a factor to reuse.
+# float32 Cholesky loses far more accuracy than QR at the intermediate gaps of the table,
+# though well inside its bound $\epsilon_{32}\,\kappa(S)$. QR in float32 would be accurate
+# enough, and the $R$ of $A$ stacked on $\sqrt\delta\, I$ is a Cholesky factor of $S$
+# ($R^HR = A^HA + \delta I$) that the backward pass could reuse; at equal precision it
+# costs about twice the operations of forming $S$ and factorising it.
 
 # %% [markdown]
 # ## The reduced objective and its implicit gradient
@@ -578,8 +582,8 @@ check("Im(A b) = A_sin alpha - A_cos beta (the term the complex ridge problem al
 # $Ab = y$) and interpolates only for $N \ge M$; for $M/2 \le N < M$ only the real solve
 # does. A check with random labels $y \sim N(0, I_M)$ and least squares without ridge
 # (`numpy.linalg.lstsq`), at $N = 3M/4$ and $N = 3M/2$, with $P$ built from the singular
-# vectors of $A$ (the table's last column compares $\mathrm{Re}(A b_{\mathrm{c}})$ with
-# $\mathrm{Re}(P)\,y$):
+# vectors of $A$ (the column $|\mathrm{Re}(A b_{\mathrm{c}}) - \mathrm{Re}(P)\,y| / |y|$
+# compares the complex solve's fit with $\mathrm{Re}(P)\,y$):
 
 # %%
 y_random = torch.randn(n_samples, generator=rng, **f64).cpu().numpy()
@@ -731,12 +735,14 @@ display(Markdown(
     f"lower after refinement and {drawn_ratio.min():.3g} to {drawn_ratio.max():.3g} times lower for a "
     f"fresh generator draw. A fit took {seconds['fourier-real'] / seconds['fourier']:.2g} times as long "
     f"with the real solve (one timing on this page's device, not among the claims): `\"fourier\"` runs "
-    f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine."))
+    f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine, so the "
+    f"factor is the engines' difference, not the formulation's (the 2N × 2N real Gram matrix takes "
+    f"as many operations as the N × N complex one, and it dominates the solve)."))
 
 # %% [markdown]
 # At $N \ll M$ the real solve's extra freedom pays off end to end on this smooth target: it
-# is the better choice when few features must carry the fit and the time per step matters
-# less than the error. The benchmark chapters keep `"fourier"`, the paper's formulation, so
+# is the better choice when few features must carry the fit (today it runs on the slower
+# autograd engine). The benchmark chapters keep `"fourier"`, the paper's formulation, so
 # that their numbers compare with the paper's.
 
 # %% [markdown]
@@ -747,7 +753,8 @@ display(Markdown(
 # {py:class}`gft.ReducedObjective` as written above. With Fourier features, `auto` picks the
 # `fused` engine, which builds no autograd graph at all: it runs the generator's forward and
 # backward passes by hand, assembles the complex ridge system from two real Gram products,
-# writes the backward pass of the solve (rank 4 in the real cos/sin form) and the TV gradient as small matrix
+# writes the backward pass of the solve (rank 2 over $\mathbb{C}$, $\bar A$ plus the direct
+# term, hence rank 4 in the real cos/sin form) and the TV gradient as small matrix
 # products, and updates with Adam's fused kernel. Every intermediate has a buffer allocated
 # once, when the step is built, so a step only launches kernels and never reads device
 # memory on the host. It is another algorithm for the same function, so the two engines
@@ -839,9 +846,9 @@ display(Markdown(
 # while $M > N$ — plus $O(nNd)$ for the TV term and the generator's forward and backward
 # passes over $N$ latents, $O(N h^2)$ for hidden width $h$: six $N\times h\times h$ matrix
 # products for two hidden-to-hidden layers (four in the refinement, whose generator weights
-# are fixed and need no gradients). At the sizes of the benchmarks ($M$ a few
-# hundred to a few thousand, $N = 100$, $h = 512$) the generator's products and $A^HA$ are of
-# the same order (exercise 3 counts them), and the $N^3$ of the factorisation is the smallest
+# are fixed and need no gradients). At the sizes of the benchmarks ($N = 100$, $h = 512$)
+# the generator's products and $A^HA$ are of the same order for $M$ in the low thousands;
+# at $M = 500$ the generator's are several times larger (exercise 3 counts them), and the $N^3$ of the factorisation is the smallest
 # term. The cost does not depend on $\lambda$ beyond the $n$ TV points,
 # and it is linear in $M$: GFT is meant for small $N$, not small $M$.
 #

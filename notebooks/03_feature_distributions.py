@@ -124,8 +124,9 @@ arms.style.format("{:.3g}")
 # Along $Te_1$ the arms reach $4\max u_1\,\lVert Te_1\rVert$; along $Te_2$ the local frequency
 # $2(4u_2^3 + 1)\lVert Te_2\rVert$ grows with the cube of $u_2$. The rotation turns the square
 # so that $u_1 = (x_1 + x_2)/\sqrt 2$ reaches $\sqrt 2$, and the arm along $Te_1$ becomes the
-# longer one, while $u_2 \in [-1/\sqrt 2, 1/\sqrt 2]$ makes $4u_2^3 + 1$ change sign and bends
-# the second arm back through the origin. The shear stretches the square to
+# longer one, while $u_2 \in [-1/\sqrt 2, 1/\sqrt 2]$ makes $4u_2^3 + 1$ change sign: the
+# local frequency along $Te_2$ then takes both signs, and the second arm is covered on both
+# sides of the origin. The shear stretches the square to
 # a parallelogram whose coordinates $u_1, u_2$ range over $[0, 1.3]$: the second term's frequency grows to about twice that of "kreuz", over
 # about twice as many periods, and on about 17 % of the square it exceeds the largest
 # frequency of "kreuz" (the table).
@@ -177,8 +178,8 @@ for name in settings:
 # on the boundary of the square, the plain transform of $f \cdot 1_{[0,1]^2}$ carries
 # slowly decaying streaks along both axes (the $\mathrm{sinc}$ tails of the square) that
 # hide the cross; a Hann taper $\sin^2(\pi x_1)\sin^2(\pi x_2)$ removes them, at the price
-# of blurring the spectrum. How much: the taper turns every frequency into a copy of its own
-# transform, computed here by the same function applied to $f = 1$.
+# of blurring the spectrum. How much: the taper turns every frequency into a shifted copy
+# of the taper's own transform, computed here by the same function applied to $f = 1$.
 
 # %%
 def main_lobe(window: bool) -> tuple[float, float]:
@@ -252,7 +253,7 @@ plt.show()
 # measure the fraction of samples within $\pm 10°$ of the two predicted arm directions: an
 # isotropic distribution puts $40/180 \approx 22\,\%$ there. The histograms show the angles
 # over a window of $180°$ centred between the two predicted arms, so that the seam where the
-# window wraps around ($0° = 180°$) lies at least $45°$ from either arm instead of cutting
+# window wraps around ($0° = 180°$) lies about $45°$ (at least $43°$) from either arm instead of cutting
 # the arm of "kreuz" at $0°$ in two.
 
 # %%
@@ -300,7 +301,7 @@ summary = []
 for ax, name in zip(axes[0], settings):
     directions = arm_directions(TRANSFORMS[name])
     centre = float(np.mean(directions))  # midway between the arms: 45 or 90 here
-    # 2.5-degree bins, shifted by half a bin so that the arms at centre -+ 45 sit mid-bin
+    # 2.5-degree bins, shifted by half a bin so that arms at centre -+ 45 (kreuz, kreuz-rotated) sit mid-bin
     bins = np.linspace(centre - 90.0, centre + 90.0, 73) + 1.25
     ax.hist(centred(sample_angles(samples[name]), bins[0]), bins=bins, density=True,
             color="tab:red", alpha=0.6, label="GFT")
@@ -450,7 +451,7 @@ claims.check("kreuz-sheared: share of generator samples beyond the top frequency
 # 2. Show that the orientation statistic $\frac14\arg\sum_l e^{4i\alpha_l}$, with equal weights
 #    on samples at the two sheared arms' angles, gives $0°$ modulo $90°$.
 # 3. An isotropic distribution of sample angles (uniform on $[0°, 180°)$) puts what share of
-#    its samples within $\pm 10°$ of two directions that are more than $20°$ apart?
+#    its samples within $\pm 10°$ of two directions that are at least $20°$ apart (modulo $180°$)?
 #
 # ```{admonition} Solutions
 # :class: dropdown

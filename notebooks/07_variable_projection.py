@@ -359,8 +359,10 @@ claims.check("ν♯ differs from μ* in an unseen harmonic by > 2 i.i.d. rms (la
 # *Here (A) fails*, and $B_t$, which has no unseen harmonics, equals $\mu^*/\nu_t$ only when
 # $\mu^*/\nu_t$ has none. As $\delta\to0$ the optimal $b$ tends (formally) to the minimiser
 # of $\int(b-1)^2d\nu$ subject to $b\nu-\mu^*\in\mathcal Z$: the unique $B_0$ without unseen
-# harmonics and with $B_0\nu-\mu^*\in\mathcal Z$. The stationary states of that flow are all
-# densities $\nu > 0$ with $\nu-\mu^*\in\mathcal Z$ ($B_0\equiv1$ there). The ultra-fast
+# harmonics and with $B_0\nu-\mu^*\in\mathcal Z$. The stationary states of that flow are the
+# densities $\nu \ge 0$ with $\nu-\mu^*\in\mathcal Z$ ($B_0\equiv1$ on their support; the
+# argument through $\int\nu^{-1}$ above needs $\nu > 0$, which $\nu^\sharp$, zero on whole
+# intervals, is not). The ultra-fast
 # diffusion is therefore not the limit of our particle system; we use it as a reference —
 # the dynamics the features would follow if they determined the distribution — and measure
 # how close the particles come to it. Whether the particles approach $\mu^*$ rather than
@@ -765,8 +767,9 @@ claims.check("fresh draws match μ* harmonic by harmonic, m = 1..8 (largest medi
 # 1. Show that the Fourier coefficients of $g(\theta) = \max(\cos\theta, 0)$ are
 #    $\hat g(m) = -\cos(m\pi/2)/(\pi(m^2-1))$ for $|m| \ge 2$, and hence zero for every odd
 #    $|m| \ge 3$.
-# 2. Show that the energy distance is the maximum mean discrepancy of the kernel
-#    $k(w, w') = -\lVert w - w'\rVert$: $\mathcal E(\nu, \mu)^2 = \mathrm{MMD}_k(\nu, \mu)^2$.
+# 2. Show that the energy distance is the maximum mean discrepancy of the distance-induced
+#    kernel $k(w, w') = \lVert w\rVert + \lVert w'\rVert - \lVert w - w'\rVert$:
+#    $\mathcal E(\nu, \mu)^2 = \mathrm{MMD}_k(\nu, \mu)^2$.
 # 3. Why is comparing joint gradient descent's own value $J_\delta(W_t, b_t)$ with VarPro's
 #    $\min_b J_\delta(W_t', b)$ biased in VarPro's favour, whatever the two feature sets?
 #
@@ -779,8 +782,10 @@ claims.check("fresh draws match μ* harmonic by harmonic, m = 1..8 (largest medi
 #    = -\frac{\cos(m\pi/2)}{\pi(m^2-1)}$, using $\sin((m \mp 1)\pi/2) = \mp\cos(m\pi/2)$. For
 #    odd $m$, $\cos(m\pi/2) = 0$.
 # 2. $\mathrm{MMD}_k^2 = \mathbb E\,k(W, \tilde W) + \mathbb E\,k(W', \tilde W') - 2\,\mathbb E\,k(W, W')$
-#    with $W, \tilde W \sim \nu$ and $W', \tilde W' \sim \mu$ independent; with
-#    $k = -\lVert\cdot\rVert$ this is $2\,\mathbb E\lVert W - W'\rVert - \mathbb E\lVert W - \tilde W\rVert
+#    with $W, \tilde W \sim \nu$ and $W', \tilde W' \sim \mu$ independent. For probability
+#    measures the terms $\lVert w\rVert + \lVert w'\rVert$ of $k$ cancel in this combination
+#    (each of $\mathbb E\lVert W\rVert$, $\mathbb E\lVert W'\rVert$ enters twice with $+$
+#    and twice with $-$), so only $-\lVert w - w'\rVert$ counts, and this is $2\,\mathbb E\lVert W - W'\rVert - \mathbb E\lVert W - \tilde W\rVert
 #    - \mathbb E\lVert W' - \tilde W'\rVert = \mathcal E^2$.
 # 3. For the same features, $\min_b J_\delta(W, b) \le J_\delta(W, b_t)$ for any $b_t$, with
 #    equality only at the optimal $b$: joint descent's own value carries the error of its

@@ -49,10 +49,11 @@
 # that its feature matrix $F = \Phi(XW^\top)/\sqrt N$ is scaled by $1/\sqrt N$ and has no
 # bias (the scaling of the theory; the book's $A$ uses $1/N$ and a bias column, as does
 # section 5), and it adds local symbols: $\beta$ the target direction, $h$ the link, $\eta$ a
-# step size, $\Gamma$ the first-layer gradient, $\gamma$ the strength of its spike, $q = N/d$,
+# step size, $\Gamma$ the rescaled negative first-layer gradient, $\gamma$ the strength of its spike, $q = N/d$,
 # $s$ singular values and $\kappa$ a kernel; $c_1, c_2$ are the shares of the target's linear
-# and quadratic parts that a fit recovers (defined in section 1). Section 1 is the one place
-# where $N$ is not small against $M$: it sweeps $N$ through $M$. Symbols used in one section
+# and quadratic parts that a fit recovers (defined with the model below). In sections 1–4
+# $N$ is comparable to $M$, the proportional regime of the theory (section 1 sweeps $N$
+# through $M$); only section 5, with the book's GFT, has $N \ll M$. Symbols used in one section
 # only — the number $J$ of first-layer draws, the label noise $\varepsilon$, the mean $\mu_1$
 # of $\Phi'$, the exponents $\alpha_i$ of two steps — are defined where they appear.
 #
@@ -325,7 +326,12 @@ claims.check("1: at M = 4d random features learn little of the He2 part (|c2|)",
 # $1/d^2$. In the proportional regime, $M, N\asymp d$, random features therefore learn the
 # linear part of a target and nothing more, the rest acting as noise
 # {cite:p}`mei2022doubledescent`; a part of degree $k$ is learned once the samples (and, for
-# random features, the features) outnumber the eigenfunctions of that degree:
+# random features, the features) outnumber the eigenfunctions of that degree, provided the
+# kernel's eigenvalue of that degree is not zero. For the ReLU without bias it is zero for
+# every odd degree $k \ge 3$ — the kernel is $\frac{\|x\|\|x'\|}{d}\bigl(\frac t4 + $ an even
+# function of $t = \cos\vartheta\bigr)$, the parity that also removes the ReLU's odd harmonics
+# in [chapter 07](07_variable_projection.ipynb) — so such parts are never learned; the
+# even degrees follow the rule:
 # $N\gg d^k$ for $N$ random features with unlimited samples, or $M\gg d^k$ samples for the
 # kernel itself {cite:p}`ghorbani2021linearized` (inputs on the sphere; both limits finite
 # together in {cite:p}`mei2022hypercontractivity`). We check
@@ -426,17 +432,21 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # ## 2. One large gradient step on the first layer
 #
 # Now take one full-batch gradient step on $W$ (with $b$ fixed) of the loss
-# $\frac1{2M}\|y - f(X)\|^2$, with step size $\eta\sqrt N$ as in {cite:p}`ba2022onestep`:
+# $\frac1{2M_1}\|y - f(X)\|^2$ on a batch of $M_1 = 10d$ samples, with step size
+# $\eta\sqrt N$ as in {cite:p}`ba2022onestep`; the ridge regression after the step is fitted
+# on $M = 5d$ other samples:
 #
 # $$
-# W_1 = W_0 + \eta\,\Gamma,\qquad \Gamma = \frac1M\big[(y-f(X))\,b^\top\odot\Phi'(XW_0^\top)\big]^\top X .
+# W_1 = W_0 + \eta\,\Gamma,\qquad \Gamma = \frac1{M_1}\big[(y-f(X))\,b^\top\odot\Phi'(XW_0^\top)\big]^\top X ,
 # $$
+#
+# $\Gamma$ being $\sqrt N$ times the negative gradient (a descent direction).
 #
 # At initialisation $f\approx0$, and replacing $\Phi'$ by its mean $\mu_1 = \mathbb
 # E\,\Phi'(z) = \frac12$ shows the leading part of the step: a **rank-one** matrix,
 #
 # $$
-# \Gamma \approx \mu_1\, b\,\hat g^\top,\qquad \hat g = \frac1M X^\top y \approx \mathbb E[y\,x] = \beta ,
+# \Gamma \approx \mu_1\, b\,\hat g^\top,\qquad \hat g = \frac1{M_1} X^\top y \approx \mathbb E[y\,x] = \beta ,
 # $$
 #
 # of strength $\gamma = \eta\,\mu_1\|b\|\,\|\hat g\|$. The random $W_0$ ($N\times d$, entries of
@@ -446,7 +456,11 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # {cite:p}`baik2005phase`, here in its form for rectangular matrices
 # {cite:p}`benaych2012singular`: for $\gamma > q^{1/4}$ an outlier appears at
 # $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$, and its right singular vector turns towards
-# $\hat g$, whose cosine with $\beta$ is about $(1 + d\,\mathbb E[y^2]/M)^{-1/2}$.
+# $\hat g$, whose cosine with $\beta$ is about $(1 + d\,\mathbb E[y^2]/M_1)^{-1/2}$ (for a
+# link with $\mathbb E[y\langle\beta, x\rangle] = 1$). These are asymptotic statements
+# ($N, d\to\infty$ with $N/d\to q$, a fixed-rank spike independent of $W_0$, as $b$ and the
+# batch are here), and $\Gamma$ is rank one only up to a remainder small in operator norm
+# {cite:p}`ba2022onestep`.
 #
 # We sweep $\eta$; for each updated $W_1$ we record the spectrum, the alignment of the top
 # right singular vector with $\beta$, and the test error of random-features ridge regression
@@ -845,7 +859,7 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # picture: a spike leaves the Marchenko–Pastur bulk past the BBP threshold, aligned with the
 # target's index, the induced kernel is deformed towards the target (beyond a rescaling),
 # and the same ridge regression on the updated features learns the quadratic part too; a
-# second step lifts the second singular value above the edge of the initial bulk. GFT pushes this to its end point
+# second step lifts the second singular value further above the edge of the initial bulk. GFT pushes this to its end point
 # — a learned distribution of features concentrated where the target lives.
 
 # %% [markdown]
@@ -871,9 +885,10 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 #    quoted in section 5).
 # 3. The ReLU is positively homogeneous, $\Phi(\sigma t) = \sigma\Phi(t)$, so the feature
 #    matrix becomes $\sigma F$. Then
-#    $\hat b_\sigma = (\sigma^2F^{\mathsf T}F + \delta I)^{-1}\sigma F^{\mathsf T}y
-#    = \sigma^{-1}(F^{\mathsf T}F + \tfrac{\delta}{\sigma^2} I)^{-1}F^{\mathsf T}y$, and the
-#    predictions $\sigma F\hat b_\sigma = F(F^{\mathsf T}F + \tfrac{\delta}{\sigma^2}I)^{-1}F^{\mathsf T}y$
+#    with the ridge of the model section, $\min_b \frac1M\|y - Fb\|^2 + \delta\|b\|^2$,
+#    $\hat b_\sigma = (\sigma^2F^{\mathsf T}F + M\delta I)^{-1}\sigma F^{\mathsf T}y
+#    = \sigma^{-1}(F^{\mathsf T}F + \tfrac{M\delta}{\sigma^2} I)^{-1}F^{\mathsf T}y$, and the
+#    predictions $\sigma F\hat b_\sigma = F(F^{\mathsf T}F + \tfrac{M\delta}{\sigma^2}I)^{-1}F^{\mathsf T}y$
 #    are those of ridge $\delta/\sigma^2$ on $F$.
 # ```
 
