@@ -274,9 +274,10 @@ display(Markdown(
 # conditioned and the interpolator amplifies every part of the labels that the features
 # cannot fit: the label noise, but also the quadratic part of the target, which random
 # features treat as noise here — the peak stays when the label noise is removed. Over draws
-# of the first layer (right), the peak is one of variance, as the analysis of random
-# features trained by SGD also finds (a unimodal variance, a decreasing bias)
-# {cite:p}`rfdoubledescentsgd`: the variance over first layers grows more than tenfold from $N = M/2$ to within 3 % of $N = M$, while the bias$^2$ — the
+# of the first layer (right), the peak is one of variance, loosely as in the analysis of
+# random features trained by SGD (a unimodal variance, a decreasing bias)
+# {cite:p}`rfdoubledescentsgd`, which splits the error over data, noise and features rather
+# than over first layers at fixed data: the variance over first layers grows more than tenfold from $N = M/2$ to within 3 % of $N = M$, while the bias$^2$ — the
 # error of the predictor averaged over infinitely many first layers — stays on its plateau.
 # An average of a *few* draws, by contrast, does blow up, since it keeps a fifth of the
 # variance (dotted): plotted as "bias$^2$", it would suggest that both terms diverge. (Other
@@ -703,7 +704,8 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # What is visible at this size: one step leaves one clear outlier, and at most a second
 # singular value a little above the edge of $W_0$ (about a quarter above it at most, in the
 # printout below); the second step lifts that second value further
-# above the edge whichever batch it uses (by the factor printed below), while the rest
+# above the edge whichever batch it uses (by the factor in the claims table at the end of
+# the page), while the rest
 # of the bulk spreads past that edge too (these steps are no longer small against $W_0$),
 # and the top direction is still the target's. How far the second value stands out of the
 # spread bulk ($s_2/s_3$, printed below) changes with the point and the batch,
@@ -834,7 +836,7 @@ display(Markdown(
 # The generator has learned the extreme version of the spike: one dominant singular value
 # of its features, with a singular vector that is $\beta$ to the cosine printed above. One large
 # step of gradient descent creates a spike of *some* features along $\beta$ on top of a random
-# bulk; trained to convergence, GFT puts nearly all $N$ features where the target varies and
+# bulk; trained (1000 generator steps at the `book` preset), GFT puts nearly all $N$ features where the target varies and
 # little on the other $d-1$ directions (the other singular values, the printed fraction of
 # the first and below, are the spread of the features around $\beta$) — which is how a thin network
 # beats random features of the same width and design many times over here.
