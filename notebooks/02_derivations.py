@@ -275,8 +275,9 @@ display(Markdown(
 # \qquad\text{so}\qquad \bar A = r g^H - (Ag)\,\hat b^H
 # $$
 #
-# is the gradient that flows to $A$ through $\hat b$, and the Cholesky factor of the forward
-# pass is reused. The tangent formula first, against central differences of $\hat b$ along
+# is the part of the gradient that flows to $A$ through $\hat b$ (not all of $\partial L/\partial A$:
+# the direct term, where $A$ enters $L$ itself, is added below), and the Cholesky factor of
+# the forward pass is reused. The tangent formula first, against central differences of $\hat b$ along
 # a random direction $V$ of the features ($dA_{kl} = 2\pi i \langle v_l, x_k\rangle A_{kl}$):
 
 # %%

@@ -144,7 +144,8 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}, N = {n_partic
 #   + \frac12\,\frac1N\sum_{l=1}^N (b_l-1)^2 .
 # $$
 #
-# The regulariser pulls towards $b = 1$ ("unbiased"), not towards $b=0$: at a zero of
+# Here $\delta$ weighs the data term ($1/(2\delta)$ in front of it), not a ridge on $b$ as in
+# the rest of the book, and the regulariser pulls towards $b = 1$ ("unbiased"), not towards $b=0$: at a zero of
 # $J_\delta$ every $b_l = 1$, and the particles themselves, unweighted, must represent $f^*$.
 # That turns fitting a function into matching a distribution — but only as far as the
 # function determines the distribution, which is the next question. (The labels come from

@@ -141,7 +141,7 @@ def hermite_shares(f, t, y):
 # has learned we measure by the shares
 # $c_k = \langle f, \mathrm{He}_k\rangle / \langle y, \mathrm{He}_k\rangle$ ($k = 1, 2$, inner
 # products over test points): $c_k = 1$ when the part is learned, $c_k = 0$ when it is
-# missed. The network has $N$ ReLU features,
+# missed (a ratio of sample inner products, so a learned part can read a little above 1). The network has $N$ ReLU features,
 #
 # $$
 # f(x) = \frac1{\sqrt N}\sum_{l=1}^N b_l\,\Phi(\langle w_l, x\rangle),\qquad
