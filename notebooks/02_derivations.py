@@ -878,6 +878,8 @@ fig, ax = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
 ax.loglog(solve_times.index, 1e3 * solve_times.values, "o-", label="ridge solve, $M = 2000$")
 ax.loglog(solve_times.index, 1e3 * solve_times.values[-1] * (solve_times.index / solve_times.index[-1]) ** 2,
           "k:", lw=0.8, label="$\\propto N^2$")
+ax.minorticks_off()  # the log axis's minor labels (3×10², 4×10²) collide
+ax.set_xticks(list(solve_times.index), [str(n) for n in solve_times.index])
 ax.set_xlabel("number of features $N$")
 ax.set_ylabel("milliseconds")
 ax.legend(fontsize="small")
