@@ -885,8 +885,8 @@ ax.set_ylabel("milliseconds")
 ax.legend(fontsize="small")
 plt.show()
 display(Markdown(f"From $N = 200$ to $800$ the time grows like $N^{{{slope:.2g}}}$: at $M = 2000 > N$ "
-                 f"the $MN^2$ term of $A^HA$ dominates the $N^3$ of the factorisation. One timing "
-                 f"of one run, not among the claims."))
+                 f"the $MN^2$ of forming $A^HA$ is the larger term, and the $N^3$ of the factorisation "
+                 f"adds to it as $N$ nears $M$. One timing of one run, not among the claims."))
 
 # %% [markdown]
 # ## Exercises
