@@ -294,3 +294,23 @@ def test_bench_time_to_accuracy_prints_the_preset_floor_and_cannot_beat_it(capsy
     assert acc["verdict"] == "missed (accuracy)"  # 60 smoke steps do not reach 1.5e-5
     assert "floor of preset 'smoke': its generator steps at the floor of its generator" in out
     assert f"ceiling {acc['ceiling']:.1f}x" in out
+
+
+def test_straightforward_refinement_step_trains_the_latents_not_the_generator():
+    import torch
+
+    from gft.experiments.bench import straightforward_step
+
+    torch.manual_seed(0)
+    X, y = torch.rand(40, 3), torch.rand(40)
+    step = straightforward_step(X, y, 8, 0.0, hidden=(16, 16), lr=1e-2, phase="refine")
+    cells = {id(c.cell_contents): c.cell_contents for c in step.__closure__
+             if isinstance(c.cell_contents, (torch.nn.Module, torch.Tensor))}
+    G = next(v for v in cells.values() if isinstance(v, torch.nn.Module))
+    z = next(v for v in cells.values() if isinstance(v, torch.Tensor) and v.requires_grad)
+    weights, latents = [p.clone() for p in G.parameters()], z.detach().clone()
+    step()
+    assert all(torch.equal(a, b) for a, b in zip(weights, G.parameters()))  # frozen
+    assert not torch.equal(latents, z.detach())  # the latents moved
+    with pytest.raises(ValueError, match="Unknown phase 'latent'"):
+        straightforward_step(X, y, 8, 0.0, phase="latent")
