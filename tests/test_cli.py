@@ -314,3 +314,31 @@ def test_straightforward_refinement_step_trains_the_latents_not_the_generator():
     assert not torch.equal(latents, z.detach())  # the latents moved
     with pytest.raises(ValueError, match="Unknown phase 'latent'"):
         straightforward_step(X, y, 8, 0.0, phase="latent")
+
+
+def test_machine_floor_is_timed_with_the_threads_the_fits_use(monkeypatch):
+    # torch.utils.benchmark.Timer runs one thread unless told: a floor timed so is a
+    # one-thread floor under fits that run with several, and the ceiling it implies is too low
+    import torch
+    from torch.utils import benchmark
+
+    from gft.experiments import bench
+
+    seen = []
+
+    class RecordingTimer(benchmark.Timer):
+        def __init__(self, *args, **kwargs):
+            seen.append(kwargs.get("num_threads", 1))
+            super().__init__(*args, **kwargs)
+
+        def blocked_autorange(self, min_run_time=0.2):
+            return super().blocked_autorange(min_run_time=0.01)
+
+    monkeypatch.setattr(bench.benchmark, "Timer", RecordingTimer)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        floor = bench.machine_floor(n_features=8, hidden=(16, 16))
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == [2, 2] and floor["threads"] == 2

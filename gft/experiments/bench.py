@@ -171,12 +171,16 @@ def machine_floor(n_features: int = 100, hidden=(512, 512, 512), device: str = "
     ``mm``: one ``(N, h) @ (h, h)`` product; a step has three products of that size (forward,
     weight gradient, input gradient) for each of the ``L - 1`` layers from width ``h`` to
     ``h`` (six for 3x512: the small first and last layers are left out). ``adam``: one fused
-    Adam update of the generator's parameters.
+    Adam update of the generator's parameters. Both are timed with the process's torch thread
+    count, the one the fits run with (``torch.utils.benchmark.Timer`` uses one thread unless
+    told otherwise), and ``threads`` records it.
     """
+    threads = torch.get_num_threads()
     h = hidden[0]
     a = torch.randn(n_features, h, device=device, dtype=dtype)
     b = torch.randn(h, h, device=device, dtype=dtype)
-    mm = benchmark.Timer("torch.mm(a, b)", globals=dict(torch=torch, a=a, b=b)).blocked_autorange(min_run_time=0.5)
+    mm = benchmark.Timer("torch.mm(a, b)", globals=dict(torch=torch, a=a, b=b),
+                         num_threads=threads).blocked_autorange(min_run_time=0.5)
     widths = [5, *hidden, 5]
     params = [torch.randn(o, i, device=device, dtype=dtype) for i, o in zip(widths[:-1], widths[1:])]
     params += [torch.randn(o, device=device, dtype=dtype) for o in widths[1:]]
@@ -184,12 +188,12 @@ def machine_floor(n_features: int = 100, hidden=(512, 512, 512), device: str = "
         p.grad = torch.randn_like(p)
     opt = torch.optim.Adam(params, lr=1e-4, fused=True)
     opt.step()
-    adam = benchmark.Timer("opt.step()", globals=dict(opt=opt)).blocked_autorange(min_run_time=0.5)
+    adam = benchmark.Timer("opt.step()", globals=dict(opt=opt), num_threads=threads).blocked_autorange(min_run_time=0.5)
     n_mm = 3 * (len(hidden) - 1)  # per h x h layer: forward, weight gradient, input gradient
     floor = n_mm * mm.median + adam.median
     flops = 2 * n_features * h * h
     return dict(mm=mm.median, adam=adam.median, n_mm=n_mm, floor=floor, gflops=flops / mm.median / 1e9,
-                hidden=tuple(hidden))
+                hidden=tuple(hidden), threads=threads)
 
 
 def preset_floor_seconds(preset: str, floor: dict[str, float] | None = None, device: str = "cpu",
@@ -398,7 +402,8 @@ def run(args: argparse.Namespace) -> dict:
           f"a step is (t({args.long}) - t({args.short})) / {args.long - args.short}, median of "
           f"{args.repeats} interleaved repeats.\n")
     print(f"floor: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, {floor['gflops']:.0f} GFLOP/s) "
-          f"+ Adam {floor['adam'] * 1e3:.3f} ms = {floor['floor'] * 1e3:.2f} ms per step\n")
+          f"+ Adam {floor['adam'] * 1e3:.3f} ms = {floor['floor'] * 1e3:.2f} ms per step, "
+          f"{floor['threads']} thread(s)\n")
     times = per_step_through_fit(repeats=args.repeats, short=args.short, long=args.long, device=device)
     result: dict = {"floor": floor}
     print("| tv_weight | straightforward ms/step | gft fit ms/step | floor ms | speed-up | ceiling | target |")
@@ -458,7 +463,7 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
           f"row, the side that goes first alternating, times averaged over the rounds.")
     print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, "
           f"{floor['gflops']:.0f} GFLOP/s) + Adam {floor['adam'] * 1e3:.3f} ms = "
-          f"{floor['floor'] * 1e3:.2f} ms per step\n")
+          f"{floor['floor'] * 1e3:.2f} ms per step, {floor['threads']} thread(s)\n")
     member_floor = preset_floor_seconds(args.preset, floor, device, args.steps)
     print(f"floor of one fit: its generator steps at that floor, its refinement steps at {REFINE_MM} "
           f"products each = {member_floor:.1f} s\n")
