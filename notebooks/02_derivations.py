@@ -845,9 +845,9 @@ display(Markdown(
 #
 # A step of either phase costs $O(MN^2 + N^3)$ in the ridge layer — forming $A^HA$ dominates
 # while $M > N$ — plus $O(nNd)$ for the TV term and the generator's forward and backward
-# passes over $N$ latents, $O(N h^2)$ for hidden width $h$: six $N\times h\times h$ matrix
+# passes over $N$ latents, $O(N H^2)$ for hidden width $H$: six $N\times H\times H$ matrix
 # products for two hidden-to-hidden layers (four in the refinement, whose generator weights
-# are fixed and need no gradients). At the sizes of the benchmarks ($N = 100$, $h = 512$)
+# are fixed and need no gradients). At the sizes of the benchmarks ($N = 100$, $H = 512$)
 # the generator's products and $A^HA$ are of the same order for $M$ in the low thousands;
 # at $M = 500$ the generator's are several times larger (exercise 3 counts them), and the $N^3$ of the factorisation is the smallest
 # term. The cost does not depend on $\lambda$ beyond the $n$ TV points,
@@ -898,7 +898,7 @@ display(Markdown(f"From $N = 200$ to $800$ the time grows like $N^{{{slope:.2g}}
 #    $L_{\mathrm{data}}(b) = \frac1M\lVert \mathrm{Re}(Ab) - y\rVert^2$ with respect to $b$ is
 #    $\bar b = \frac2M A^H e$, $e = \mathrm{Re}(Ab) - y$.
 # 3. Count the real floating-point operations of one step's $A^HA$ and of the generator's six
-#    $N\times h\times h$ products at $M = 2000$, $N = 100$, $h = 512$. Which dominates, and at
+#    $N\times H\times H$ products at $M = 2000$, $N = 100$, $H = 512$. Which dominates, and at
 #    which $M$ do the two balance?
 #
 # ```{admonition} Solutions
@@ -913,9 +913,9 @@ display(Markdown(f"From $N = 200$ to $800$ the time grows like $N^{{{slope:.2g}}
 #    since $e$ is real; comparing with $dL_{\mathrm{data}} = \mathrm{Re}(\bar b^H db)$ gives the claim. The
 #    chapter checks it against autograd above.
 # 3. A complex multiply-add is 8 real operations, so $A^HA$ costs $8MN^2 = 1.6\cdot 10^8$
-#    (half of it if the Hermitian symmetry is used), the generator $6\cdot 2Nh^2 = 3.1\cdot 10^8$:
-#    the generator dominates, by about 2 to 4. They balance where $8MN^2 = 12Nh^2$, at
-#    $M = 1.5\,h^2/N \approx 3900$ (about 7900 with the symmetry).
+#    (half of it if the Hermitian symmetry is used), the generator $6\cdot 2NH^2 = 3.1\cdot 10^8$:
+#    the generator dominates, by about 2 to 4. They balance where $8MN^2 = 12NH^2$, at
+#    $M = 1.5\,H^2/N \approx 3900$ (about 7900 with the symmetry).
 # ```
 
 # %% [markdown]

@@ -868,8 +868,9 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # ## Exercises
 #
 # 1. Show that the outlier location $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$ of the BBP
-#    transition lies above the bulk edge $1 + \sqrt q$ exactly when $\gamma \ne q^{1/4}$, and
-#    touches it at $\gamma = q^{1/4}$.
+#    transition is at least the bulk edge $1 + \sqrt q$, with equality only at the threshold
+#    $\gamma = q^{1/4}$, and that it grows with $\gamma$ above the threshold (the formula holds
+#    for $\gamma > q^{1/4}$ only: the outlier detaches continuously from the edge).
 # 2. How many linearly independent homogeneous quadratic functions of $x \in \mathbb R^d$ are
 #    there, and how many for $d = 20$?
 # 3. Show that for ReLU features (and a design without a constant column) a common scale
@@ -881,7 +882,9 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 #
 # 1. $s^2 - (1+\sqrt q)^2 = \frac{q + \gamma^2(1+q) + \gamma^4}{\gamma^2} - 1 - 2\sqrt q - q
 #    = \frac{q}{\gamma^2} + \gamma^2 - 2\sqrt q = \Bigl(\gamma - \frac{\sqrt q}{\gamma}\Bigr)^2 \ge 0$,
-#    with equality iff $\gamma^2 = \sqrt q$. Below the threshold the formula does not apply:
+#    with equality iff $\gamma^2 = \sqrt q$; and $s^2 = q/\gamma^2 + 1 + q + \gamma^2$ has
+#    $d s^2 / d(\gamma^2) = 1 - q/\gamma^4 > 0$ for $\gamma > q^{1/4}$, so the outlier moves
+#    away from the edge as the spike grows. Below the threshold the formula does not apply:
 #    there is no outlier, and the top singular value sticks to the edge.
 # 2. The monomials $x_i x_j$, $i \le j$: $d(d+1)/2$, which is $210$ for $d = 20$ (the count
 #    quoted in section 5).
