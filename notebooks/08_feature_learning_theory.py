@@ -552,7 +552,9 @@ plt.show()
 # %% [markdown]
 # Below the threshold the spectrum of $W_1$ is indistinguishable from the bulk and the top
 # singular vector is a random direction. Past it, one singular value leaves the bulk where
-# the BBP formula puts it, and its singular vector aligns with $\beta$ up to the finite-sample
+# the BBP formula puts it (one only, for steps up to $\eta = 16$; at the largest step a second
+# value starts to leave the edge too, as the rank-one picture of $\Gamma$ is only a leading
+# term), and its singular vector aligns with $\beta$ up to the finite-sample
 # limit set by $\hat g$. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
 # component along $\langle\beta, x\rangle$, and ridge regression on them — still only $N$
 # features and $M$ samples — reaches a far smaller test error. The printed shares say why:
