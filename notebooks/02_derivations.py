@@ -152,7 +152,9 @@ check("ridge_solve = lstsq of the stacked system", relative_error(b_hat, b_lstsq
 # stable solve of the normal equations by Cholesky has a relative error of order
 # $\epsilon\,\kappa(S)$, a QR factorisation of $\tilde A$ (Householder) one of order
 # $\epsilon\,\kappa(\tilde A)$ plus a term in $\kappa(\tilde A)^2$ times the relative
-# residual {cite:p}`higham2002accuracy`. The ridge bounds the damage: every entry of $A$
+# residual {cite:p}`higham2002accuracy` — bounds for the solution $\hat b$; the table below
+# measures the fitted values $A\hat b$, whose first-order error has no such residual term. The ridge
+# bounds the damage: every entry of $A$
 # has modulus $1/N$, so $\sigma_{\max}(A)^2 \le \lVert A\rVert_F^2 = M/N$ and
 # $\kappa(S) \le 1 + \sigma_{\max}(A)^2/\delta \le 1 + M/(N\delta)$ ($\sigma_{\max}$ is a
 # singular value here, not the feature scale $\sigma$ of the [notation](../book/notation.md)). Forming $S$ and
