@@ -143,7 +143,8 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 # $\lambda$. The synthetic labels carry no noise at any preset; at the book preset every
 # synthetic cell runs at $\lambda = 0$, with no selection (`book/results/plan-book.txt`). RFF and sparse RF have no
 # TV term. A cell reports the mean and the standard deviation of the test MSE over its five
-# trials. The budgets of the presets (GFT's keyword arguments):
+# trials. The budgets of the presets (GFT's keyword arguments; `refine_lr` None means the
+# refinement runs at `lr`):
 
 # %%
 pd.DataFrame({name: dict(p) for name, p in PRESETS.items()}).T[
