@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+if os.environ.get("PYTHONHASHSEED") != "0":  # messages that list a set of options print it in hash order
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
 
 import numpy as np
 
