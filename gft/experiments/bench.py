@@ -125,6 +125,21 @@ def reference_seconds(X: torch.Tensor, y: torch.Tensor, steps: int, tv_weight: f
     return time.perf_counter() - start
 
 
+def _bench_data(device: str) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
+    """Friedman1 d = 5 (500 rows) for ``fit``, and the 450 rows ``fit`` trains on as tensors
+    for the reference."""
+    X, y, _, _ = load_setting("friedman1-d5", seed=0)
+    Xt = torch.as_tensor(X[:450], dtype=torch.float32, device=device)
+    yt = torch.as_tensor(y[:450], dtype=torch.float32, device=device)
+    return X, y, Xt, yt
+
+
+def _seconds_per_step(seconds: Callable[[int], float], short: int, long: int) -> float:
+    """``(t(long) - t(short)) / (long - short)`` for a run of ``n`` steps taking ``seconds(n)``."""
+    t = {n: seconds(n) for n in (short, long)}
+    return (t[long] - t[short]) / (long - short)
+
+
 def per_step_through_fit(
     tv_weights=(0.0, 1e-3), repeats: int = 5, short: int = 40, long: int = 240, device: str = "cpu",
 ) -> dict[float, dict[str, float]]:
@@ -133,19 +148,15 @@ def per_step_through_fit(
     Each repeat times both at ``short`` and ``long`` steps, interleaved; a step costs
     ``(t(long) - t(short)) / (long - short)``.
     """
-    X, y, _, _ = load_setting("friedman1-d5", seed=0)  # 500 rows: fit trains on 450
-    Xt = torch.as_tensor(X[:450], dtype=torch.float32, device=device)
-    yt = torch.as_tensor(y[:450], dtype=torch.float32, device=device)
+    X, y, Xt, yt = _bench_data(device)
     out = {}
     for tv in tv_weights:
         fit_seconds(X, y, short, tv, device)  # warm-up: first calls allocate and load kernels
         reference_seconds(Xt, yt, short, tv)
         samples: dict[str, list[float]] = {"reference": [], "gft": []}
         for _ in range(repeats):
-            t = {n: fit_seconds(X, y, n, tv, device) for n in (short, long)}
-            samples["gft"].append((t[long] - t[short]) / (long - short))
-            t = {n: reference_seconds(Xt, yt, n, tv) for n in (short, long)}
-            samples["reference"].append((t[long] - t[short]) / (long - short))
+            samples["gft"].append(_seconds_per_step(lambda n: fit_seconds(X, y, n, tv, device), short, long))
+            samples["reference"].append(_seconds_per_step(lambda n: reference_seconds(Xt, yt, n, tv), short, long))
         out[tv] = {k: statistics.median(v) for k, v in samples.items()}
     return out
 
@@ -153,15 +164,13 @@ def per_step_through_fit(
 def reference_refine_step(repeats: int = 5, short: int = 40, long: int = 240, device: str = "cpu") -> float:
     """Median seconds per step of the straightforward refinement (λ = 0), by the same
     difference of two lengths as :func:`per_step_through_fit`."""
-    X, y, _, _ = load_setting("friedman1-d5", seed=0)
-    Xt = torch.as_tensor(X[:450], dtype=torch.float32, device=device)
-    yt = torch.as_tensor(y[:450], dtype=torch.float32, device=device)
-    reference_seconds(Xt, yt, short, 0.0, phase="refine")  # warm-up
-    samples = []
-    for _ in range(repeats):
-        t = {n: reference_seconds(Xt, yt, n, 0.0, phase="refine") for n in (short, long)}
-        samples.append((t[long] - t[short]) / (long - short))
-    return statistics.median(samples)
+    _, _, Xt, yt = _bench_data(device)
+
+    def seconds(n: int) -> float:
+        return reference_seconds(Xt, yt, n, 0.0, phase="refine")
+
+    seconds(short)  # warm-up
+    return statistics.median(_seconds_per_step(seconds, short, long) for _ in range(repeats))
 
 
 def machine_floor(n_features: int = 100, hidden=(512, 512, 512), device: str = "cpu",

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .report import _show_styled_tables_as_text
+
 __all__ = ["Claims", "ClaimFailed", "UNASSERTED_PRESETS", "start_chapter"]
 
 #: Presets at which claims are computed and reported but not asserted (untrained models).
@@ -172,8 +174,6 @@ def start_chapter(preset: str, seed: int, assert_claims: bool = True,
     styled tables a plain-text form (the table as displayed) in place of a repr with a
     memory address, so that re-executing a chapter leaves its unchanged tables unchanged.
     """
-    from .report import _show_styled_tables_as_text
-
     _show_styled_tables_as_text()
     random.seed(seed)
     np.random.seed(seed)
