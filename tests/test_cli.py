@@ -342,3 +342,22 @@ def test_machine_floor_is_timed_with_the_threads_the_fits_use(monkeypatch):
     finally:
         torch.set_num_threads(threads)
     assert seen == [2, 2] and floor["threads"] == 2
+
+
+def test_time_to_accuracy_prices_the_reference_around_each_fit(monkeypatch):
+    # the reference's price drifts (each call dearer than the last): each fit must be
+    # compared with the mean of the two prices taken just before and just after it
+    from gft.experiments import bench
+
+    calls, fits = [], []
+    monkeypatch.setattr(bench.GFTRegressor, "fit", lambda self, X, y: fits.append(len(calls)) or self)
+    monkeypatch.setattr(bench, "score_fit", lambda *a, **k: {"test_mse": 1.0})
+
+    def reference():
+        calls.append(100.0 * (len(calls) + 1))
+        return {"generator": 1e-3, "refine": 1e-3, "paper": calls[-1]}
+
+    rows = bench.time_to_accuracy("smoke", seeds=(0, 1), reference=reference)
+    assert fits == [1, 3]  # one price before each fit, one after
+    assert [r["reference_seconds"] for r in rows] == [150.0, 350.0]
+    assert [r["speedup"] for r in rows] == pytest.approx([150.0 / rows[0]["seconds"], 350.0 / rows[1]["seconds"]])
