@@ -258,11 +258,25 @@ class GFTRegressor(FeatureRegressorBase):
         The features used by :meth:`predict` (refined when ``refine_steps > 0``).
     coef_ : ndarray of shape (P,)
         Output weights (complex for ``fourier``), in units of ``y / y_scale_``.
+    y_scale_ : float
+        The root mean square of the training targets (1 where it is 0): training runs on
+        ``y / y_scale_``.
+    X_train_, y_train_ : ndarray
+        The rows trained on (the validation rows excluded), ``y_train_`` scaled by
+        ``y_scale_``; :meth:`predict_generator` solves for the output weights on them.
     history_ : dict of TrainingHistory
-        ``"generator"`` and ``"refine"`` runs, for plots.
+        The ``"generator"`` run and, where the refinement ran, the ``"refine"`` run, for
+        plots. Their losses and validation MSEs are on the scaled targets: multiply by
+        ``y_scale_**2`` for units of ``y²``.
     generator_val_mse_, refine_val_mse_ : float
         Best validation MSEs of the two phases (unscaled: in units of ``y²``), for model
         selection; ``refine_val_mse_`` is ``inf`` when ``refine_steps=0``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        From :meth:`fit`, when the training loss becomes non-finite; the fitted
+        attributes are set first, from the best iterate before the divergence.
     """
 
     presets = {name: dict(p) for name, p in PRESETS.items()}
@@ -443,7 +457,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
     on the CPU bit for bit (features, training losses, kept steps; the refined validation MSE,
     a batched ridge solve, to about 1e-12), so a batched λ path chooses what separate fits
-    choose; elsewhere (the autograd engine, a GPU) to floating-point rounding, which thousands
+    choose. That holds from ``n_features = 8`` on (checked for 8 to 100); with 2 or 4
+    features the two runs differ from the first step, by about 1e-12 in float64. Elsewhere (the autograd engine, a GPU) to floating-point rounding, which thousands
     of float32 Adam steps amplify. One difference: a member
     whose generator phase diverges on its own is marked diverged and still refined, where a
     fit alone would raise. But the ``B`` members train together: one

@@ -58,7 +58,8 @@ class Generator(nn.Module):
 class GeneratorStack(nn.Module):
     r"""``B`` independent generators of one architecture, their weights stacked: one batched pass.
 
-    Member ``i`` computes exactly what the :class:`Generator` it was built from computes;
+    Member ``i`` computes what the :class:`Generator` it was built from computes, up to
+    floating-point rounding (a batched product may sum in another order);
     layer ``k`` holds ``weights[k]`` of shape ``(B, out, in)`` and ``biases[k]`` of shape
     ``(B, out)``, so a forward pass is one ``baddbmm`` per layer for all members and an
     elementwise optimiser (Adam) updates every member as it would update it alone.

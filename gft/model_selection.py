@@ -52,8 +52,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         a splitter or an iterable of ``(train, test)`` index arrays as in scikit-learn;
         ``None``: the protocol's single split — each candidate is fitted once on all rows,
         selected by its own validation MSE (the last ``validation_fraction`` of the rows),
-        and kept: no refit. Fold training sets of unequal size are cut to the smallest
-        (the last row of the larger ones is dropped), since a batched run needs one shape.
+        and kept: no refit. With folds, training sets of unequal size are cut to the
+        smallest (their last rows dropped: one row with :class:`~sklearn.model_selection.KFold`),
+        since a batched run needs one shape.
     selection : {"min", "1se"}, default "min"
         How :math:`\lambda` is chosen from the mean held-out MSE over the folds. ``"min"``:
         the candidate with the smallest. ``"1se"``: the largest :math:`\lambda` (then the

@@ -169,12 +169,16 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
     Raises
     ------
     ValueError
-        When ``A`` or ``y`` has the wrong shape, or their batch dimensions do not broadcast.
+        When ``A`` or ``y`` has the wrong shape, their batch dimensions do not broadcast, or
+        ``ridge`` is a negative (or NaN) number. A tensor ``ridge`` is not checked here (that
+        would read device memory on the host).
     RidgeSolveError
-        When even that fails (NaN or inf in ``A``, or a negative ``ridge``).
+        When even that fails (NaN or inf in ``A``, or a negative tensor ``ridge``).
     """
     if A.dim() < 2:
         raise ValueError(f"A must have shape (*, M, P), got {tuple(A.shape)}")
+    if not isinstance(ridge, Tensor) and not ridge >= 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge!r}")
     M = A.shape[-2]
     # As torch.linalg.solve: y is one column per batch entry when it is 1-D or has A's
     # batch shape; otherwise columns (*, M, K) where its second-to-last size is M.

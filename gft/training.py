@@ -307,7 +307,8 @@ def make_adam_step(
     lr : float
         Adam's learning rate (the start of the schedule).
     rng : torch.Generator, optional
-        For the latents and the TV points (a sequence of ``B`` in a batched run).
+        For the TV points (a sequence of ``B`` in a batched run); the latents of
+        :class:`GeneratorFeatures` come from its own ``rng``.
     total_steps : int, optional
         Length of the run; needed by ``schedule="cosine"``.
     schedule : {"constant", "cosine"}
@@ -415,7 +416,8 @@ def optimise(
     val_every : int
         Steps between validations.
     rng : torch.Generator or sequence of B of them, optional
-        Draws of the features and of the TV points.
+        Draws of the TV points. The latents of :class:`GeneratorFeatures` come from that
+        object's own ``rng``.
     progress : bool
         Show a tqdm progress bar.
     name : str

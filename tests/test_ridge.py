@@ -111,6 +111,16 @@ def test_nan_design_matrix_raises_clear_error():
             ridge_solve(A, y, 1e-7)
 
 
+def test_negative_or_nan_ridge_raises():
+    # a small negative ridge can leave A^H A + ridge*I positive definite: without the check
+    # the solve returned finite, meaningless coefficients and said nothing
+    A, y = _data((), 20, 4, None, False)
+    for bad in (-1e-3, float("nan")):
+        with pytest.raises(ValueError, match="ridge must be >= 0"):
+            ridge_solve(A, y, bad)
+    assert torch.isfinite(ridge_solve(A, y, 0.0)).all()  # zero is allowed
+
+
 def test_shape_errors():
     A, y = _data((), 20, 4, None, False)
     with pytest.raises(ValueError, match="rows like A"):

@@ -176,7 +176,9 @@ class NNRegressor(FeatureRegressorBase):
     n_tv_points : int
     validation_fraction : float
     val_every : int
-    dtype, device, random_state, progress
+    dtype : {"float32", "float64"}
+        Precision of the whole training, the output weights included (default ``"float64"``).
+    device, random_state, progress
         As in :class:`gft.GFTRegressor`.
 
     Attributes
@@ -188,7 +190,7 @@ class NNRegressor(FeatureRegressorBase):
     init_scale_ : float
         The initial scale ``s`` of ``init="rff"`` (NaN for ``"pytorch"``).
     val_mse_ : float
-        Best validation MSE (units of ``y``).
+        Best validation MSE (units of ``y²``).
     """
 
     #: ``paper``: lr 1e-3 and 100 000 full-batch steps (the paper's NN baseline); ``book``

@@ -77,7 +77,7 @@ def scale_validation_curve(
     Returns
     -------
     ndarray of shape (S,)
-        In the units of ``y_val``; ``inf`` where not finite.
+        In the units of ``y_val²``; ``inf`` where not finite.
     """
     val = np.empty(len(sigmas))
     for i, s in enumerate(tqdm(sigmas, desc="RF scale", disable=not progress, leave=False)):
@@ -146,9 +146,9 @@ class RFFRegressor(FeatureRegressorBase):
     sigma_ : float
         The scale used.
     sigma_grid_, sigma_val_mse_ : ndarray of shape (n_candidates,)
-        The candidates tried and their validation MSEs (units of ``y``).
+        The candidates tried and their validation MSEs (units of ``y²``).
     val_mse_ : float
-        Validation MSE of the fitted model (units of ``y``).
+        Validation MSE of the fitted model (units of ``y²``).
     """
 
     presets: dict[str, dict[str, Any]] = {"smoke": {}, "book": {}, "paper": {}}  # no budget knob
@@ -225,7 +225,7 @@ class PruningHistory:
     n_features : ndarray of shape (R,)
         Number of features in each round (the first is ``n_initial_``, the last ``N``).
     train_mse, val_mse : ndarray of shape (R,)
-        Training and validation MSE of each round's ridge fit, in units of ``y``.
+        Training and validation MSE of each round's ridge fit, in units of ``y²``.
     kept_round : int
         The round whose features the estimator kept.
     wall_seconds : float
@@ -280,8 +280,12 @@ class SparseRFRegressor(RFFRegressor):
         Features before pruning.
     history_ : PruningHistory
         Size, training and validation MSE of every round.
-    features_, coef_, sigma_, sigma_grid_, sigma_val_mse_, val_mse_
-        As in :class:`RFFRegressor` (``sigma_val_mse_`` for the initial model).
+    features_ : ndarray of shape (n_kept, D)
+        The kept round's features: ``n_kept = history_.n_features[history_.kept_round]``,
+        which is ``n_features`` or, with ``select_size=True``, possibly more.
+    coef_, sigma_, sigma_grid_, sigma_val_mse_, val_mse_
+        As in :class:`RFFRegressor` (``coef_`` of shape ``(n_kept,)``, ``sigma_val_mse_`` for
+        the initial model).
     """
 
     presets: dict[str, dict[str, Any]] = {

@@ -62,8 +62,11 @@ class VarProRegressor(FeatureRegressorBase):
         ``s`` above; ``None`` chooses it on the validation split.
     init_features : array-like of shape (n_features, D) or None
         Features to start from (e.g. another model's ``features_``); ``D = d`` or ``d + 1``.
-    n_tv_points, validation_fraction, val_every, dtype, device, random_state, progress
+    n_tv_points, validation_fraction, val_every, device, random_state, progress
         As in :class:`gft.GFTRegressor`.
+    dtype : {"float32", "float64"}
+        Precision of the features (default ``"float64"``); the ridge solve as in
+        :class:`gft.GFTRegressor`.
 
     Attributes
     ----------
@@ -77,7 +80,7 @@ class VarProRegressor(FeatureRegressorBase):
         ``s``, the unit of ``lr``: ``init_scale_``, or the root mean square of
         ``init_features``.
     val_mse_ : float
-        Best validation MSE (units of ``y``).
+        Best validation MSE (units of ``y²``).
     """
 
     #: ``lr`` is relative (see above): 0.03 trains on the synthetic settings and on the real
