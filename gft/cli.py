@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--fit-progress", action="store_true",
                        help="show the estimators' progress bars (off by default)")
     where.add_argument("--quiet", action="store_true",
-                       help="no progress lines on stderr (one per selection, trial and cell)")
+                       help="no progress lines on stderr (one as each selection or run of trials starts, one "
+                            "per selection, trial and cell as it ends)")
     run.set_defaults(func=_run)
 
     table = subparsers.add_parser(

@@ -99,6 +99,15 @@ def _fmt_lambda(lam: float | None) -> str:
     return "-" if lam is None or lam != lam else f"{lam:g}"
 
 
+def _log_start(cfg: RunConfig, members: Sequence[tuple[Cell, Method]], what: str, n_fits: int,
+               batched: bool) -> None:
+    """A line before a run of fits, which at the paper preset lasts up to hours: the next
+    line for these cells comes only when it ends."""
+    labels = ", ".join(dict.fromkeys(c.label for c, _ in members))
+    how = "one batched run" if batched and n_fits > 1 else "one after the other"
+    _log(cfg, f"{labels}: {what}: {n_fits} fit{'s' * (n_fits != 1)}, {how}, started {store.utc_now()}")
+
+
 # -- one fit serving one or more methods --------------------------------------------------
 def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: int,
                device: torch.device, cfg: RunConfig) -> Any:
@@ -135,6 +144,9 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
     entries: dict[Cell, list[dict]] = {c: [] for c, _ in todo}
     union = list(dict.fromkeys(lam for c, _ in todo for lam in grids[c]))
     jobs = [([(c, m) for c, m in todo if lam in grids[c]], lam, data, cfg.seed) for lam in union]
+    what = (f"selecting lambda among {', '.join(map(_fmt_lambda, union))}" if union != [None]
+            else "trial 1 (no lambda to select)")
+    _log_start(cfg, todo, what, len(jobs), _batchable(todo))
     for (_, lam, _, _), scores in zip(jobs, _fit_and_score(jobs, device, cfg)):  # one batched run
         for c, score in scores.items():
             entries[c].append({"lambda": lam, **score, "date": store.utc_now()})
@@ -211,6 +223,9 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
         for batch in batches:
             jobs = [(members, lam, load_cell_data(members[0][0].setting, cfg.seed + t, cfg.data_dir),
                      cfg.seed + t) for members, t in batch]
+            _log_start(cfg, [cm for members, _ in batch for cm in members],
+                       f"trial{'s' * (len(batch) > 1)} {', '.join(str(t + 1) for _, t in batch)} at "
+                       f"lambda={_fmt_lambda(lam)}", len(jobs), _batchable(batch[0][0]))
             for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg)):
                 for c, score in scores.items():
                     _write(c, cfg, _row(c, cfg, t, lam, score, here, False, store.utc_now()), counts, done)

@@ -107,7 +107,8 @@ def run_cells(
     command : str, optional
         Provenance text for the rows (the CLI passes its command line).
     verbose : bool
-        A line on stderr per selection, trial and cell.
+        Lines on stderr: one as each selection or run of trials starts (at the paper preset
+        they last up to hours), one per selection, trial and cell as it ends.
     fit_progress : bool
         The estimators' tqdm bars (off by default).
     errors : {"continue", "raise"}
