@@ -25,14 +25,17 @@ _RUN_DESCRIPTION = """\
 Run the experiment protocol of the paper (Hertrich & Neumayer; chapters 04 and 06) for
 every cell = (setting or data set, method, activation, preset[, N]): select the TV
 weight lambda on one data draw (seed --seed) by the method's validation MSE, then run
---trials trials at that lambda, each on a fresh data draw (seed --seed + trial). Every
-trial becomes one CSV row in OUT/<setting>__<method>__<activation>__<preset>.csv, with
-provenance (command, commit, dirty, host, torch, device, date); the selection
-(validation MSE per lambda) goes to OUT/<cell>.selection.json before the trials.
-Rerunning the same command resumes: cells, selections and trials already in OUT are
-skipped, nothing is lost or written twice. gft and gft-r run together share their fits.
-Methods without a TV weight (rff, sparse-rf) skip the selection; their lambda is empty
-(NaN).
+--trials trials at that lambda, trial t on the data draw of seed --seed + t (trial 0 is
+the selection's fit at the chosen lambda; galaxy has one fixed split, so its trials
+differ only in the estimator's seed). Every trial becomes one CSV row in
+OUT/<setting>__<method>__<activation>__<preset>[__N<n>].csv, with provenance (command,
+commit, dirty, host, torch, device, date); the selection (validation MSE per lambda) goes
+to OUT/<cell>.selection.json before the trials. Rerunning the same command resumes:
+cells, selections and trials already in OUT are skipped, nothing is lost or written
+twice. gft and gft-r run together share the selection's fits, and the trials' fits where
+both select the same lambda. Methods without a TV weight (rff, sparse-rf) have nothing to
+select: their one fit on the selection's draw is recorded as the selection and becomes
+trial 0; their lambda is empty (NaN).
 """
 
 _RUN_EPILOG = """\
@@ -124,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an existing cluster (dask: tcp://host:8786; ray: ray://host:10001 or "
                             "auto); without it, dask and ray start a local one")
     where.add_argument("--data-dir", default=None,
-                       help="folder of the UCI files (default: $GFT_DATA_DIR, else ~/.cache/gft/datasets)")
+                       help="folder of the UCI files (default: $GFT_DATA_DIR, else "
+                            "$XDG_CACHE_HOME/gft/datasets, i.e. ~/.cache/gft/datasets)")
     where.add_argument("--fit-progress", action="store_true",
                        help="show the estimators' progress bars (off by default)")
     where.add_argument("--quiet", action="store_true",
@@ -278,16 +282,17 @@ def _table(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m gft`` and of the ``gft`` script; returns the exit code.
 
-    0: success; 1: some cells failed (the others are written); 2: bad arguments, names or
-    a missing data file (the message lists the valid names); 130: interrupted (rerun to
-    resume).
+    0: success; 1: some cells failed (the others are written); 2: bad arguments, names, a
+    missing data file (the message lists the valid names) or a missing optional package
+    (the message names the extra to install); 130: interrupted (rerun to resume).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args, argv))
-    except (ValueError, FileNotFoundError) as err:  # bad names or options, a missing data file
+    # bad names or options, a missing data file, a cluster backend that is not installed
+    except (ValueError, FileNotFoundError, ImportError) as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -364,3 +364,23 @@ def test_time_to_accuracy_prices_the_reference_around_each_fit(monkeypatch):
     assert fits == [1, 3]  # one price before each fit, one after
     assert [r["reference_seconds"] for r in rows] == [150.0, 350.0]
     assert [r["speedup"] for r in rows] == pytest.approx([150.0 / rows[0]["seconds"], 350.0 / rows[1]["seconds"]])
+
+
+def test_run_with_a_backend_that_is_not_installed_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    # exit code 1 means "some cells failed"; a missing optional package is the user's set-up,
+    # reported like a bad option (2) with the extra to install, not as a traceback
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ModuleNotFoundError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    argv = ["run", "--setting", "kreuz", "--method", "rff", "--preset", "smoke", "--trials", "1",
+            "--backend", "ray", "--out", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "gft[ray]" in err and "Traceback" not in err

@@ -318,7 +318,7 @@ def test_missing_file_names_file_folder_and_remedies(tmp_path, monkeypatch, no_n
         datasets.load_uci("skillcraft", data_dir=tmp_path)
     message = str(caught.value)
     assert isinstance(caught.value, FileNotFoundError)
-    for part in ("'skillcraft.txt'", str(tmp_path), "data_dir=", "GFT_DATA_DIR", "download=True"):
+    for part in ("'skillcraft.txt'", str(tmp_path), "data_dir=", "--data-dir", "GFT_DATA_DIR", "download=True"):
         assert part in message
 
 

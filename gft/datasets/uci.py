@@ -239,9 +239,10 @@ def _locate(
             raise DataFileNotFoundError(
                 f"Data file {dataset.file_name!r} for dataset {dataset.name!r} not found in folder "
                 f"{str(folder)!r} (from {source}). To provide it, either put the file into that "
-                f"folder, pass data_dir='<folder containing {dataset.file_name}>', set the "
-                f"environment variable {DATA_DIR_ENV}=<folder>, or call "
-                f"load_uci({dataset.name!r}, download=True) to fetch it from {dataset.url}."
+                f"folder, point to a folder that holds it (data_dir='<folder>' in Python, "
+                f"--data-dir <folder> on the command line, or the environment variable "
+                f"{DATA_DIR_ENV}=<folder>), or fetch it from {dataset.url} "
+                f"(load_uci({dataset.name!r}, download=True) does that in Python)."
             )
         path = _download(dataset, folder)
     if verify:

@@ -7,13 +7,13 @@ with its defaults. Both train the same model (Friedman1 d = 5, 450 training poin
 generator 3x512, float32). gft is timed through :meth:`gft.GFTRegressor.fit` at the ``book``
 preset (validation, schedule, best iterate and all): the time per step is the difference of
 two fit lengths divided by the difference of their steps, so that the set-up cancels. The
-reference is timed the same way (two loop lengths), interleaved with gft in one process, and
-the medians over the repeats are compared.
+reference is timed the same way (two loop lengths), interleaved with gft in one process;
+the speed-up is the median over the repeats of each repeat's own ratio.
 
 The floor is what no implementation of this step can avoid on this machine: the generator's
 six ``(N, h) @ (h, h)`` products (two forward, four backward) and one fused Adam update of its
-parameters, each timed with ``torch.utils.benchmark``. ``reference / floor`` is the
-ceiling of any speed-up here; a CPU whose ceiling is below a target is judged at 80 % of it.
+parameters, each timed with ``torch.utils.benchmark`` (again in every repeat).
+``reference / floor`` is the ceiling of any speed-up here; a CPU whose ceiling is below a target is judged at 80 % of it.
 
 Time to accuracy compares each fit at a preset with the straightforward code's paper protocol
 priced just before and just after it (its two steps timed as above), seed by seed: the
@@ -39,7 +39,7 @@ from torch import nn
 from ..datasets import load_setting
 from ..estimators import GFTRegressor
 from ..model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
-from ..presets import get_preset
+from ..presets import PRESET_NAMES, get_preset
 from .methods import get_method, score_fit
 
 __all__ = ["straightforward_step", "fit_seconds", "machine_floor", "per_step_through_fit", "paper_reference_seconds",
@@ -384,10 +384,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats per method (default 5)")
     parser.add_argument("--short", type=int, default=40, help="steps of the short fit (default 40)")
     parser.add_argument("--long", type=int, default=240, help="steps of the long fit (default 240)")
-    parser.add_argument("--preset", default="book", help="preset for time to accuracy (default book)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--preset", default="book", choices=PRESET_NAMES,
+                        help="budget of the time-to-accuracy fits and of --batched (default book)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="seeds of the time-to-accuracy fits (default 0 1 2)")
     parser.add_argument("--skip-accuracy", action="store_true", help="only the per-step timings")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="torch device of every fit (default cpu)")
     parser.add_argument("--scaling", action="store_true",
                         help="instead: time per step and peak memory of fit for M in 500..50 000, N in 50..400")
     parser.add_argument("--batched", action="store_true",
@@ -555,7 +557,7 @@ def cost_model(M: np.ndarray, N: np.ndarray, t: np.ndarray) -> tuple[np.ndarray,
 def run_scaling(device: str) -> dict:
     """``--scaling``: the table, the log-log slopes and the fitted cost model."""
     print("Time per step of GFTRegressor.fit (book generator 3x512, λ = 1e-3, float32; d = 5) and the "
-          "peak resident memory of a process that ran two fits, by training rows M and features N.\n")
+          "peak resident memory of a process that ran three fits (1, 5 and 15 steps), by training rows M and features N.\n")
     print("| M | N | ms per step | peak MiB |\n|---|---|---|---|")
     rows = scaling(device=device)
     M = np.array([r["M"] for r in rows], dtype=float)

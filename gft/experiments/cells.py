@@ -136,7 +136,8 @@ def load_cell_data(
     """``X_train (M, d), y_train (M,), X_test (M', d), y_test (M',)`` of one data draw.
 
     Synthetic: :func:`gft.datasets.load_setting` (new samples for each seed); UCI:
-    :func:`gft.datasets.load_uci` (new shuffle and noise columns for each seed).
+    :func:`gft.datasets.load_uci` (new shuffle and noise columns for each seed, except
+    ``galaxy``: one fixed split for every seed).
     """
     name, kind = canonical_setting(setting)
     if kind == "synthetic":

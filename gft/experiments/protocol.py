@@ -7,15 +7,18 @@ For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
    :math:`\lambda` of least validation MSE (the method's own: the generator's for GFT, the
    refinement's for GFT-r). The record (validation and test MSE per :math:`\lambda`, the
    choice) is written before any trial, so a resumed run never redoes it.
-2. **Trials** :math:`t = 0..T-1`: a fresh data draw of seed :math:`s + t` (synthetic: new
-   samples; UCI: new shuffle and noise columns), the estimator seeded with :math:`s + t`,
+2. **Trials** :math:`t = 0..T-1`: the data draw of seed :math:`s + t` (synthetic: new
+   samples; UCI: new shuffle and noise columns, except ``galaxy``, whose one fixed split
+   every trial shares), the estimator seeded with :math:`s + t`,
    fitted at the selected :math:`\lambda`; the test MSE goes into one CSV row. Trial 0 has
    the data and seed of the selection fit at that :math:`\lambda`, so that fit's scores are
    the row (``selection_fit=True``) and nothing is refitted.
 
-Methods without a TV weight (``rff``, ``sparse-rf``) skip selection: one "grid point"
-with ``lambda`` = NaN. Methods that fit the same estimator (``gft`` and ``gft-r``) share
-every fit when run together (per λ in the selection and per trial); ``gft`` alone is
+Methods without a TV weight (``rff``, ``sparse-rf``) have nothing to select: their
+selection is one "grid point" with ``lambda`` = NaN, which becomes trial 0. Methods that fit
+the same estimator (``gft`` and ``gft-r``) share their fits when run together: every fit of
+the selection, and a trial's fit where both selected the same λ (each selects on its own
+validation MSE, so they can differ); ``gft`` alone is
 fitted with ``refine_steps=0``. The generator phase does not depend on the refinement, so
 the ``gft`` numbers are the same either way.
 

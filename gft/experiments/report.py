@@ -43,6 +43,8 @@ def results_dir(start: str | os.PathLike | None = None) -> Path | None:
 
     Looked for in this order: ``$GFT_RESULTS_DIR``; ``book/results`` in ``start`` (default:
     the working directory) or any parent of it; ``book/results`` beside the ``gft`` package.
+    A ``$GFT_RESULTS_DIR`` that is set decides alone: a folder that does not exist gives
+    ``None`` (no fallback), so that a chapter can be run as it runs without results.
     """
     env = os.environ.get(RESULTS_ENV)
     if env:

@@ -72,9 +72,10 @@ def run_cells(
     record exists, so an interrupted sweep continues where it stopped with no row lost or
     written twice. Cells that share an estimator and a problem (``gft`` and ``gft-r``) run
     as one job sharing their fits; jobs run through ``joblib.Parallel(n_jobs=jobs)``, so a
-    Dask or Ray cluster takes them without code changes::
+    Dask or Ray cluster takes them without code changes
+    (:func:`~gft.experiments.backends.sweep_backend` connects to one, or starts a local one)::
 
-        with joblib.parallel_config(backend="dask"):   # or "ray", after ray.util.joblib.register_ray()
+        with sweep_backend("dask"):   # or sweep_backend("ray"), or ("dask", "tcp://host:8786")
             run_cells(cells, "results", jobs=-1)
 
     Each job holds its cells' run locks, so two processes started on the same sweep

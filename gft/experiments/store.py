@@ -17,7 +17,7 @@ Columns of a results CSV (:data:`COLUMNS`), one row per trial:
 - ``setting, kind, method, activation, preset, n_features``: the cell (``kind`` is
   ``synthetic`` or ``uci``; ``n_features`` the N actually fitted);
 - ``seed, trial, data_seed``: base seed, trial index, seed of the data draw and of the
-  estimator (``seed + trial``);
+  estimator (``seed + trial``; ``galaxy``'s data are one fixed split whatever the seed);
 - ``lambda``: the selected TV weight (empty = NaN for methods without one);
 - ``test_mse, val_mse``: test error (standardised units for UCI) and the method's
   validation error of this fit;
