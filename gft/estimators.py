@@ -457,8 +457,10 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
     on the CPU bit for bit (features, training losses, kept steps; the refined validation MSE,
     a batched ridge solve, to about 1e-12), so a batched λ path chooses what separate fits
-    choose. That holds from ``n_features = 8`` on (checked for 8 to 100); with 2 or 4
-    features the two runs differ from the first step, by about 1e-12 in float64. Elsewhere (the autograd engine, a GPU) to floating-point rounding, which thousands
+    choose. That holds from ``n_features = 5`` on (checked for 5 to 100 on the development
+    CPU); with 1 to 4 features MKL computes a batched product of so few rows otherwise than
+    the single one, and the two runs differ from the first step, by about 1e-12 in float64.
+    Elsewhere (the autograd engine, a GPU) to floating-point rounding, which thousands
     of float32 Adam steps amplify. One difference: a member
     whose generator phase diverges on its own is marked diverged and still refined, where a
     fit alone would raise. But the ``B`` members train together: one
