@@ -177,7 +177,7 @@ def plot_fit_2d(
     high: float = 1.0,
     axes: Sequence[Axes] | None = None,
 ) -> np.ndarray:
-    r"""Three panels over :math:`[\mathrm{low}, \mathrm{high}]^2`: target, fit and :math:`|\text{fit} - \text{target}|`.
+    r"""Three panels over :math:`[\mathrm{low}, \mathrm{high}]^2`: target, fit and :math:`|\text{fit} - \text{target}|` (log colour scale, three decades).
 
     Parameters
     ----------
@@ -203,9 +203,15 @@ def plot_fit_2d(
     fit = np.asarray(predict(X), dtype=np.float64).reshape(n, n)
     extent = (low, high, low, high)
     vmin, vmax = true.min(), true.max()
+    # the error on a log scale: it is small almost everywhere and large in a few places,
+    # which a linear scale would show as one bright spot on black
+    error = np.abs(fit - true)
+    error_top = max(float(error.max()), np.finfo(float).tiny * 1e3)
+    error_floor = error_top * 1e-3
     panels = [("target", true, dict(vmin=vmin, vmax=vmax, cmap="viridis")),
               ("fit", fit, dict(vmin=vmin, vmax=vmax, cmap="viridis")),
-              ("|fit - target|", np.abs(fit - true), dict(cmap="magma"))]
+              ("|fit - target| (log scale)", np.maximum(error, error_floor),
+               dict(cmap="magma", norm=LogNorm(vmin=error_floor, vmax=error_top)))]
     for ax, (title, values, style) in zip(axes, panels):
         # values[i, j] sits at (x1 = ticks[i], x2 = ticks[j]): x1 horizontal, x2 vertical.
         image = ax.imshow(values.T, origin="lower", extent=extent, aspect="equal", **style)
@@ -231,7 +237,8 @@ def plot_feature_distribution(
     W : ndarray of shape (N, D)
         Features; the first two coordinates are drawn (``D = 3`` carries a bias coordinate).
     spectrum : tuple (omega, magnitude), optional
-        As returned by :func:`fourier_magnitude`, drawn on a log colour scale below the samples.
+        As returned by :func:`fourier_magnitude`, drawn below the samples on a log colour
+        scale of three decades (below a thousandth of the peak, the taper's leakage).
     ax : Axes, optional
     limit : float, optional
         Axis range :math:`[-\mathrm{limit}, \mathrm{limit}]^2`; default: the extent of the samples.
@@ -249,11 +256,12 @@ def plot_feature_distribution(
     if spectrum is not None:
         omega, magnitude = spectrum
         peak = float(magnitude.max())
-        floor = max(peak * 1e-4, np.finfo(float).tiny)
+        # below a thousandth of the peak the taper's leakage, not the target, sets the values
+        floor = max(peak * 1e-3, np.finfo(float).tiny)
         mesh = ax.pcolormesh(omega, omega, np.maximum(magnitude.T, floor), shading="nearest",
                              cmap="Greys", norm=LogNorm(vmin=floor, vmax=peak), rasterized=True)
         ax.figure.colorbar(mesh, ax=ax, shrink=0.85, label=r"$|\hat f(\omega)|$")
-    ax.scatter(W[:, 0], W[:, 1], s=3, alpha=0.5, color=color, label=label, linewidths=0)
+    ax.scatter(W[:, 0], W[:, 1], s=3, alpha=0.5, color=color, label=label, linewidths=0, zorder=3)
     if limit is None:
         limit = 1.05 * float(np.abs(W[:, :2]).max()) if W.size else 1.0
     ax.set_xlim(-limit, limit)
@@ -313,13 +321,13 @@ def plot_training_curves(
             ax.plot(offset + np.asarray(run.val_steps), run.val_mse, "o", ms=3, color=color,
                     alpha=0.6, label=f"{label}: validation MSE")
             ax.plot(offset + run.best_step, run.best_val_mse, "*", ms=12, color=color,
-                    markeredgecolor="black")
+                    markeredgecolor="black", label="kept iterate (best validation)" if i == 0 else None)
         if i > 0:
-            ax.axvline(offset, color="0.5", ls="--", lw=1)
+            ax.axvline(offset, color="0.5", ls="--", lw=1, label=f"{label} starts" if i == 1 else None)
         offset += loss.size
     ax.set_yscale("log")
     ax.set_xlabel("Adam step")
-    ax.set_ylabel("MSE of $y$ / RMS($y$)")
+    ax.set_ylabel(r"MSE of $y/\mathrm{RMS}(y)$")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -372,17 +380,23 @@ def plot_test_mse(
     ax.set_xticks(positions, names)
     if log:
         ax.set_yscale("log")
+    ax.margins(y=0.15)  # room for the value printed above the highest point
     ax.set_ylabel("test MSE")
     return ax
 
 
 def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: Mapping[str, str]
-                 | None = None, method_labels: Mapping[str, str] | None = None) -> Axes:
+                 | None = None, method_labels: Mapping[str, str] | None = None,
+                 trials: pd.DataFrame | None = None) -> Axes:
     """Test MSE per setting (x) and method (colour) on a log axis, one marker per preset.
 
-    Points are the mean over trials, bars the min–max range over trials. A cell without
-    results is a grey "×" on the bottom edge of the axes (legend: "not computed"), never a
-    value; a preset without any result gets no slot and is named beside the axes.
+    Points are the mean over trials, bars the min–max range over trials; with ``trials``
+    (rows with ``setting``, ``method``, ``preset`` and ``test_mse``, one per trial) each
+    trial is also drawn, as a small dot beside its cell's mean, so that a mean decided by
+    one trial shows as such. A cell without
+    results is a grey "×" in a shaded strip along the bottom of the axes, below every value
+    drawn (legend: "not computed"), never a value; a preset without any result gets no slot
+    and is named beside the axes.
     """
     ax = plt.subplots(figsize=(10, 4))[1] if ax is None else ax
     markers = dict(smoke="s", book="o", paper="*", **(preset_markers or {}))
@@ -406,10 +420,19 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
         ax.errorbar(x[have], mean[have], yerr=err[:, have], fmt=markers.get(preset, "o"),
                     color=f"C{methods.index(method)}", ms=6, capsize=2,
                     label=label if have.any() else None)  # no legend entry without a point
+        if trials is not None:
+            own = trials[(trials["method"] == method) & (trials["preset"] == preset)
+                         & trials["setting"].isin(settings)]
+            tx = np.array([settings.index(s) for s in own["setting"]]) - 0.4 + (k + 0.5) * width
+            ax.plot(tx + 0.25 * width, own["test_mse"], ".", ms=3, alpha=0.6,
+                    color=f"C{methods.index(method)}", label="one trial" if k == 0 else None)
         missing_x += list(x[~have])
     ax.set_yscale("log")
     if missing_x:
-        ax.plot(missing_x, np.full(len(missing_x), 0.015), "x", color="0.55", ms=4,
+        _below_the_data(ax, _NOT_COMPUTED_STRIP)
+        ax.axhspan(0, _NOT_COMPUTED_STRIP, color="0.92", lw=0, zorder=0,
+                   transform=ax.get_xaxis_transform())
+        ax.plot(missing_x, np.full(len(missing_x), _NOT_COMPUTED_STRIP / 2), "x", color="0.45", ms=5,
                 transform=ax.get_xaxis_transform(), label="not computed")
     if absent:
         ax.text(1.01, 0.0, "not computed:\n" + ", ".join(absent), transform=ax.transAxes,
@@ -420,6 +443,21 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", which="major", alpha=0.3)
     return ax
+
+
+#: Height of the strip (a fraction of the axes) where plot_summary marks cells without results.
+_NOT_COMPUTED_STRIP = 0.07
+
+
+def _below_the_data(ax: Axes, share: float) -> None:
+    """Lower a log y-axis so that its bottom ``share`` of the height lies below every value
+    drawn (the data limits, error bars included)."""
+    data_low, high = ax.dataLim.y0, ax.get_ylim()[1]
+    if not (data_low > 0 and high > data_low):
+        return
+    top, low = np.log10(high), np.log10(data_low) - 0.02 * (np.log10(high) - np.log10(data_low))
+    # the strip's top, low + share * (top - bottom), must be at or below `low`
+    ax.set_ylim(bottom=10 ** ((low - share * top) / (1 - share)))
 
 
 def input_weight_profile(W: np.ndarray, coef: np.ndarray | None = None,

@@ -173,6 +173,8 @@ twin = axes[1].twinx()
 twin.hist(samples_1d, bins=np.linspace(-limit, limit, 121), density=True, color="tab:red",
           alpha=0.5, label=r"samples of $G_\theta(z)$")
 twin.set_ylabel("density of samples")
+axes[1].set_ylim(bottom=0)  # both axes from zero, so that their baselines coincide
+twin.set_ylim(bottom=0)
 axes[1].set_title("learned feature distribution")
 axes[1].legend(loc="upper left", fontsize="small")
 twin.legend(loc="upper right", fontsize="small")
@@ -327,13 +329,18 @@ display(Markdown(
 # least-squares output weights decide how much they contribute, so they cost accuracy
 # through the well-placed features they displace, not through what they add. Random
 # features fill a disc instead, and only a small share of them lands near a peak. Summary
-# of both problems, as dots on a log axis:
+# of both problems, as dots on a log axis (GFT's dot is one fresh draw of features; the next
+# section shows how much another draw differs):
 
 # %%
+def one_draw_labelled(mse: dict) -> dict:
+    return {("GFT, one draw" if name == "GFT" else name): value for name, value in mse.items()}
+
+
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
-plotting.plot_test_mse(mse_1d, ax=axes[0])
+plotting.plot_test_mse(one_draw_labelled(mse_1d), ax=axes[0])
 axes[0].set_title("1-D: test MSE")
-plotting.plot_test_mse(mse_2d, ax=axes[1])
+plotting.plot_test_mse(one_draw_labelled(mse_2d), ax=axes[1])
 axes[1].set_title("2-D: test MSE")
 plt.show()
 
@@ -364,12 +371,15 @@ draw_mse = {
     "2-D": np.array([test_mse(gft_2d.predict_generator(X_test, random_state=seed + 1000 + i), Y_test)
                      for i in range(n_feature_draws)]),
 }
-reference = {"1-D": (mse_1d["RFF"], mse_1d["GFT-r"]), "2-D": (mse_2d["RFF"], mse_2d["GFT-r"])}
+reference = {"1-D": (mse_1d["RFF"], mse_1d["GFT-r"], mse_1d["GFT"]),
+             "2-D": (mse_2d["RFF"], mse_2d["GFT-r"], mse_2d["GFT"])}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
 for ax, (problem, values) in zip(axes, draw_mse.items()):
-    rff_value, refined = reference[problem]
-    bins = np.logspace(np.log10(min(values.min(), refined)) - 0.2, np.log10(max(values.max(), rff_value)) + 0.2, 40)
+    rff_value, refined, summary_draw = reference[problem]
+    low, high = min(values.min(), refined, summary_draw), max(values.max(), rff_value, summary_draw)
+    bins = np.logspace(np.log10(low) - 0.2, np.log10(high) + 0.2, 40)
     ax.hist(values, bins=bins, color="C1", alpha=0.7, label=f"GFT, {len(values)} fresh draws")
+    ax.axvline(summary_draw, color="C1", lw=1.5, ls=":", label="GFT, the summary's draw")
     ax.axvline(rff_value, color="C0", lw=2, label="RFF")
     ax.axvline(refined, color="C3", lw=2, ls="--", label="GFT-r")
     ax.set_xscale("log")

@@ -655,9 +655,11 @@ for n in n_grid:
 sweep = pd.DataFrame(rows).set_index("N")
 
 fig, ax = plt.subplots(figsize=(8.5, 3.8), constrained_layout=True)
+solve_names = {"fourier": "complex solve (fourier)", "fourier-real": "real solve (fourier-real)"}
 for column, style in zip(["fourier train", "fourier test", "fourier-real train", "fourier-real test"],
                          ["C0-o", "C0--o", "C1-s", "C1--s"]):
-    ax.semilogy(sweep.index, sweep[column], style, label=column, ms=4)
+    activation, split = column.rsplit(" ", 1)
+    ax.semilogy(sweep.index, sweep[column], style, label=f"{solve_names[activation]}, {split}", ms=4)
 ax.axvline(n_samples / 2, color="C1", lw=0.8, ls=":", label="$2N = M$: the real solve\ncan interpolate")
 ax.axvline(n_samples, color="C0", lw=0.8, ls=":", label="$N = M$: the complex solve\ncan interpolate")
 ax.set_xlabel("number of features $N$")

@@ -237,6 +237,8 @@ for j, name in enumerate(settings):
         for column in TRANSFORMS[name].T:
             direction = 2 * limits[name] * column / np.linalg.norm(column)
             ax.plot([-direction[0], direction[0]], [-direction[1], direction[1]], "k--", lw=0.8)
+        if name == "kreuz-sheared":  # the long arm ends in the upper right, where the legend would go
+            ax.legend(loc="lower right", fontsize="small", markerscale=3)
         ax.set_title(f"{name}: {'GFT' if i == 0 else 'random features'}")
 plt.show()
 

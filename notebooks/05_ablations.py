@@ -259,14 +259,18 @@ tv_table = tv_summary.pivot(index="tv_weight", columns="method", values="test_ms
 
 fig, ax = plt.subplots(figsize=(6.5, 3.8), constrained_layout=True)
 positions = {lam: i for i, lam in enumerate(sorted(tv_summary["tv_weight"].unique()))}
+largest = max(positions)  # its fits never left their start (shown below): drawn apart, hollow
 for method in ["gft", "gft-r", "rff"]:
     part = tv_summary[tv_summary["method"] == method].sort_values("tv_weight")
     mean = part["test_mse_mean"].to_numpy()
     err = np.stack([mean - part["test_mse_min"], part["test_mse_max"] - mean])
-    ax.errorbar([positions[v] + 0.06 * (list(LABELS).index(method) - 1) for v in part["tv_weight"]],
-                mean, yerr=err, marker="o", capsize=3, color=f"C{list(LABELS).index(method)}",
+    x = np.array([positions[v] + 0.06 * (list(LABELS).index(method) - 1) for v in part["tv_weight"]])
+    color, apart = f"C{list(LABELS).index(method)}", (part["tv_weight"] == largest).to_numpy() & (method != "rff")
+    ax.errorbar(x[~apart], mean[~apart], yerr=err[:, ~apart], marker="o", capsize=3, color=color,
                 label=LABELS[method], ls="--" if method == "rff" else "-")
-ax.set_xticks(list(positions.values()), [f"{v:g}" for v in positions])
+    ax.errorbar(x[apart], mean[apart], yerr=err[:, apart], marker="o", mfc="none", capsize=3,
+                color=color, ls="none")
+ax.set_xticks(list(positions.values()), [f"{v:g}" + ("\n(untrained)" if v == largest else "") for v in positions])
 ax.set_xlabel(r"TV weight $\lambda$")
 ax.set_ylabel("test MSE (to the noise-free target)")
 ax.set_yscale("log")
@@ -433,6 +437,7 @@ ax.plot(x_grid, demo_fits[shown, 0.0], color="C3", lw=1.2, label=r"GFT-r, $\lamb
 ax.plot(x_grid, demo_fits[shown, demo_lambda], color="C1", lw=1.5,
         label=rf"GFT-r, $\lambda = {demo_lambda:g}$")
 ax.set_xlabel("$x$")
+ax.set_ylabel("$y$")
 ax.set_title(f"seed {shown}: the median total variation without TV")
 ax.legend(fontsize="small", ncol=2)
 plt.show()
@@ -475,7 +480,7 @@ claims.check("noisy curve: seeds on which TV lowers the test MSE", helped_demo, 
 #
 # GFT alone (a fresh feature draw, no refinement), exact labels, generators with three
 # hidden layers of the given width, trained for the given number of Adam steps; the mean
-# over the seeds `gen_seeds`, each a new data draw and initialisation.
+# over the seeds `gen_seeds`, each a new data draw and initialisation (bars: the smallest to the largest seed).
 
 # %%
 steps = sorted({max(2, round(f * gft_steps["generator_steps"])) for f in step_fractions})
@@ -486,8 +491,12 @@ gen_mse = gen_sweep.pivot_table(index="generator_steps", columns="width", values
 gen_time = gen_sweep.pivot_table(index="generator_steps", columns="width", values="train_seconds")
 
 fig, (ax_mse, ax_time) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+gen_range = gen_sweep.groupby(["generator_steps", "width"])["test_mse"].agg(["min", "max"]).unstack("width")
 for i, width in enumerate(gen_mse.columns):
-    ax_mse.plot(gen_mse.index, gen_mse[width], marker="o", color=f"C{i}", label=f"width {width}")
+    # the mean over the seeds, bars from the smallest to the largest seed
+    spread = np.stack([gen_mse[width] - gen_range["min"][width], gen_range["max"][width] - gen_mse[width]])
+    ax_mse.errorbar(gen_mse.index * (1 + 0.03 * (i - 1)), gen_mse[width], yerr=spread, marker="o",
+                    capsize=3, color=f"C{i}", label=f"width {width}")
     ax_time.plot(gen_time.index, gen_time[width], marker="o", color=f"C{i}", label=f"width {width}")
 for ax, ylabel in ((ax_mse, "test MSE (GFT)"), (ax_time, "training time (s)")):
     ax.set_xscale("log")
@@ -544,7 +553,7 @@ if len(bench_rows):
     pair["ratio"] = pair["gft"] / pair["gft-r"]
     pair = pair.reset_index()
     pair["cell"] = pair["setting"] + np.where(pair["activation"] == "fourier", "", " (" + pair["activation"] + ")")
-    fig, ax = plt.subplots(figsize=(10, 3.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(10, 5), constrained_layout=True)
     for i, (kind, part) in enumerate(pair.groupby("kind", sort=False)):
         ax.scatter(part["cell"], part["ratio"], color=f"C{i}", label=f"{kind} ({len(part)} cells)", zorder=3)
     ax.axhline(1.0, color="k", lw=0.8, ls=":")

@@ -346,15 +346,17 @@ if have:
 
 # %%
 if have:
-    ax = plotting.plot_summary(summary, method_labels=LABELS)
-    ax.set_title("UCI data sets: test MSE, fourier features")
+    ax = plotting.plot_summary(summary, method_labels=LABELS,
+                               trials=rows[rows["activation"] == "fourier"])
+    ax.set_title("UCI data sets: test MSE, fourier features (means; dots: single trials)")
     ax.set_ylabel("test MSE (labels in units of their std)")
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
     plt.show()
 
 # %% [markdown]
 # The table gives the mean ± the standard deviation over the trials, the chart's bars the
-# range. The dotted line at 1 is about the error of predicting the training mean (the labels are
+# range and its dots the single trials (where one trial lies far from the others, the mean
+# follows it). The dotted line at 1 is about the error of predicting the training mean (the labels are
 # in units of their training standard deviation). The same table as relative errors
 # $\mathrm{MSE}/\mathrm{Var}(y)$, each trial's test MSE over the variance of its own test
 # labels (1: predicting their mean):
@@ -634,12 +636,18 @@ if gaps_file is not None and gaps_file.exists():
         table[f"λ ({name})"] = gaps[f"{key}_lambda"]
     table["δ (λ and δ)"] = gaps["gft_cv_ridge_ridge"]
     display(table.style.format("{:.3g}"))
-    long = table[list(columns.values())].reset_index().melt("seed", var_name="method", value_name="test MSE")
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    sns.barplot(long, x="seed", y="test MSE", hue="method", ax=ax)
-    ax.set_yscale("log")
+    fitted_columns = [name for name in columns.values() if name != "training mean"]
+    long = table[fitted_columns].reset_index().melt("seed", var_name="method", value_name="test MSE")
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    # points, not bars: on a log axis a bar's length says nothing; the mean's level is a line
+    sns.stripplot(long, x="seed", y="test MSE", hue="method", dodge=True, jitter=False, size=6,
+                  ax=ax, log_scale=True)
+    for i, level in enumerate(table["training mean"]):
+        ax.hlines(level, i - 0.42, i + 0.42, color="k", ls="--", lw=1.2,
+                  label="training mean (predicting it)" if i == 0 else None)
     ax.set_xlabel("data draw (seed)")
     ax.set_ylabel("test MSE in the gaps")
+    ax.grid(alpha=0.3, axis="y", which="major")
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     plt.show()
 else:

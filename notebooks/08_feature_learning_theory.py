@@ -70,6 +70,7 @@ if "google.colab" in sys.modules:  # Colab: install gft from its repository firs
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -372,19 +373,21 @@ for d in size["sweep_dims"]:
             preds = np.stack([test_V @ (V_s.T @ y_s / (ev_s + m * r)) for r in kernel_ridges])
             f_s = preds[((preds - y_s_test) ** 2).mean(1).argmin()]
             shares.append(hermite_shares(f_s, X_s_test @ beta_s, y_s_test))
-        sweep.append((d, m, *np.mean(shares, 0)))
+        sweep.append((d, m, *np.mean(shares, 0), *np.std(shares, 0)))  # c1, c2, then their spreads
 sweep = np.array(sweep)
 print(f"{len(sweep)} kernel fits x {size['sweep_draws']} draws")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
 for d, marker in zip(size["sweep_dims"], "osd^"):
     rows = sweep[sweep[:, 0] == d]
-    axes[0].semilogx(rows[:, 1] / d, rows[:, 2], marker + "-", label=f"d = {d}")
-    axes[1].semilogx(rows[:, 1] / d**2, rows[:, 3], marker + "-", label=f"d = {d}")
+    # the mean over the draws, bars one standard deviation of the draws
+    axes[0].errorbar(rows[:, 1] / d, rows[:, 2], yerr=rows[:, 4], fmt=marker + "-", capsize=2, label=f"d = {d}")
+    axes[1].errorbar(rows[:, 1] / d**2, rows[:, 3], yerr=rows[:, 5], fmt=marker + "-", capsize=2, label=f"d = {d}")
 axes[0].set(xlabel="samples / dimension  $M/d$", ylabel="share learned",
             title=r"linear part: $c_1$ against $M/d$")
 axes[1].set(xlabel=r"samples / dimension$^2$  $M/d^2$", title=r"quadratic part: $c_2$ against $M/d^2$")
 for ax in axes:
+    ax.set_xscale("log")
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_ylim(-0.1, 1.2)
     ax.legend(fontsize=9)
@@ -544,6 +547,8 @@ axes[2].set(xlabel=r"$\eta$", ylabel="test MSE", title="random-features fit on $
 for ax in axes:
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(-0.1, 1.3 * etas.max())
+    ax.set_xticks(etas, [f"{e:g}" for e in etas], fontsize=8)
+    ax.xaxis.set_minor_locator(plt.NullLocator())
 for ax in axes[:2]:
     ax.legend(fontsize=9)
 plt.tight_layout()
@@ -744,6 +749,10 @@ for ax, alphas in zip(np.atleast_1d(axes), two_step_exponents):
     ax.axhline(1.0, color="gray", lw=0.8, label="bulk edge of $W_0$")
     ax.set(xlabel="rank", title=rf"$\alpha = {alphas}$: $\eta_1 = {eta1:.1f}$, $\eta_2 = {eta2:.1f}$",
            xticks=np.arange(1, 9))
+for ax in np.atleast_1d(axes):  # the values the text cites lie between 1 and 10: label them
+    ax.yaxis.set_major_locator(ticker.FixedLocator([0.5, 1, 1.5, 2, 3, 5, 10, 20]))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_locator(plt.NullLocator())
 np.atleast_1d(axes)[0].set_ylabel("singular value / bulk edge")
 np.atleast_1d(axes)[0].legend(fontsize=9)
 fig.suptitle(f"N = d = M = {n2}", y=1.0)

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 
 from gft import plotting  # noqa: E402
 from gft.training import TrainingHistory  # noqa: E402
@@ -103,12 +104,13 @@ def test_plot_fit_2d_panels_hold_target_fit_and_error():
     target = lambda X: X[:, 0] + 2 * X[:, 1]  # noqa: E731
     fit = lambda X: X[:, 0] + 2 * X[:, 1] + 0.1  # noqa: E731
     axes = plotting.plot_fit_2d(target, fit, n=10)
-    assert [ax.get_title() for ax in axes] == ["target", "fit", "|fit - target|"]
+    assert [ax.get_title() for ax in axes] == ["target", "fit", "|fit - target| (log scale)"]
     true = axes[0].get_images()[0].get_array()
     # transposed for display: rows are x2, columns x1, so moving right adds 1/10 and up 2/10
     np.testing.assert_allclose(true[0, 1] - true[0, 0], 0.1)
     np.testing.assert_allclose(true[1, 0] - true[0, 0], 0.2)
     np.testing.assert_allclose(axes[2].get_images()[0].get_array(), 0.1)
+    assert isinstance(axes[2].get_images()[0].norm, LogNorm)  # a few large errors must not hide the rest
 
 
 def test_plot_fit_2d_needs_three_axes():

@@ -119,6 +119,9 @@ def test_plot_marks_missing_cells_and_never_plots_zero(folder):
     ys = np.concatenate([line.get_ydata() for line in values if len(line.get_ydata())])
     assert set(np.round(ys, 6)) == {1e-3, 2e-3, 3e-3, 4e-2, 5e-2, 6e-2}  # means and ranges only
     assert [t.get_text() for t in ax.texts] == ["not computed:\nsmoke"]  # no slot for it
+    # the crosses sit in a strip below every value drawn, so that none reads as a value
+    strip_top = ax.transAxes.inverted().transform(ax.transData.transform((0, ys.min())))[1]
+    assert np.all(marks[0].get_ydata() < strip_top) and strip_top > plotting._NOT_COMPUTED_STRIP
     plt.close("all")
 
 
