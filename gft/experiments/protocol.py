@@ -107,8 +107,8 @@ def _log_start(cfg: RunConfig, members: Sequence[tuple[Cell, Method]], what: str
     """A line before a run of fits, which at the paper preset lasts up to hours: the next
     line for these cells comes only when it ends."""
     labels = ", ".join(dict.fromkeys(c.label for c, _ in members))
-    how = "one batched run" if batched and n_fits > 1 else "one after the other"
-    _log(cfg, f"{labels}: {what}: {n_fits} fit{'s' * (n_fits != 1)}, {how}, started {store.utc_now()}")
+    how = "" if n_fits == 1 else (", one batched run" if batched else ", one after the other")
+    _log(cfg, f"{labels}: {what}: {n_fits} fit{'s' * (n_fits != 1)}{how}, started {store.utc_now()}")
 
 
 # -- one fit serving one or more methods --------------------------------------------------
