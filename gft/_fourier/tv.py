@@ -7,8 +7,10 @@ the points :math:`\Xi` (shape ``(P, d)``) is
             = c\,\Sigma^\top\,[\mathrm{diag}(u)W; \mathrm{diag}(v)W], \qquad
           s = 2\pi\,W\Xi^\top, \quad b = u + iv, \quad c = -2\pi/N,
 
-one ``(P, 2N) @ (2N, d)`` product with :math:`\Sigma = [\sin s; \cos s]` stored ``(2, N, P)``,
-and :math:`\mathrm{TV} = \|G\|_1/P`. The constant :math:`c` is kept out of the products: with
+one product with :math:`\Sigma = [\sin s; \cos s]` stored ``(2, N, P)``, and
+:math:`\mathrm{TV} = \|G\|_1/P`. The products are computed transposed, as ``(d, 2N) @ (2N, P)``
+(likewise the backward pass's below), with ``P`` the long dimension of their output: on the CPU a
+product with a few output columns runs several times slower than the same product as rows. The constant :math:`c` is kept out of the products: with
 :math:`G = cG''` the backward pass works with :math:`\mathrm{sign}(G'')` and scales once by
 :math:`\kappa = 2\pi\bar\tau/(NP)` (:math:`\bar\tau` the incoming gradient). With
 :math:`M = \Sigma\,\mathrm{sign}(G'')` (``(2, N, d)``), the gradients are
@@ -20,9 +22,9 @@ and :math:`\mathrm{TV} = \|G\|_1/P`. The constant :math:`c` is kept out of the p
           + 2\pi\sum_j W_{lj}\sum_p \bigl(u_l\cos s_{lp} - v_l\sin s_{lp}\bigr)
             \mathrm{sign}(G'')_{pj}\,\Xi_{pm}\Bigr).
 
-For :math:`d \le 8` the last sum is read off one ``(2N, P) @ (P, d(d+1))`` product of
+For :math:`d \le 8` the last sum is read off one product of
 :math:`\Sigma` with :math:`\mathrm{sign}(G'') \otimes [\Xi, \mathbf 1]` (which also holds
-:math:`M`), so no ``(N, P)`` elementwise pass remains; above that, elementwise passes over
+:math:`M`), computed as ``(d(d+1), P) @ (P, 2N)``, so no ``(N, P)`` elementwise pass remains; above that, elementwise passes over
 ``(N, P)`` are cheaper. :func:`gft.tv_penalty` is the general-purpose version, tested
 against this one.
 """
@@ -65,7 +67,6 @@ class TVWorkspace:
         self.uv_col = torch.view_as_real(self.b).movedim(-1, -2).unsqueeze(-1)  # (*, 2, n, 1): u; v
         self.coef_col = torch.view_as_real(self.ib).movedim(-1, -2).unsqueeze(-1)  # -v; u
         self.W2 = torch.empty(*w_batch, n, d, **r)
-        self.W2_row = self.W2.unsqueeze(-3)
         self.s = torch.empty(*batch, n, n_points, **r)
         self.SC = torch.empty(*batch, 2, n, n_points, **r)
         self.sin, self.cos = self.SC.unbind(-3)
@@ -73,18 +74,34 @@ class TVWorkspace:
         self.SC_flat_T = self.SC_flat.mT
         self.uvW = torch.empty(*w_batch, 2, n, d, **r)
         self.uvW_flat = self.uvW.flatten(-3, -2)
-        self.G = torch.empty(*batch, n_points, d, **r)  # G'' = G / c
-        self.Gs = torch.empty_like(self.G)  # sign(G'')
+        # G'' = G / c and its sign, (*, P, d), as transposed views of (*, d, P) buffers: the
+        # products write and read them as rows
+        self.GT = torch.empty(*batch, d, n_points, **r)
+        self.GsT = torch.empty_like(self.GT)
+        self.G, self.Gs = self.GT.mT, self.GsT.mT
+        self.uvW_flat_T = self.uvW_flat.mT
+        self.grad_W_T = torch.empty(*batch, d, n, **r)
+        self.grad_W = self.grad_W_T.mT
         if self.contract:
-            self.GP = torch.empty(*batch, n_points, d, d + 1, **r)
-            self.GP_flat = self.GP.flatten(-2)
-            self.Gs_col, self.paug_row = self.Gs.unsqueeze(-1), self.paug.unsqueeze(-2)
-            self.T = torch.empty(*batch, 2 * n, d * (d + 1), **r)
-            T5 = self.T.view(*batch, 2, n, d, d + 1)
-            self.T_s, self.M = T5[..., :d], T5[..., d]  # (*, 2, n, d, d), (*, 2, n, d)
-            self.coefW2 = torch.empty(*w_batch, 2, n, d, **r)
-            self.coefW2_col = self.coefW2.unsqueeze(-1)
-            self.KT = torch.empty(*batch, 2, n, d, d, **r)
+            # [Ξ, 1]^T, its last row ones; the points are copied in at every call
+            self.paug_T = torch.ones(*points_batch, d + 1, n_points, **r)
+            self.points_T_rows = self.paug_T[..., :d, :]
+            # sign(G'') ⊗ [Ξ, 1], transposed: (*, d, d + 1, P)
+            self.GP_T = torch.empty(*batch, d, d + 1, n_points, **r)
+            self.GP_T_flat = self.GP_T.flatten(-3, -2)
+            self.GsT_col, self.paug_T_row = self.GsT.unsqueeze(-2), self.paug_T.unsqueeze(-3)
+            # (sign(G'') ⊗ [Ξ, 1])^T Σ^T, (*, d(d+1), 2n); viewed as (*, d, d+1, 2, n), index
+            # [j, m, s, l]: the entries with m < d and the column m = d (which is M^T)
+            self.T_T = torch.empty(*batch, d * (d + 1), 2 * n, **r)
+            T4 = self.T_T.view(*batch, d, d + 1, 2, n)
+            self.T_s_T = T4[..., :d, :, :]  # (*, d, d, 2, n)
+            self.M = T4[..., d, :, :].movedim(-3, -1)  # (*, 2, n, d)
+            # [-v; u]_{s, l} W2_{l, j} as (*, d, 1, 2, n), against T_s_T
+            self.coefW2_T = torch.empty(*w_batch, d, 2, n, **r)
+            self.coefW2_T_col = self.coefW2_T.unsqueeze(-3)
+            self.coef_row = torch.view_as_real(self.ib).movedim(-1, -2).unsqueeze(-3)  # (*, 1, 2, n)
+            self.W2_T_col = self.W2.mT.unsqueeze(-2)  # (*, d, 1, n)
+            self.KT = torch.empty(*batch, d, d, 2, n, **r)
         else:
             self.M_flat = torch.empty(*batch, 2 * n, d, **r)
             self.M = self.M_flat.unflatten(-2, (2, n))
@@ -93,7 +110,6 @@ class TVWorkspace:
             self.coef_sum = torch.empty(*batch, n, n_points, **r)
         self.uvM = torch.empty(*batch, 2, n, d, **r)
         self.WM = torch.empty(*batch, 2, n, d, **r)
-        self.grad_W = torch.empty(*batch, n, d, **r)
         self.grad_uv = torch.empty(*batch, 2, n, **r)  # gradient in [Re b; Im b]
         self.W = None
 
@@ -119,9 +135,9 @@ def tv_forward(W: Tensor, ws: TVWorkspace) -> Tensor:
     torch.sin(ws.s, out=ws.sin)
     torch.cos(ws.s, out=ws.cos)
     torch.mul(ws.uv_col, W.unsqueeze(-3), out=ws.uvW)  # [diag(u) W; diag(v) W]
-    torch.matmul(ws.SC_flat_T, ws.uvW_flat, out=ws.G)
+    torch.matmul(ws.uvW_flat_T, ws.SC_flat, out=ws.GT)  # G''^T, (*, d, P)
     scale = TWO_PI / (ws.n * ws.n_points)
-    return torch.linalg.vector_norm(ws.G, ord=1, dim=(-2, -1)).mul_(scale)
+    return torch.linalg.vector_norm(ws.GT, ord=1, dim=(-2, -1)).mul_(scale)
 
 
 def tv_backward(ws: TVWorkspace, grad_tv: Tensor | float) -> tuple[Tensor, Tensor]:
@@ -132,21 +148,22 @@ def tv_backward(ws: TVWorkspace, grad_tv: Tensor | float) -> tuple[Tensor, Tenso
         kappa = (grad_tv.to(torch.float64)[..., None, None] * kappa).to(ws.G.dtype)
     else:
         kappa = grad_tv * kappa
-    torch.sign(ws.G, out=ws.Gs)
+    torch.sign(ws.GT, out=ws.GsT)
     if ws.contract:
-        torch.mul(ws.Gs_col, ws.paug_row, out=ws.GP)
-        torch.matmul(ws.SC_flat, ws.GP_flat, out=ws.T)  # also M = [sin; cos] sign(G'')
-        # the path through s: sum_{p, j} [-v; u]_p W2_lj T_{p, l, j, m}
-        torch.mul(ws.coef_col, ws.W2_row, out=ws.coefW2)
-        torch.mul(ws.coefW2_col, ws.T_s, out=ws.KT)
-        torch.sum(ws.KT, dim=(-4, -2), out=ws.grad_W)
+        ws.points_T_rows.copy_(ws.points_T)
+        torch.mul(ws.GsT_col, ws.paug_T_row, out=ws.GP_T)
+        torch.matmul(ws.GP_T_flat, ws.SC_flat_T, out=ws.T_T)  # also M = [sin; cos] sign(G'')
+        # the path through s: sum_{s, j} [-v; u]_{s, l} W2_{l, j} T_{s, l, j, m}
+        torch.mul(ws.coef_row, ws.W2_T_col, out=ws.coefW2_T)
+        torch.mul(ws.coefW2_T_col, ws.T_s_T, out=ws.KT)
+        torch.sum(ws.KT, dim=(-4, -2), out=ws.grad_W_T)
     else:
         torch.matmul(ws.SC_flat, ws.Gs, out=ws.M_flat)
         torch.matmul(ws.W2, ws.Gs.mT, out=ws.GW)
         torch.mul(ws.coef_col, ws.SC, out=ws.coefSC)
         torch.sum(ws.coefSC, dim=-3, out=ws.coef_sum)
         ws.GW.mul_(ws.coef_sum)
-        torch.matmul(ws.GW, ws.points, out=ws.grad_W)
+        torch.matmul(ws.points_T, ws.GW.mT, out=ws.grad_W_T)
     torch.mul(ws.uv_col, ws.M, out=ws.uvM)  # the direct path: u M_sin + v M_cos
     ws.grad_W.add_(ws.uvM[..., 0, :, :]).add_(ws.uvM[..., 1, :, :]).mul_(kappa)
     torch.mul(ws.W.unsqueeze(-3), ws.M, out=ws.WM)
