@@ -393,7 +393,8 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     Points are the mean over trials, bars the min–max range over trials; with ``trials``
     (rows with ``setting``, ``method``, ``preset`` and ``test_mse``, one per trial) each
     trial is also drawn, as a small dot beside its cell's mean, so that a mean decided by
-    one trial shows as such. A cell without
+    one trial shows as such; a trial whose ``kept_start`` column is True (an untrained fit, see
+    :func:`gft.experiments.report.kept_start_flags`) is drawn as a ring instead. A cell without
     results is a grey "×" in a shaded strip along the bottom of the axes, below every value
     drawn (legend: "not computed"), never a value; a preset without any result gets no slot
     and is named beside the axes.
@@ -409,6 +410,7 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     slots = [(m, p) for m in methods for p in presets]
     width = 0.8 / max(len(slots), 1)
     missing_x = []
+    trial_labels = ["one trial", "one trial, kept its start (untrained)"]  # each in the legend once
     for k, (method, preset) in enumerate(slots):
         part = summary[(summary["method"] == method) & (summary["preset"] == preset)]
         x = np.array([settings.index(s) for s in part["setting"]]) - 0.4 + (k + 0.5) * width
@@ -423,9 +425,18 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
         if trials is not None:
             own = trials[(trials["method"] == method) & (trials["preset"] == preset)
                          & trials["setting"].isin(settings)]
-            tx = np.array([settings.index(s) for s in own["setting"]]) - 0.4 + (k + 0.5) * width
-            ax.plot(tx + 0.25 * width, own["test_mse"], ".", ms=3, alpha=0.6,
-                    color=f"C{methods.index(method)}", label="one trial" if k == 0 else None)
+            tx = np.array([settings.index(s) for s in own["setting"]]) - 0.4 + (k + 0.75) * width
+            kept = (own["kept_start"].fillna(False).to_numpy(dtype=bool) if "kept_start" in own
+                    else np.zeros(len(own), dtype=bool))
+            colour = f"C{methods.index(method)}"
+            if (~kept).any():
+                ax.plot(tx[~kept], own["test_mse"].to_numpy()[~kept], ".", ms=3, alpha=0.6, color=colour,
+                        label=trial_labels[0] if trial_labels[0] else None)
+                trial_labels[0] = ""
+            if kept.any():
+                ax.plot(tx[kept], own["test_mse"].to_numpy()[kept], "o", ms=5, mfc="none", mew=1.0,
+                        color=colour, label=trial_labels[1] if trial_labels[1] else None)
+                trial_labels[1] = ""
         missing_x += list(x[~have])
     ax.set_yscale("log")
     if missing_x:

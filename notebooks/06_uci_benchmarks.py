@@ -346,9 +346,10 @@ if have:
 
 # %%
 if have:
+    fourier_rows = rows[rows["activation"] == "fourier"]
     ax = plotting.plot_summary(summary, method_labels=LABELS,
-                               trials=rows[rows["activation"] == "fourier"])
-    ax.set_title("UCI data sets: test MSE, fourier features (means; dots: single trials)")
+                               trials=fourier_rows.assign(kept_start=report.kept_start_flags(fourier_rows)))
+    ax.set_title("UCI data sets: test MSE, fourier features (means; dots: single trials; rings: untrained)")
     ax.set_ylabel("test MSE (labels in units of their std)")
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
     plt.show()
@@ -356,7 +357,7 @@ if have:
 # %% [markdown]
 # The table gives the mean ± the standard deviation over the trials, the chart's bars the
 # range and its dots the single trials (where one trial lies far from the others, the mean
-# follows it). The dotted line at 1 is about the error of predicting the training mean (the labels are
+# follows it); a ring is a trial that kept its starting point (counted below). The dotted line at 1 is about the error of predicting the training mean (the labels are
 # in units of their training standard deviation). The same table as relative errors
 # $\mathrm{MSE}/\mathrm{Var}(y)$, each trial's test MSE over the variance of its own test
 # labels (1: predicting their mean):

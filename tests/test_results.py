@@ -125,6 +125,28 @@ def test_plot_marks_missing_cells_and_never_plots_zero(folder):
     plt.close("all")
 
 
+def test_plot_draws_untrained_trials_as_rings_and_the_others_as_dots():
+    """A trial flagged ``kept_start`` (its generator never left its start) is a ring at its own
+    test MSE, apart from the trained trials' dots, and each kind is named in the legend once."""
+    summary = pd.DataFrame({"setting": "ccpp", "method": ["gft-r", "rff"], "preset": "book",
+                            "trials": 3, "test_mse_mean": [2.0, 3.0], "test_mse_std": 0.0,
+                            "test_mse_min": [1.0, 3.0], "test_mse_max": [4.0, 3.0], "lambda": 0.0})
+    fitted = ['{"generator_best_step": 0}', '{"generator_best_step": 300}', '{"generator_best_step": 200}',
+              None, None, None]
+    trials = pd.DataFrame({"setting": "ccpp", "method": ["gft-r"] * 3 + ["rff"] * 3, "preset": "book",
+                           "test_mse": [4.0, 1.0, 1.0, 3.0, 3.0, 3.0], "fitted": fitted})
+    flags = report.kept_start_flags(trials)
+    assert flags.tolist()[:3] == [True, False, False] and flags.iloc[3:].isna().all()
+    ax = plotting.plot_summary(summary, trials=trials.assign(kept_start=flags))
+    rings = [line for line in ax.lines if line.get_marker() == "o" and line.get_markerfacecolor() == "none"]
+    assert len(rings) == 1 and rings[0].get_ydata().tolist() == [4.0]
+    dots = [line for line in ax.lines if line.get_marker() == "."]
+    assert sorted(np.concatenate([d.get_ydata() for d in dots]).tolist()) == [1.0, 1.0, 3.0, 3.0, 3.0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("one trial") == 1 and legend.count("one trial, kept its start (untrained)") == 1
+    plt.close("all")
+
+
 def test_compare_methods_only_where_both_exist(folder):
     summary = report.summarise(report.load_preset_results(folder), SETTINGS, METHODS, ["book"])
     cmp = report.compare_methods(summary, "gft-r", "rff", "book")

@@ -28,7 +28,7 @@ from .tables import MISSING, _mean_std, trial_stats
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
     "summarise", "format_table", "style_table", "compare_methods", "relative_errors", "kept_start",
-    "distinct_fits",
+    "kept_start_flags", "distinct_fits",
 ]
 
 #: Environment variable that points the chapters at another results folder.
@@ -219,27 +219,34 @@ def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str)
     return both.assign(ratio=both[worse] / both[better])
 
 
-def kept_start(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per cell of a trained method: its ``trials`` and how many ``kept`` their starting point.
+def kept_start_flags(rows: pd.DataFrame) -> pd.Series:
+    """Per row: True where the trial kept its starting point, False where it trained, NA where
+    its ``fitted`` record says neither (random features, older rows).
 
     A trial kept its start when the first phase it trained reports its initialisation (best
-    validation at step 0, from the rows' ``fitted`` record): the generator for GFT and GFT-r
-    (whose refinement then starts from an untrained generator), the whole fit for the
-    network and VarPro. Rows without that record (random features, older rows) are left out.
+    validation at step 0): the generator for GFT and GFT-r (whose refinement then starts from
+    an untrained generator), the whole fit for the network and VarPro. Same index as ``rows``.
+    """
+    flags = []
+    for fitted in (rows["fitted"] if "fitted" in rows else [None] * len(rows)):
+        record = json.loads(fitted) if isinstance(fitted, str) and fitted else {}
+        step = record.get("generator_best_step", record.get("fit_best_step"))
+        flags.append(pd.NA if step is None else int(step) == 0)
+    return pd.Series(flags, index=rows.index, dtype="boolean")
+
+
+def kept_start(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per cell of a trained method: its ``trials`` and how many ``kept`` their starting point
+    (:func:`kept_start_flags`; rows without that record are left out).
     Columns: ``setting``, ``method``, ``activation``, ``preset``, ``trials``, ``kept``.
     """
     keys = ["setting", "method", "activation", "preset"]
-    records = []
-    for row in rows.itertuples(index=False):
-        fitted = getattr(row, "fitted", None)
-        fitted = json.loads(fitted) if isinstance(fitted, str) and fitted else {}
-        step = fitted.get("generator_best_step", fitted.get("fit_best_step"))
-        if step is not None:
-            records.append({**{k: getattr(row, k) for k in keys}, "kept": int(step) == 0})
-    if not records:
+    flags = kept_start_flags(rows)
+    known = flags.notna().to_numpy()
+    if not known.any():
         return pd.DataFrame(columns=[*keys, "trials", "kept"])
-    return (pd.DataFrame(records).groupby(keys, sort=False)["kept"]
-            .agg(trials="size", kept="sum").reset_index())
+    cells = rows.loc[known, keys].assign(kept=flags[known].astype(bool).to_numpy())
+    return cells.groupby(keys, sort=False)["kept"].agg(trials="size", kept="sum").reset_index()
 
 
 def distinct_fits(rows: pd.DataFrame) -> pd.DataFrame:
