@@ -538,6 +538,10 @@ etas = np.array(step_sizes)
 axes[0].plot(etas, s_top, "o-", label="top singular value")
 axes[0].plot(etas, bbp_location, "k--", label="BBP prediction")
 axes[0].axhline(edge, color="gray", lw=0.8, label="bulk edge")
+# the step at which gamma = eta mu1 |b| |g_hat| reaches q^(1/4)
+eta_threshold = q**0.25 / (mu1 * np.linalg.norm(b0) * np.linalg.norm(g_hat))
+for ax in axes[:2]:
+    ax.axvline(eta_threshold, color="k", ls=":", lw=1, label=rf"BBP threshold $\eta = {eta_threshold:.2g}$")
 axes[0].set(xlabel=r"step size $\eta$", ylabel="singular value $s_1$ of $W_1$", title="the spike leaves the bulk")
 axes[1].plot(etas, alignment, "o-", label=r"$|\langle v_1, \beta\rangle|$")
 axes[1].axhline(saturation, color="k", ls="--", lw=1, label=r"$|\cos(\hat g, \beta)|$")
@@ -555,7 +559,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Below the threshold the spectrum of $W_1$ is indistinguishable from the bulk and the top
+# Below the threshold (the dotted line) the spectrum of $W_1$ is indistinguishable from the bulk and the top
 # singular vector is a random direction. Past it, one singular value leaves the bulk where
 # the BBP formula puts it (one only, for steps up to $\eta = 16$; at the largest step a second
 # value starts to leave the edge too, as the rank-one picture of $\Gamma$ is only a leading
