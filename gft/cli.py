@@ -32,7 +32,9 @@ OUT/<setting>__<method>__<activation>__<preset>[__N<n>].csv, with provenance (co
 commit, dirty, host, torch, device, date); the selection (validation MSE per lambda) goes
 to OUT/<cell>.selection.json before the trials. Rerunning the same command resumes:
 cells, selections and trials already in OUT are skipped, nothing is lost or written
-twice. gft and gft-r run together share the selection's fits, and the trials' fits where
+twice; a selection whose fits run one after the other (every method but gft and gft-r, whose
+selection is one batched run) keeps each finished fit in OUT/<cell>.partial-selection.json and
+resumes at the next lambda. gft and gft-r run together share the selection's fits, and the trials' fits where
 both select the same lambda. Methods without a TV weight (rff, sparse-rf) have nothing to
 select: their one fit on the selection's draw is recorded as the selection and becomes
 trial 0; their lambda is empty (NaN).

@@ -49,6 +49,7 @@ def make_stub():
     class Stub:
         fits: list[dict] = []
         fail_on: int | None = None  # random_state whose fit raises RuntimeError
+        fail_on_lambda: float | None = None  # tv_weight whose fit raises RuntimeError
         interrupt_on: int | None = None  # ... raises KeyboardInterrupt
         caught_interrupt_on: int | None = None  # ... returns with history_ marked interrupted
         sleep = 0.0
@@ -67,6 +68,8 @@ def make_stub():
             time.sleep(self.sleep)
             if seed == self.fail_on:
                 raise RuntimeError(f"stub failure at seed {seed}")
+            if self.fail_on_lambda is not None and self.kwargs.get("tv_weight") == self.fail_on_lambda:
+                raise RuntimeError(f"stub failure at lambda {self.fail_on_lambda}")
             if seed == self.interrupt_on:
                 raise KeyboardInterrupt
             self.history_ = {"g": TrainingHistory(interrupted=seed == self.caught_interrupt_on)}
@@ -180,6 +183,37 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, stub):
         [stub_mse("friedman1-d5", s) for s in range(5)])
     res = run_cells(cells, tmp_path, n_trials=6, verbose=False)  # more trials later: only new ones
     assert [r.new_trials for r in res] == [1, 1] and len(load_results(tmp_path)) == 12
+
+
+def test_a_selection_fitted_one_after_the_other_resumes_from_its_finished_fits(tmp_path, stub):
+    """Fits of a selection that run one after the other are kept as each ends: a run that
+    fails at the third λ leaves the first two, a resumed run fits only the other four, and
+    the record holds all six in grid order; a kept file from another seed is not reused."""
+    cell = Cell("friedman1-d5", "stub", preset="smoke")
+    stem = "friedman1-d5__stub__fourier__smoke"
+    partial = tmp_path / f"{stem}.partial-selection.json"
+    stub.fail_on_lambda = LAMBDA_GRID[2]
+    res = run_cells([cell], tmp_path, n_trials=2, seed=10, verbose=False)[0]
+    assert res.status == "failed" and "stub failure at lambda" in res.error
+    assert not (tmp_path / f"{stem}.selection.json").exists()
+    kept = json.loads(partial.read_text())
+    assert [e["lambda"] for e in kept["entries"]] == list(LAMBDA_GRID[:2]) and kept["seed"] == 10
+    assert all(e["commit"] == kept["entries"][0]["commit"] for e in kept["entries"])
+    stub.fail_on_lambda, stub.fits[:] = None, []
+    res = run_cells([cell], tmp_path, n_trials=2, seed=10, verbose=False)[0]
+    assert res.status == "done" and res.selected_lambda == 1e-3
+    assert [f["tv_weight"] for f in stub.fits] == list(LAMBDA_GRID[2:]) + [1e-3]  # + trial 1
+    rec = json.loads((tmp_path / f"{stem}.selection.json").read_text())
+    assert [e["lambda"] for e in rec["entries"]] == list(LAMBDA_GRID)
+    assert [e["val_mse"] for e in rec["entries"]] == pytest.approx([STUB_VAL[lam] + 1e-2 for lam in LAMBDA_GRID])
+    assert not partial.exists()
+    # a kept file of another configuration is ignored (and replaced as the new fits end)
+    other = tmp_path / "other"
+    stub.fail_on_lambda, stub.fits[:] = LAMBDA_GRID[2], []
+    run_cells([cell], other, n_trials=1, seed=10, verbose=False)
+    stub.fail_on_lambda, stub.fits[:] = None, []
+    run_cells([cell], other, n_trials=1, seed=11, verbose=False)
+    assert [f["tv_weight"] for f in stub.fits] == list(LAMBDA_GRID)
 
 
 @pytest.mark.parametrize("mode", ["raised", "caught"])

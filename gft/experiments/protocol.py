@@ -6,7 +6,11 @@ For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
    :math:`\lambda` of the grid (estimator seeded with :math:`s`) and keep the
    :math:`\lambda` of least validation MSE (the method's own: the generator's for GFT, the
    refinement's for GFT-r). The record (validation and test MSE per :math:`\lambda`, the
-   choice) is written before any trial, so a resumed run never redoes it.
+   choice) is written before any trial, so a resumed run never redoes it. Where the fits of
+   a selection run one after the other (every method but GFT), each finished fit is kept in
+   ``<cell>.partial-selection.json`` as it ends, and a resumed run fits only the λ it lacks
+   (each entry records the commit that fitted it); the file is removed once the record is
+   written.
 2. **Trials** :math:`t = 0..T-1`: the data draw of seed :math:`s + t` (synthetic: new
    samples; UCI: new shuffle and noise columns, except ``galaxy``, whose one fixed split
    every trial shares), the estimator seeded with :math:`s + t`,
@@ -137,6 +141,25 @@ def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | N
 
 
 # -- selection ----------------------------------------------------------------------------
+def _partial_path(cfg: RunConfig, c: Cell) -> Path:
+    return cfg.out / f"{c.stem}.partial-selection.json"
+
+
+def _partial_key(cfg: RunConfig, c: Cell, grid: list) -> dict[str, Any]:
+    """What a kept fit of an unfinished selection must share with this run to be reused."""
+    return dict(setting=c.setting, method=c.method, activation=c.activation, preset=c.preset,
+                n_features=c.n_features, seed=cfg.seed, lambdas=grid,
+                estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs))
+
+
+def _numbers(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry read back from JSON, its scores' ``null`` (NaN when written) NaN again."""
+    return {k: math.nan if v is None and k in _SCORES else v for k, v in entry.items()}
+
+
+_SCORES = ("val_mse", "test_mse", "train_seconds", "wall_seconds")
+
+
 def _select(active, records, cfg: RunConfig, device, machine) -> None:
     """Run λ selection for the cells in ``active`` without a record; write their records."""
     todo = [(c, m) for c, m in active if records[c] is None]
@@ -146,14 +169,39 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
     grids = {c: (list(cfg.lambdas) if m.tunes_lambda else [None]) for c, m in todo}
     entries: dict[Cell, list[dict]] = {c: [] for c, _ in todo}
     union = list(dict.fromkeys(lam for c, _ in todo for lam in grids[c]))
+    batched = _batchable(todo)
+
+    def fitted(c: Cell, lam) -> bool:
+        return any(e["lambda"] == lam for e in entries[c])
+
+    # fits one after the other: keep each as it ends, and reuse those an interrupted run kept
+    keep = not batched and len(union) > 1
+    if keep:
+        for c, _ in todo:
+            kept = store.read_selection(_partial_path(cfg, c))
+            if kept and all(kept.get(k) == v for k, v in _partial_key(cfg, c, grids[c]).items()):
+                entries[c] = [_numbers(e) for e in kept["entries"] if e["lambda"] in grids[c]]
     jobs = [([(c, m) for c, m in todo if lam in grids[c]], lam, data, cfg.seed) for lam in union]
+    jobs = [job for job in jobs if not all(fitted(c, job[1]) for c, _ in job[0])]
     what = (f"selecting lambda among {', '.join(map(_fmt_lambda, union))}" if union != [None]
             else "trial 1 (no lambda to select)")
-    _log_start(cfg, todo, what, len(jobs), _batchable(todo))
-    for (_, lam, _, _), scores in zip(jobs, _fit_and_score(jobs, device, cfg)):  # one batched run
-        for c, score in scores.items():
-            entries[c].append({"lambda": lam, **score, "date": store.utc_now()})
+    reused = sorted({e["lambda"] for c, _ in todo for e in entries[c]})
+    if reused:
+        reused = [_fmt_lambda(lam) for lam in reused]
+        what += f" (kept from an interrupted run: lambda {', '.join(reused)})"
+    _log_start(cfg, todo, what, len(jobs), batched)
+    for group in ([jobs] if batched else [[job] for job in jobs]):  # batched: one run
+        for (members, lam, _, _), scores in zip(group, _fit_and_score(group, device, cfg)):
+            for c, score in scores.items():
+                if not fitted(c, lam):
+                    entries[c].append({"lambda": lam, **score, "commit": cfg.commit, "date": store.utc_now()})
+            if keep:
+                for c, _ in members:
+                    store.write_selection(_partial_path(cfg, c),
+                                          dict(_partial_key(cfg, c, grids[c]), entries=entries[c]),
+                                          store.cell_lock(cfg.out, c.stem))
     for c, m in todo:
+        entries[c].sort(key=lambda e: grids[c].index(e["lambda"]))
         vals = np.array([e["val_mse"] for e in entries[c]], dtype=float)
         if not np.isfinite(vals).any():
             raise RuntimeError(f"{c.label}: no finite validation MSE on the grid {grids[c]}")
@@ -169,6 +217,9 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
         )
         store.write_selection(cfg.out / f"{c.stem}.selection.json", records[c],
                               store.cell_lock(cfg.out, c.stem))
+        if keep:
+            with store.cell_lock(cfg.out, c.stem):
+                _partial_path(cfg, c).unlink(missing_ok=True)
         grid = ", ".join(f"{_fmt_lambda(e['lambda'])}: {e['val_mse']:.3g}" for e in entries[c])
         _log(cfg, f"{c.label}: selected lambda={_fmt_lambda(best['lambda'])} (val MSE {grid})")
 
@@ -203,12 +254,12 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
         if 0 not in done[c]:
             rec = records[c]
             entry = next(e for e in rec["entries"] if e["lambda"] == rec["selected_lambda"])
-            score = {k: (math.nan if entry.get(k) is None else entry[k])
-                     for k in ("val_mse", "test_mse", "train_seconds", "wall_seconds")}
+            score = {k: (math.nan if entry.get(k) is None else entry[k]) for k in _SCORES}
             score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
                          fitted=entry.get("fitted", ""),
                          n_features=entry["n_features"])
-            _write(c, cfg, _row(c, cfg, 0, rec["selected_lambda"], score, rec, True,
+            fitted_by = dict(rec, commit=entry.get("commit", rec["commit"]))  # a kept fit: its own commit
+            _write(c, cfg, _row(c, cfg, 0, rec["selected_lambda"], score, fitted_by, True,
                                 entry.get("date", rec["date"])), counts, done)
     # the other trials (each its own data draw and seed), grouped by the selected lambda:
     # a GFT group trains in one batched run, anything else one trial after the other, each

@@ -4,6 +4,8 @@ Layout of a results folder::
 
     <out>/<cell>.csv               one row per trial (columns: :data:`COLUMNS`)
     <out>/<cell>.selection.json    validation (and test) MSE per λ, the chosen λ, provenance
+    <out>/<cell>.partial-selection.json   while a selection of fits one after the other runs:
+                                   the fits finished so far (removed once the record is written)
     <out>/.locks/                  lock files (flock; released when a process dies)
 
 with ``<cell> = <setting>__<method>__<activation>__<preset>[__N<n_features>]``. One file per
