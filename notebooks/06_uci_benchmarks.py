@@ -357,8 +357,9 @@ if have:
 # %% [markdown]
 # The table gives the mean ± the standard deviation over the trials, the chart's bars the
 # range and its dots the single trials (where one trial lies far from the others, the mean
-# follows it); a ring is a trial that kept its starting point (counted below). The dotted line at 1 is about the error of predicting the training mean (the labels are
-# in units of their training standard deviation). The same table as relative errors
+# follows it); a ring is a trial that kept its starting point (counted below). The dotted
+# line at 1 is about the error of predicting the training mean (the labels are in units of
+# their training standard deviation). The same table as relative errors
 # $\mathrm{MSE}/\mathrm{Var}(y)$, each trial's test MSE over the variance of its own test
 # labels (1: predicting their mean):
 

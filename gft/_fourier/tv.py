@@ -8,9 +8,10 @@ the points :math:`\Xi` (shape ``(P, d)``) is
           s = 2\pi\,W\Xi^\top, \quad b = u + iv, \quad c = -2\pi/N,
 
 one product with :math:`\Sigma = [\sin s; \cos s]` stored ``(2, N, P)``, and
-:math:`\mathrm{TV} = \|G\|_1/P`. The products are computed transposed, as ``(d, 2N) @ (2N, P)``
-(likewise the backward pass's below), with ``P`` the long dimension of their output: on the CPU a
-product with a few output columns runs several times slower than the same product as rows. The constant :math:`c` is kept out of the products: with
+:math:`\mathrm{TV} = \|G\|_1/P`. The products are computed transposed, as
+``(d, 2N) @ (2N, P)`` (likewise the backward pass's below), with ``P`` the long dimension of
+their output: on the CPU a product with a few output columns runs several times slower than
+the same product as rows. The constant :math:`c` is kept out of the products: with
 :math:`G = cG''` the backward pass works with :math:`\mathrm{sign}(G'')` and scales once by
 :math:`\kappa = 2\pi\bar\tau/(NP)` (:math:`\bar\tau` the incoming gradient). With
 :math:`M = \Sigma\,\mathrm{sign}(G'')` (``(2, N, d)``), the gradients are
@@ -22,10 +23,10 @@ product with a few output columns runs several times slower than the same produc
           + 2\pi\sum_j W_{lj}\sum_p \bigl(u_l\cos s_{lp} - v_l\sin s_{lp}\bigr)
             \mathrm{sign}(G'')_{pj}\,\Xi_{pm}\Bigr).
 
-For :math:`d \le 8` the last sum is read off one product of
-:math:`\Sigma` with :math:`\mathrm{sign}(G'') \otimes [\Xi, \mathbf 1]` (which also holds
-:math:`M`), computed as ``(d(d+1), P) @ (P, 2N)``, so no ``(N, P)`` elementwise pass remains; above that, elementwise passes over
-``(N, P)`` are cheaper. :func:`gft.tv_penalty` is the general-purpose version, tested
+For :math:`d \le 8` the last sum is read off one product of :math:`\Sigma` with
+:math:`\mathrm{sign}(G'') \otimes [\Xi, \mathbf 1]` (which also holds :math:`M`), computed as
+``(d(d+1), P) @ (P, 2N)``, so no ``(N, P)`` elementwise pass remains; above that, elementwise
+passes over ``(N, P)`` are cheaper. :func:`gft.tv_penalty` is the general-purpose version, tested
 against this one.
 """
 
