@@ -206,8 +206,9 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     result = cli_bench_main(["--batched", "--preset", "smoke", "--cv", "0", "--rounds", "2"])
     (row,) = result["batched"]
     assert row["n_fits"] == 6 and row["ratio"] == pytest.approx(row["batched"] / row["sequential"])
-    # two rounds, one with each side first: the ratio is that of the mean times, between the rounds' own
-    assert row["rounds"] == 2 and len(row["round_ratios"]) == 2
+    # two rounds, each batched run between two sequential ones: the ratio is that of the mean
+    # times, between the rounds' own
+    assert row["rounds"] == 2 and len(row["round_ratios"]) == 2 and len(row["sequential_runs"]) == 3
     assert min(row["round_ratios"]) <= row["search_ratio"] <= max(row["round_ratios"])
     assert len(row["val_mse"]["cv_refine"]) == 6
     out = capsys.readouterr().out
@@ -221,6 +222,27 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert row["floor_ratio"] == pytest.approx(6 * row["member_floor"] / row["sequential"])
     assert f"{row['floor_ratio']:.3f}" in out
     assert ", ".join(f"{x:.3f}" for x in row["round_ratios"]) in out
+
+
+def test_each_batched_run_is_compared_with_the_sequential_runs_on_either_side_of_it():
+    """A machine that slows steadily: sequential runs of 10, 20, 30 s around batched runs of
+    15 and 25 s are the same speed, ratio 1 in both rounds (comparing each batched run with
+    the sequential run just before or after it would give 1.5 or 0.75, 1.25 or 0.83)."""
+    from gft.experiments.bench import paired_rounds
+
+    order = []
+
+    def side(name):
+        def run():
+            order.append(name)
+            return name, float(next(clock))
+        return run
+
+    clock = iter([10.0, 15.0, 20.0, 25.0, 30.0])
+    batched, sequential, paired = paired_rounds(side("B"), side("S"), 2)
+    assert order == ["S", "B", "S", "B", "S"]
+    assert [s for _, s in batched] == [15.0, 25.0] and [s for _, s in sequential] == [10.0, 20.0, 30.0]
+    assert [b / p for (_, b), p in zip(batched, paired)] == [1.0, 1.0]
 
 
 def test_bench_batched_rejects_fewer_than_one_round(capsys):

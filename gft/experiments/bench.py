@@ -266,6 +266,24 @@ def time_to_accuracy(preset: str = "book", seeds=(0, 1, 2), reference: Callable[
     return rows
 
 
+def paired_rounds(batched_side, sequential_side, rounds: int) -> tuple[list, list, list[float]]:
+    """Run ``sequential, batched, sequential, ..., batched, sequential`` and pair each batched
+    run with the mean time of the sequential runs on either side of it.
+
+    Each side is a callable returning ``(result, seconds)``. Returns the batched runs, the
+    ``rounds + 1`` sequential runs (both as those pairs) and, per round, the mean seconds of
+    its two neighbouring sequential runs: a speed that drifts linearly over the three runs
+    cancels from each round's ratio.
+    """
+    sequential_runs = [sequential_side()]
+    batched_runs = []
+    for _ in range(rounds):
+        batched_runs.append(batched_side())
+        sequential_runs.append(sequential_side())
+    paired = [(before[1] + after[1]) / 2 for before, after in zip(sequential_runs, sequential_runs[1:])]
+    return batched_runs, sequential_runs, paired
+
+
 def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset: str = "book",
                                tv_weights=DEFAULT_TV_WEIGHTS, seed: int = 0, device: str = "cpu",
                                rounds: int = 1, **overrides) -> dict:
@@ -277,11 +295,11 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     training sets; the sequential side is the same fits one after the other (without the
     refit, which the CV fit's time includes).
 
-    With ``rounds`` > 1 the comparison runs that many times, the side that goes first
-    alternating (batched, sequential, sequential, batched, ...), so that a drift in the
-    machine's speed over the run weighs on both sides alike. The times are the means over
-    the rounds, the ratios those of the means, and ``round_ratios`` each round's
-    search / sequential.
+    The machine's speed drifts over minutes, so each batched run is compared with the
+    sequential fits run just before and just after it (:func:`paired_rounds`: ``rounds``
+    batched runs between ``rounds + 1`` sequential ones). ``sequential`` is the mean of those
+    pairs, ``round_ratios`` each round's search / (its pair's mean), and the ratios those of
+    the means over the rounds.
     """
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
@@ -304,19 +322,14 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
                     for w in tv_weights for train, _ in folds]
         return fits, time.perf_counter() - start
 
-    batched, sequential, search, refit = [], [], [], []
-    for r in range(rounds):
-        for side in ("batched", "sequential") if r % 2 == 0 else ("sequential", "batched"):
-            if side == "batched":
-                model, seconds = fit_batched_side()
-                batched.append(seconds)
-                search.append(model.fit_seconds_["search"])
-                refit.append(model.fit_seconds_["refit"])
-            else:
-                fits, seconds = fit_sequential_side()
-                sequential.append(seconds)
+    runs, sequential_runs, sequential = paired_rounds(fit_batched_side, fit_sequential_side, rounds)
+    model, fits = runs[-1][0], sequential_runs[-1][0]
+    batched = [seconds for _, seconds in runs]
+    search = [m.fit_seconds_["search"] for m, _ in runs]
+    refit = [m.fit_seconds_["refit"] for m, _ in runs]
     mean = statistics.fmean
     out = dict(cv=cv, n_fits=len(fits), rounds=rounds, batched=mean(batched), sequential=mean(sequential),
+               sequential_runs=[seconds for _, seconds in sequential_runs],
                ratio=mean(batched) / mean(sequential), search=mean(search), refit=mean(refit),
                search_ratio=mean(search) / mean(sequential),
                round_ratios=[s / q for s, q in zip(search, sequential)],
@@ -399,8 +412,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None,
                         help="with --batched: generator and refinement steps each (default: the preset's)")
     parser.add_argument("--rounds", type=_at_least_one, default=2,
-                        help="with --batched: times each comparison runs, the side that goes first "
-                             "alternating (default 2: batched, sequential, sequential, batched)")
+                        help="with --batched: batched runs per comparison, each between two sequential "
+                             "ones and compared with their mean (default 2: sequential, batched, "
+                             "sequential, batched, sequential)")
 
 
 def _at_least_one(text: str) -> int:
@@ -499,7 +513,8 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
           f"replaces, run one after the other in this process. Friedman1 d=5, 500 rows, noise 0.1, "
           f"preset {args.preset!r} with {steps} + {args.steps or budget['refine_steps']} steps, "
           f"{budget.get('dtype', 'float32')}, {torch.get_num_threads()} threads; {args.rounds} round(s) per "
-          f"row, the side that goes first alternating, times averaged over the rounds.")
+          f"row: each batched run between two sequential ones (sequential, batched, sequential, ...), "
+          f"compared with their mean; times averaged over the rounds.")
     print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, "
           f"{floor['gflops']:.0f} GFLOP/s) + Adam {floor['adam'] * 1e3:.3f} ms = "
           f"{floor['floor'] * 1e3:.2f} ms per step, {floor['threads']} thread(s)\n")
