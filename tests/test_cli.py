@@ -222,6 +222,7 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert row["floor_ratio"] == pytest.approx(6 * row["member_floor"] / row["sequential"])
     assert f"{row['floor_ratio']:.3f}" in out
     assert ", ".join(f"{x:.3f}" for x in row["round_ratios"]) in out
+    assert f"sequential runs {', '.join(f'{t:.1f}' for t in row['sequential_runs'])} s" in out
 
 
 def test_each_batched_run_is_compared_with_the_sequential_runs_on_either_side_of_it():

@@ -329,7 +329,7 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     refit = [m.fit_seconds_["refit"] for m, _ in runs]
     mean = statistics.fmean
     out = dict(cv=cv, n_fits=len(fits), rounds=rounds, batched=mean(batched), sequential=mean(sequential),
-               sequential_runs=[seconds for _, seconds in sequential_runs],
+               sequential_runs=[seconds for _, seconds in sequential_runs], searches=search,
                ratio=mean(batched) / mean(sequential), search=mean(search), refit=mean(refit),
                search_ratio=mean(search) / mean(sequential),
                round_ratios=[s / q for s, q in zip(search, sequential)],
@@ -543,6 +543,9 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
               f"| {floor_ratio:.3f} | {r['ratio']:.3f} | {r['selected'][0]:g}, {r['selected'][1]:g} | "
               f"{'—' if seq is None else f'{seq[0]:g}, {seq[1]:g}'} |", flush=True)
         rows.append(dict(r, verdict=verdict, member_floor=member_floor, floor_ratio=floor_ratio))
+    for r in rows:
+        print(f"\ncv={r['cv']}: sequential runs {', '.join(f'{t:.1f}' for t in r['sequential_runs'])} s, "
+              f"batched searches between them {', '.join(f'{t:.1f}' for t in r['searches'])} s")
     for r in rows:
         if "val_mse" in r:
             v = r["val_mse"]
