@@ -296,7 +296,7 @@ def batched_against_sequential(cv: int | None = None, noise: float = 0.1, preset
     refit, which the CV fit's time includes).
 
     The machine's speed drifts over minutes, so each batched run is compared with the
-    sequential fits run just before and just after it (:func:`paired_rounds`: ``rounds``
+    sequential fits run just before and just after it (``paired_rounds``: ``rounds``
     batched runs between ``rounds + 1`` sequential ones). ``sequential`` is the mean of those
     pairs, ``round_ratios`` each round's search / (its pair's mean), and the ratios those of
     the means over the rounds.
