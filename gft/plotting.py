@@ -410,7 +410,7 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     slots = [(m, p) for m in methods for p in presets]
     width = 0.8 / max(len(slots), 1)
     missing_x = []
-    trial_labels = ["one trial", "one trial, kept its start (untrained)"]  # each in the legend once
+    labelled = set()  # each kind of trial in the legend once
     for k, (method, preset) in enumerate(slots):
         part = summary[(summary["method"] == method) & (summary["preset"] == preset)]
         x = np.array([settings.index(s) for s in part["setting"]]) - 0.4 + (k + 0.5) * width
@@ -428,15 +428,14 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
             tx = np.array([settings.index(s) for s in own["setting"]]) - 0.4 + (k + 0.75) * width
             kept = (own["kept_start"].fillna(False).to_numpy(dtype=bool) if "kept_start" in own
                     else np.zeros(len(own), dtype=bool))
-            colour = f"C{methods.index(method)}"
-            if (~kept).any():
-                ax.plot(tx[~kept], own["test_mse"].to_numpy()[~kept], ".", ms=3, alpha=0.6, color=colour,
-                        label=trial_labels[0] if trial_labels[0] else None)
-                trial_labels[0] = ""
-            if kept.any():
-                ax.plot(tx[kept], own["test_mse"].to_numpy()[kept], "o", ms=5, mfc="none", mew=1.0,
-                        color=colour, label=trial_labels[1] if trial_labels[1] else None)
-                trial_labels[1] = ""
+            for shown, label, style in ((~kept, "one trial", dict(marker=".", ms=3, alpha=0.6)),
+                                        (kept, "one trial, kept its start (untrained)",
+                                         dict(marker="o", ms=5, mfc="none", mew=1.0))):
+                if shown.any():
+                    ax.plot(tx[shown], own["test_mse"].to_numpy()[shown], ls="none",
+                            color=f"C{methods.index(method)}",
+                            label=None if label in labelled else label, **style)
+                    labelled.add(label)
         missing_x += list(x[~have])
     ax.set_yscale("log")
     if missing_x:

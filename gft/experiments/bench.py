@@ -546,7 +546,6 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
     for r in rows:
         print(f"\ncv={r['cv']}: sequential runs {', '.join(f'{t:.1f}' for t in r['sequential_runs'])} s, "
               f"batched searches between them {', '.join(f'{t:.1f}' for t in r['searches'])} s")
-    for r in rows:
         if "val_mse" in r:
             v = r["val_mse"]
             print("\nValidation MSE per λ (cv=None): on the CPU the batched members are the sequential "

@@ -152,12 +152,12 @@ def _partial_key(cfg: RunConfig, c: Cell, grid: list) -> dict[str, Any]:
                 estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs))
 
 
+_SCORES = ("val_mse", "test_mse", "train_seconds", "wall_seconds")
+
+
 def _numbers(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An entry read back from JSON, its scores' ``null`` (NaN when written) NaN again."""
     return {k: math.nan if v is None and k in _SCORES else v for k, v in entry.items()}
-
-
-_SCORES = ("val_mse", "test_mse", "train_seconds", "wall_seconds")
 
 
 def _select(active, records, cfg: RunConfig, device, machine) -> None:
@@ -187,8 +187,7 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
             else "trial 1 (no lambda to select)")
     reused = sorted({e["lambda"] for c, _ in todo for e in entries[c]})
     if reused:
-        reused = [_fmt_lambda(lam) for lam in reused]
-        what += f" (kept from an interrupted run: lambda {', '.join(reused)})"
+        what += f" (kept from an interrupted run: lambda {', '.join(map(_fmt_lambda, reused))})"
     _log_start(cfg, todo, what, len(jobs), batched)
     for group in ([jobs] if batched else [[job] for job in jobs]):  # batched: one run
         for (members, lam, _, _), scores in zip(group, _fit_and_score(group, device, cfg)):
