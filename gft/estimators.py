@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
+import os
 from numbers import Integral, Real
 from typing import Any, NoReturn, Sequence
 
@@ -14,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checkpoint import RunCheckpoint
 from .features import ACTIVATIONS, Activation, design_matrix, get_activation
 from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
@@ -359,14 +362,16 @@ class GFTRegressor(FeatureRegressorBase):
         if error is not None:
             raise error
 
-    def _train(self, generator, objective, rng):
+    def _train(self, generator, objective, rng, checkpoint=None):
         """Both phases on ``generator`` (a :class:`Generator`, or a :class:`GeneratorStack` with
         a batched objective and one ``rng`` per member): ``(history, W, error)`` with ``W`` the
         final features ``(*members, N, D)`` and ``error`` a :class:`TrainingDivergedError` that
-        stopped the run (the best iterates are kept) or None."""
+        stopped the run (the best iterates are kept) or None. ``checkpoint``: a
+        :class:`~gft._checkpoint.RunCheckpoint` both phases save to and resume from."""
         stacked = isinstance(generator, GeneratorStack)
         common = dict(val_every=self.val_every, rng=rng, progress=self.progress,
-                      schedule=self.lr_schedule, engine=self.engine, callback=self.callback)
+                      schedule=self.lr_schedule, engine=self.engine, callback=self.callback,
+                      checkpoint=checkpoint)
 
         def draw_latents():
             if stacked:
@@ -451,7 +456,8 @@ class GFTRegressor(FeatureRegressorBase):
 _MEMBER_PARAMS = ("tv_weight", "ridge", "random_state")
 
 
-def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTRegressor]:
+def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: str | os.PathLike | None = None,
+                checkpoint_every: float = 600.0) -> list[GFTRegressor]:
     r"""Fit several :class:`GFTRegressor` in one vectorised run; returns them, fitted.
 
     Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
@@ -476,6 +482,16 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     X, y : array-like of shapes (M, d) and (M,), or sequences of B such arrays
         One data set for every member, or one per member; all members' data must have
         the same shape (the protocol's trials are fresh draws of one size).
+    checkpoint : path-like, optional
+        A file in which the run keeps its state, at a validation step at most every
+        ``checkpoint_every`` seconds and at the end of the generator phase. A run given a
+        file that a stopped run of the same estimators and data wrote goes on from its last
+        save instead of starting afresh (on the same machine and code it ends bit for bit as
+        an uninterrupted run; each phase's history records ``resumed_step`` and
+        ``resumed_seconds``); a file written for other estimators or data is ignored with a
+        warning and overwritten. The file is removed when the run ends.
+    checkpoint_every : float
+        Least seconds between two saves of an unfinished phase.
 
     Returns
     -------
@@ -519,13 +535,44 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any) -> list[GFTR
     ridge = ridges if len(set(ridges)) > 1 else ridges[0]
     objective = ReducedObjective(splits[0], splits[1], act, ridge, tv, template.n_tv_points,
                                  splits[2], splits[3])
-    history, W, error = template._train(stack, objective, rngs)
+    saved = None
+    if checkpoint is not None:
+        key = dict(torch=str(torch.__version__), device=str(device), dtype=str(dtype),
+                   members=[dict(params=_plain_params(e), seed=p[3], data=_fingerprint(p[0]))
+                            for e, p in zip(estimators, prepared)])
+        saved = RunCheckpoint(checkpoint, key, checkpoint_every)
+    history, W, error = template._train(stack, objective, rngs, saved)
+    if saved is not None:
+        saved.remove()
     for i, est in enumerate(estimators):
         est.history_ = {phase: h.member(i) for phase, h in history.items()}
         est._set_model(stack.member(i), W[i], error)
     if error is not None:
         raise error
     return estimators
+
+
+def _plain_params(est: GFTRegressor) -> dict[str, Any]:
+    """The parameters that shape a fit, as plain values (the key of a checkpoint)."""
+    plain = {}
+    for k, v in est.get_params().items():
+        if k in ("progress", "callback"):
+            continue
+        if isinstance(v, (list, tuple)):
+            v = list(v)
+        elif not (v is None or isinstance(v, (bool, int, float, str))):
+            v = repr(v)
+        plain[k] = v
+    return plain
+
+
+def _fingerprint(tensors: Sequence[torch.Tensor]) -> str:
+    """SHA-256 of the tensors' values, dtypes and shapes."""
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _same_param(a: Any, b: Any) -> bool:

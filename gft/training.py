@@ -28,6 +28,7 @@ from ._progress import progress_bar as tqdm
 from .generator import Generator, GeneratorStack
 from .objective import ReducedObjective
 from .ridge import RidgeSolveError
+from ._checkpoint import RunCheckpoint, rng_states, set_rng_states
 from ._fourier.step import HandWrittenFourierStep, mlp_layers
 
 __all__ = [
@@ -78,6 +79,10 @@ class TrainingHistory:
         The engine that ran ("autograd" or "fused") and why (see :func:`resolve_engine`).
     diverged : bool or ndarray of shape (B,)
         Members of a batched run that diverged (they keep their best iterate).
+    resumed_step, resumed_seconds : int, float
+        Where the run went on from a checkpoint (see :func:`optimise`): the step it resumed
+        at (the number of steps for a phase that had finished) and the wall time of the earlier
+        run up to that save, included in ``wall_seconds``; 0 for a run that started afresh.
 
     In a batched run (``B`` members) ``train_loss`` is ``(steps, B)``, ``val_mse``
     ``(n_val, B)``, and ``best_step``, ``best_val_mse`` are arrays of shape ``(B,)``.
@@ -94,6 +99,8 @@ class TrainingHistory:
     engine: str = ""
     engine_reason: str = ""
     diverged: Any = False
+    resumed_step: int = 0
+    resumed_seconds: float = 0.0
 
     def member(self, i: int) -> "TrainingHistory":
         """Member ``i``'s history of a batched run (see :func:`optimise`); its ``wall_seconds``
@@ -103,7 +110,8 @@ class TrainingHistory:
             val_mse=self.val_mse[:, i], best_step=int(self.best_step[i]),
             best_val_mse=float(self.best_val_mse[i]), wall_seconds=self.wall_seconds / self.val_mse.shape[1],
             interrupted=self.interrupted, engine=self.engine, engine_reason=self.engine_reason,
-            diverged=bool(self.diverged[i]),
+            diverged=bool(self.diverged[i]), resumed_step=self.resumed_step,
+            resumed_seconds=self.resumed_seconds / self.val_mse.shape[1],
         )
 
 
@@ -382,6 +390,7 @@ def optimise(
     schedule: str = "constant",
     engine: str = "auto",
     callback: Callable[[int, Tensor], Any] | None = None,
+    checkpoint: RunCheckpoint | None = None,
 ) -> TrainingHistory:
     r"""Minimise the reduced objective over ``params`` with Adam and keep the best iterate.
 
@@ -432,6 +441,14 @@ def optimise(
         An exception raised by the callback stops the run like one raised by the step:
         ``KeyboardInterrupt`` keeps the best iterate and returns, anything else restores it
         and propagates.
+    checkpoint : RunCheckpoint, optional
+        Batched runs only (:func:`gft.fit_batched` makes one): at a validation step, at most
+        every ``checkpoint.every_seconds``, the state of the run is saved under the phase
+        ``name``, and once more when the phase ends. Given a checkpoint with a save of this
+        phase, the run restores it and goes on from that step (a finished phase is restored
+        whole), as the run that wrote it would have gone on: bit for bit on the same machine
+        and code. Everything else must be as in that run (the same objects, seeded alike);
+        the history records ``resumed_step`` and ``resumed_seconds``.
 
     Returns
     -------
@@ -450,7 +467,9 @@ def optimise(
     members = tuple(getattr(params, "members", ()))
     if members:
         return _optimise_members(params, objective, steps, val_every, progress, name, step_fn,
-                                 lr, callback, members)
+                                 lr, callback, members, rng, checkpoint)
+    if checkpoint is not None:
+        raise ValueError("checkpoint needs a batched run (parameters with members; see gft.fit_batched)")
     history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
     losses = torch.full((steps,), math.nan, dtype=torch.float64, device=objective.X.device)
     val_steps: list[int] = []
@@ -533,12 +552,13 @@ def optimise(
     return record(at[0])
 
 
-def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at) -> None:
-    """Steps ``0 .. steps - 1`` with ``checkpoint(step)`` before every ``val_every``-th step and
-    after the last; ``at[0]`` is the step reached, for the caller's error paths."""
-    for step in range(steps):
+def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at, start=0) -> None:
+    """Steps ``start .. steps - 1`` with ``checkpoint(step)`` before every ``val_every``-th step
+    and after the last; ``at[0]`` is the step reached, for the caller's error paths. A run
+    resumed at ``start > 0`` had its checkpoint at ``start`` before it was saved."""
+    for step in range(start, steps):
         at[0] = step
-        if step % val_every == 0:
+        if step % val_every == 0 and (step > start or start == 0):
             checkpoint(step)
             bar.set_postfix(**postfix(), refresh=False)
         losses[step] = step_fn()
@@ -554,8 +574,18 @@ def _keep_where(best: list[Tensor], current: list[Tensor], improved: Tensor) -> 
     return [torch.where(improved.view(-1, *([1] * (c.dim() - 1))), c, b) for b, c in zip(best, current)]
 
 
+def _rng_list(params, rng) -> list[torch.Generator]:
+    """Every random generator a run draws from (the TV points', the latents'), each once."""
+    found: dict[int, torch.Generator] = {}
+    for source in (rng, getattr(params, "rng", None)):
+        for g in (source if isinstance(source, (list, tuple)) else [source]):
+            if isinstance(g, torch.Generator):
+                found.setdefault(id(g), g)
+    return list(found.values())
+
+
 def _optimise_members(params, objective, steps, val_every, progress, name, step_fn, lr, callback,
-                      members) -> TrainingHistory:
+                      members, rng=None, ckpt: RunCheckpoint | None = None) -> TrainingHistory:
     """:func:`optimise` for ``B`` members: per-member validation, best iterate and divergence."""
     (B,) = members
     label = name or "training"
@@ -569,6 +599,24 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     best_step = np.zeros(B, dtype=int)
     diverged = np.zeros(B, dtype=bool)
     checked = 0  # losses up to here have been checked
+    generators = _rng_list(params, rng)
+    first, earlier = 0, 0.0  # where a resumed run starts, and the wall time before that save
+    saved = ckpt.phase(name) if ckpt is not None else None
+    if saved is not None:
+        params.restore(saved["params"])
+        set_rng_states(generators, saved["rngs"])
+        first, earlier, checked = int(saved["step"]), float(saved["seconds"]), int(saved["checked"])
+        losses[:first] = saved["losses"]
+        val_steps = [int(v) for v in saved["val_steps"]]
+        val_mses = list(saved["val_mse"].numpy())
+        best_val, best_step = saved["best_val"].numpy().copy(), saved["best_step"].numpy().copy()
+        diverged = saved["diverged"].numpy().copy()
+        if not saved["done"]:
+            best_state = [t.to(device) for t in saved["best_state"]]
+            step_fn.optimizer.load_state_dict(saved["optimizer"])
+            if step_fn.scheduler is not None:
+                step_fn.scheduler.load_state_dict(saved["scheduler"])
+    history.resumed_step, history.resumed_seconds = first, earlier
     start = time.perf_counter()
 
     def mark_diverged(upto: int) -> None:
@@ -603,9 +651,23 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
             best_state = _keep_where(best_state, params.snapshot(), torch.as_tensor(improved, device=device))
             best_val[improved], best_step[improved] = val[improved], step
 
+    def state(step: int, done: bool) -> dict[str, Any]:
+        """What the rest of the phase depends on, as copies (a finished phase: its outcome)."""
+        kept = dict(done=done, step=step, params=[t.detach().clone() for t in params.parameters()],
+                    rngs=rng_states(generators), losses=losses[:step].clone(), val_steps=list(val_steps),
+                    val_mse=torch.from_numpy(np.stack(val_mses)), best_val=torch.from_numpy(best_val.copy()),
+                    best_step=torch.from_numpy(best_step.copy()), diverged=torch.from_numpy(diverged.copy()),
+                    checked=checked, seconds=earlier + time.perf_counter() - start)
+        if not done:
+            kept.update(best_state=[t.clone() for t in best_state], optimizer=step_fn.optimizer.state_dict(),
+                        scheduler=None if step_fn.scheduler is None else step_fn.scheduler.state_dict())
+        return kept
+
     def checkpoint(step: int) -> None:
         mark_diverged(step)
         validate(step)
+        if ckpt is not None and step < steps and ckpt.due():
+            ckpt.save(name, state(step, done=False))
 
     def record(step: int) -> TrainingHistory:
         history.train_loss = losses[:step].cpu().numpy()
@@ -613,14 +675,18 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
         history.val_mse = np.stack(val_mses) if val_mses else np.zeros((0, B))
         history.best_step, history.best_val_mse = best_step, best_val
         history.diverged = diverged
-        history.wall_seconds = time.perf_counter() - start
+        history.wall_seconds = earlier + time.perf_counter() - start
         return history
 
-    bar = tqdm(total=steps, desc=label, disable=not progress, leave=False)
-    at = [0]
+    if saved is not None and saved["done"]:  # the phase had finished: its outcome, as it was
+        out = record(first)
+        out.wall_seconds = earlier
+        return out
+    bar = tqdm(total=steps, initial=first, desc=label, disable=not progress, leave=False)
+    at = [first]
     try:
         _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar,
-                   lambda: dict(best_val_mse=f"{np.nanmin(best_val):.3e}"), at)
+                   lambda: dict(best_val_mse=f"{np.nanmin(best_val):.3e}"), at, start=first)
     except KeyboardInterrupt:
         history.interrupted = True
         warnings.warn(f"{label} interrupted at step {at[0]}: keeping each member's best iterate so far.",
@@ -633,4 +699,6 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     finally:
         bar.close()
     params.restore(best_state)
+    if ckpt is not None and not history.interrupted:
+        ckpt.save(name, state(at[0], done=True))
     return record(at[0])

@@ -11,6 +11,7 @@ scored there, with a note; a Ctrl-C inside a fit is raised, never scored.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -60,7 +61,9 @@ def fitted_summary(est: Any) -> dict[str, Any]:
     ``sigma`` and ``sigma_grid`` (the grid's two ends) for estimators that choose a scale on
     validation; per training phase (``fit`` for one-phase estimators) the iterate kept
     (``<phase>_best_step``) and the training loss at the start and at that iterate, so that
-    a fit that kept its starting point, or barely trained, shows in the results.
+    a fit that kept its starting point, or barely trained, shows in the results; where a
+    phase went on from a checkpoint of a stopped run, the step it resumed at
+    (``<phase>_resumed_step``).
     """
     out: dict[str, Any] = {}
     sigma = getattr(est, "sigma_", None)
@@ -75,6 +78,8 @@ def fitted_summary(est: Any) -> dict[str, Any]:
         out[f"{phase}_best_step"] = best
         out[f"{phase}_train_loss_start"] = float(loss[0])
         out[f"{phase}_train_loss_best"] = float(loss[min(best, loss.size - 1)])
+        if getattr(hist, "resumed_step", 0):
+            out[f"{phase}_resumed_step"] = int(hist.resumed_step)
     return out
 
 
@@ -88,8 +93,11 @@ def _diverged(err: TrainingDivergedError) -> str:
     return "diverged: " + str(err).splitlines()[0]
 
 
-def _fit_batched(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[float]] | None:
-    """Fit GFT ``jobs`` in one run; ``None`` when they cannot share one (different settings or shapes)."""
+def _fit_batched(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], list[str], list[float]] | None:
+    """Fit GFT ``jobs`` in one run; ``None`` when they cannot share one (different settings or shapes).
+
+    A run resumed from ``checkpoint`` counts the earlier run's time up to its save in each
+    job's seconds (the history's ``resumed_seconds``), not the time it lost after it."""
     ests = [job.estimator for job in jobs]
     data = [job.data for job in jobs]
     shared = all(d is data[0] for d in data)
@@ -97,7 +105,7 @@ def _fit_batched(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[flo
     start = time.perf_counter()
     try:
         fit_batched(ests, data[0][0] if shared else [d[0] for d in data],
-                    data[0][1] if shared else [d[1] for d in data])
+                    data[0][1] if shared else [d[1] for d in data], checkpoint=checkpoint)
     except TrainingDivergedError as err:  # every member keeps its best iterate
         notes = [_diverged(err)] * len(jobs)
     except ValueError:  # refitted one by one: fit starts afresh
@@ -105,7 +113,8 @@ def _fit_batched(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[flo
     for i, est in enumerate(ests):
         if not notes[i] and any(bool(h.diverged) for h in est.history_.values()):
             notes[i] = "diverged: this member of a batched run (it keeps its best iterate)"
-    return ests, notes, [(time.perf_counter() - start) / len(jobs)] * len(jobs)
+    share = (time.perf_counter() - start) / len(jobs)
+    return ests, notes, [share + sum(h.resumed_seconds for h in est.history_.values()) for est in ests]
 
 
 def _fit_each(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[float]]:
@@ -123,13 +132,15 @@ def _fit_each(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[float]
     return ests, notes, seconds
 
 
-def fit_and_score(jobs: Sequence[FitJob]) -> list[list[dict[str, Any]]]:
+def fit_and_score(jobs: Sequence[FitJob], checkpoint: str | os.PathLike | None = None) -> list[list[dict[str, Any]]]:
     r"""Fit every job's estimator and score it as each of its methods.
 
-    When every estimator is a :class:`~gft.GFTRegressor` and there are several, they train
-    in one batched run, and each job's ``train_seconds`` is the run's time divided by the
-    number of jobs; otherwise (or when their parameters or data shapes cannot share a run)
-    the jobs are fitted one after the other (each estimator is fitted in place).
+    When every estimator is a :class:`~gft.GFTRegressor` and there are several, or a
+    ``checkpoint`` file is given, they train in one batched run (that keeps its state in
+    ``checkpoint`` and resumes from it, see :func:`gft.fit_batched`), and each job's
+    ``train_seconds`` is the run's time divided by the number of jobs; otherwise (or when
+    their parameters or data shapes cannot share a run) the jobs are fitted one after the
+    other (each estimator is fitted in place).
 
     Returns
     -------
@@ -141,8 +152,8 @@ def fit_and_score(jobs: Sequence[FitJob]) -> list[list[dict[str, Any]]]:
         A method that cannot be scored after a divergence gets NaN MSEs.
     """
     fitted = None
-    if len(jobs) > 1 and all(type(job.estimator) is GFTRegressor for job in jobs):
-        fitted = _fit_batched(jobs)
+    if (len(jobs) > 1 or checkpoint is not None) and all(type(job.estimator) is GFTRegressor for job in jobs):
+        fitted = _fit_batched(jobs, checkpoint)
     ests, notes, fit_seconds = fitted if fitted is not None else _fit_each(jobs)
     out = []
     for est, job, note, seconds in zip(ests, jobs, notes, fit_seconds):

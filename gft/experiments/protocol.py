@@ -10,7 +10,10 @@ For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
    a selection run one after the other (every method but GFT), each finished fit is kept in
    ``<cell>.partial-selection.json`` as it ends, and a resumed run fits only the λ it lacks
    (each entry records the commit that fitted it); the file is removed once the record is
-   written.
+   written. A batched run (GFT) keeps its state in ``<cell>.partial-run.pt`` about every
+   ten minutes and at the end of its generator phase, and a resumed run goes on from
+   there (:func:`gft.fit_batched`); the rows' ``fitted`` column then names the step each
+   phase resumed at, and ``train_seconds`` counts the stopped run's time up to its save.
 2. **Trials** :math:`t = 0..T-1`: the data draw of seed :math:`s + t` (synthetic: new
    samples; UCI: new shuffle and noise columns, except ``galaxy``, whose one fixed split
    every trial shares), the estimator seeded with :math:`s + t`,
@@ -132,12 +135,17 @@ def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: 
 
 
 def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | None, Any, int]],
-                   device: torch.device, cfg: RunConfig) -> list[dict[Cell, dict[str, Any]]]:
-    """Fit one estimator per job ``(members, lam, data, seed)``; each member's cell gets its method's scores."""
+                   device: torch.device, cfg: RunConfig, batched: bool = False) -> list[dict[Cell, dict[str, Any]]]:
+    """Fit one estimator per job ``(members, lam, data, seed)``; each member's cell gets its
+    method's scores. ``batched``: the jobs are one GFT run, which keeps its state in
+    ``<cell>.partial-run.pt`` (of the first job's first cell) and resumes from it."""
     fit_jobs = [FitJob(_estimator(members, lam, seed, device, cfg), [m for _, m in members], data, seed)
                 for members, lam, data, seed in jobs]
+    checkpoint = cfg.out / f"{jobs[0][0][0][0].stem}.partial-run.pt" if batched else None
+    if checkpoint is not None and checkpoint.exists():
+        _log(cfg, f"{checkpoint.name}: a stopped run's state; the run goes on from it if it is this run's")
     return [{c: score for (c, _), score in zip(members, scores)}
-            for (members, _, _, _), scores in zip(jobs, fit_and_score(fit_jobs))]
+            for (members, _, _, _), scores in zip(jobs, fit_and_score(fit_jobs, checkpoint))]
 
 
 # -- selection ----------------------------------------------------------------------------
@@ -190,7 +198,7 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
         what += f" (kept from an interrupted run: lambda {', '.join(map(_fmt_lambda, reused))})"
     _log_start(cfg, todo, what, len(jobs), batched)
     for group in ([jobs] if batched else [[job] for job in jobs]):  # batched: one run
-        for (members, lam, _, _), scores in zip(group, _fit_and_score(group, device, cfg)):
+        for (members, lam, _, _), scores in zip(group, _fit_and_score(group, device, cfg, batched)):
             for c, score in scores.items():
                 if not fitted(c, lam):
                     entries[c].append({"lambda": lam, **score, "commit": cfg.commit, "date": store.utc_now()})
@@ -279,7 +287,7 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
             _log_start(cfg, [cm for members, _ in batch for cm in members],
                        f"trial{'s' * (len(batch) > 1)} {', '.join(str(t + 1) for _, t in batch)} at "
                        f"lambda={_fmt_lambda(lam)}", len(jobs), _batchable(batch[0][0]))
-            for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg)):
+            for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg, _batchable(batch[0][0]))):
                 for c, score in scores.items():
                     _write(c, cfg, _row(c, cfg, t, lam, score, here, False, store.utc_now()), counts, done)
 

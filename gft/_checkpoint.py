@@ -1,0 +1,95 @@
+"""A training run's state in one file, so that a run stopped part-way goes on from its last save.
+
+:func:`gft.fit_batched` keeps one (its ``checkpoint`` argument) for the protocol's batched
+runs, which at the paper preset last hours. The training loop writes, at a validation
+step at most every ``every_seconds``, what the rest of a phase depends on: the trained
+tensors, the optimizer's and the schedule's state, the random generators' states, and the
+loop's record (losses, validations, best iterates). At the end of a phase it writes the
+phase's outcome, which the next phase's resumption starts from. A run given the file
+again restores all that and goes on: on the same machine and code the result is the one
+an uninterrupted run gives, bit for bit (the tests check it).
+
+The file belongs to one run: it stores a key (the estimators' parameters, fingerprints of
+their data, torch's version, device and dtype), and a file written for another key is
+ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["RunCheckpoint"]
+
+
+class RunCheckpoint:
+    """The saved phases of one run, in the file ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file (written through a temporary file beside it and renamed, so a kill while
+        writing leaves the previous save).
+    key : dict
+        What identifies the run; plain Python values (compared after a round trip through
+        the file).
+    every_seconds : float
+        Least time between two saves of an unfinished phase (a finished phase is saved at once).
+    """
+
+    def __init__(self, path: str | os.PathLike, key: dict, every_seconds: float = 600.0):
+        self.path = Path(path)
+        self.key = key
+        self.every_seconds = float(every_seconds)
+        self._phases: dict[str, dict[str, Any]] = {}
+        self._last_save = time.monotonic()
+        if self.path.exists():
+            self._phases = self._read()
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as err:  # a file torch cannot read is no checkpoint of this run
+            warnings.warn(f"{self.path} could not be read ({type(err).__name__}); the run starts afresh.",
+                          RuntimeWarning, stacklevel=3)
+            return {}
+        if not isinstance(data, dict) or data.get("key") != self.key:
+            warnings.warn(f"{self.path} was written for another run (other parameters, data or "
+                          "torch); the run starts afresh and will overwrite it.", RuntimeWarning, stacklevel=3)
+            return {}
+        return dict(data["phases"])
+
+    def phase(self, name: str) -> dict[str, Any] | None:
+        """The saved state of phase ``name`` (``state["done"]``: whether it finished), or None."""
+        return self._phases.get(name)
+
+    def due(self) -> bool:
+        """Whether ``every_seconds`` have passed since the last save (or since the start)."""
+        return time.monotonic() - self._last_save >= self.every_seconds
+
+    def save(self, name: str, state: dict[str, Any]) -> None:
+        """Keep ``state`` as phase ``name`` and write every phase to the file."""
+        self._phases[name] = state
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        torch.save(dict(key=self.key, phases=self._phases), tmp)
+        os.replace(tmp, self.path)
+        self._last_save = time.monotonic()
+
+    def remove(self) -> None:
+        """Delete the file (the run has finished)."""
+        self.path.unlink(missing_ok=True)
+
+
+def rng_states(generators: list[torch.Generator]) -> list[torch.Tensor]:
+    """The states of ``generators``, in order."""
+    return [g.get_state() for g in generators]
+
+
+def set_rng_states(generators: list[torch.Generator], states: list[torch.Tensor]) -> None:
+    for g, s in zip(generators, states):
+        g.set_state(s)

@@ -1,0 +1,140 @@
+"""A batched run that stops part-way goes on from its checkpoint file and ends as if it had not stopped."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gft import GFTRegressor, fit_batched
+from gft._checkpoint import RunCheckpoint
+from gft.experiments import Cell, load_results, run_cells
+
+#: 60 generator and 40 refinement steps, validated every 10: saves at steps 10, 20, ... of each phase.
+BUDGET = dict(n_features=12, hidden=(16, 16), generator_steps=60, refine_steps=40, lr=3e-3, refine_lr=1e-2,
+              lr_schedule="cosine", n_tv_points=32, val_every=10, n_val_draws=2, progress=False)
+
+
+class Stop(Exception):
+    """Stands for the process being killed."""
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(120, 3))
+    return X, np.sin(2 * np.pi * X[:, 0]) + X[:, 1] ** 2 + 0.05 * rng.standard_normal(120)
+
+
+def _members(activation, callback=None, seeds=(3, 4)):
+    return [GFTRegressor(tv_weight=w, random_state=s, activation=activation, callback=callback, **BUDGET)
+            for w, s in zip((0.0, 1e-2), seeds)]
+
+
+def _stop_after(n_steps):
+    """A callback that raises at the ``n_steps``-th training step of the run (both phases counted)."""
+    calls = [0]
+
+    def callback(step, loss):
+        calls[0] += 1
+        if calls[0] == n_steps:
+            raise Stop
+
+    return callback
+
+
+def _assert_same_fits(expected, got):
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a.features_, b.features_)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        assert a.history_.keys() == b.history_.keys()
+        for phase in a.history_:
+            np.testing.assert_array_equal(a.history_[phase].train_loss, b.history_[phase].train_loss)
+            np.testing.assert_array_equal(a.history_[phase].val_mse, b.history_[phase].val_mse)
+            assert a.history_[phase].best_step == b.history_[phase].best_step
+
+
+@pytest.mark.parametrize("activation", ["fourier", "sigmoid"])  # the fused engine and autograd
+def test_a_stopped_batched_run_goes_on_from_its_last_save_bit_for_bit(tmp_path, activation):
+    """Stopped in the generator phase (step 25: last save at 20), in the refinement (step 15:
+    the generator phase restored whole, the refinement from step 10), and twice in a row, a
+    run given the checkpoint ends with the features, output weights and histories of a run
+    that never stopped, records where each phase resumed, and removes the file."""
+    X, y = _data()
+    path = tmp_path / "run.pt"
+    expected = fit_batched(_members(activation), X, y)
+    for stops, resumed in (([25], {"generator": 20, "refine": 0}),
+                           ([60 + 15], {"generator": 60, "refine": 10}),
+                           ([35, 60 + 35 - 30], {"generator": 60, "refine": 30})):
+        for stop in stops:  # the second stop counts the steps of the resumed run
+            with pytest.raises(Stop):
+                fit_batched(_members(activation, _stop_after(stop)), X, y, checkpoint=path, checkpoint_every=0)
+            assert path.exists()
+        got = fit_batched(_members(activation), X, y, checkpoint=path, checkpoint_every=0)
+        _assert_same_fits(expected, got)
+        assert {p: h.resumed_step for p, h in got[0].history_.items()} == resumed
+        assert (got[0].history_["generator"].resumed_seconds > 0) == (resumed["generator"] > 0)
+        assert not path.exists()
+
+
+def test_a_checkpoint_of_another_run_is_ignored_with_a_warning(tmp_path):
+    X, y = _data()
+    path = tmp_path / "run.pt"
+    with pytest.raises(Stop):
+        fit_batched(_members("fourier", _stop_after(30)), X, y, checkpoint=path, checkpoint_every=0)
+    expected = fit_batched(_members("fourier", seeds=(5, 6)), X, y)
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        got = fit_batched(_members("fourier", seeds=(5, 6)), X, y, checkpoint=path, checkpoint_every=0)
+    _assert_same_fits(expected, got)
+    assert all(h.resumed_step == 0 for h in got[0].history_.values())
+    # other data, same estimators: ignored too
+    with pytest.raises(Stop):
+        fit_batched(_members("fourier", _stop_after(30)), X, y, checkpoint=path, checkpoint_every=0)
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        fit_batched(_members("fourier"), *_data(seed=1), checkpoint=path, checkpoint_every=0)
+    path.write_bytes(b"not a checkpoint")
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        fit_batched(_members("fourier"), X, y, checkpoint=path, checkpoint_every=0)
+
+
+def test_saves_wait_every_seconds_but_a_finished_phase_is_saved_at_once(tmp_path):
+    X, y = _data()
+    path = tmp_path / "run.pt"
+    with pytest.raises(Stop):  # stopped in the refinement, with no periodic save in either phase
+        fit_batched(_members("fourier", _stop_after(60 + 35)), X, y, checkpoint=path, checkpoint_every=3600)
+    phases = torch.load(path, weights_only=True)["phases"]
+    assert set(phases) == {"GFT generator"}
+    assert phases["GFT generator"]["done"] and phases["GFT generator"]["step"] == 60
+
+
+def test_the_protocol_resumes_a_stopped_batched_selection(tmp_path, monkeypatch):
+    """A GFT selection (one batched run of six fits, smoke preset) killed after its third save
+    goes on from it: the selection and the trial rows equal those of a run never stopped, up
+    to the times, and the rows' ``fitted`` column names the step the generator resumed at."""
+    cell = Cell("polynomial-d5", "gft-r", preset="smoke")
+    clean = run_cells([cell], tmp_path / "clean", n_trials=2, verbose=False)[0]
+    assert clean.status == "done"
+    save, saves = RunCheckpoint.save, [0]
+
+    def save_then_die(self, name, state):
+        save(self, name, state)
+        saves[0] += 1
+        if saves[0] == 3:
+            raise Stop
+
+    monkeypatch.setattr(RunCheckpoint, "due", lambda self: True)
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_die)
+    out = tmp_path / "stopped"
+    with pytest.raises(Stop):
+        run_cells([cell], out, n_trials=2, verbose=False, errors="raise")
+    stem = "polynomial-d5__gft-r__fourier__smoke"
+    assert (out / f"{stem}.partial-run.pt").exists() and not (out / f"{stem}.selection.json").exists()
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    assert run_cells([cell], out, n_trials=2, verbose=False)[0].status == "done"
+    assert not (out / f"{stem}.partial-run.pt").exists()
+    a, b = (json.loads((folder / f"{stem}.selection.json").read_text()) for folder in (tmp_path / "clean", out))
+    assert [e["val_mse"] for e in a["entries"]] == [e["val_mse"] for e in b["entries"]]
+    rows_a, rows_b = load_results(tmp_path / "clean"), load_results(out)
+    assert rows_a["test_mse"].tolist() == rows_b["test_mse"].tolist()
+    fitted = json.loads(rows_b.loc[rows_b.trial == 0, "fitted"].iloc[0])
+    assert fitted["generator_resumed_step"] == 20 and "generator_resumed_step" not in json.loads(
+        rows_a.loc[rows_a.trial == 0, "fitted"].iloc[0])
