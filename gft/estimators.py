@@ -489,7 +489,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         save instead of starting afresh (on the same machine and code it ends bit for bit as
         an uninterrupted run; each phase's history records ``resumed_step`` and
         ``resumed_seconds``); a file written for other estimators or data is ignored with a
-        warning and overwritten. The file is removed when the run ends.
+        warning and overwritten. The file is removed when the run ends, unless Ctrl-C
+        stopped it.
     checkpoint_every : float
         Least seconds between two saves of an unfinished phase.
 
@@ -542,8 +543,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
                             for e, p in zip(estimators, prepared)])
         saved = RunCheckpoint(checkpoint, key, checkpoint_every)
     history, W, error = template._train(stack, objective, rngs, saved)
-    if saved is not None:
-        saved.remove()
+    if saved is not None and not any(h.interrupted for h in history.values()):
+        saved.remove()  # a Ctrl-C keeps the file: its last save is where a rerun goes on
     for i, est in enumerate(estimators):
         est.history_ = {phase: h.member(i) for phase, h in history.items()}
         est._set_model(stack.member(i), W[i], error)

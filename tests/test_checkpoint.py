@@ -138,3 +138,23 @@ def test_the_protocol_resumes_a_stopped_batched_selection(tmp_path, monkeypatch)
     fitted = json.loads(rows_b.loc[rows_b.trial == 0, "fitted"].iloc[0])
     assert fitted["generator_resumed_step"] == 20 and "generator_resumed_step" not in json.loads(
         rows_a.loc[rows_a.trial == 0, "fitted"].iloc[0])
+
+
+def test_ctrl_c_keeps_the_file_and_a_rerun_goes_on_from_its_last_save(tmp_path):
+    """Ctrl-C ends the run with each member's best iterate (a warning) but keeps the
+    checkpoint; the next run goes on from the save before the interrupt (step 30)."""
+    X, y = _data()
+    path = tmp_path / "run.pt"
+    calls = [0]
+
+    def ctrl_c(step, loss):
+        calls[0] += 1
+        if calls[0] == 35:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted at step 34"):
+        stopped = fit_batched(_members("fourier", ctrl_c), X, y, checkpoint=path, checkpoint_every=0)
+    assert stopped[0].history_["generator"].interrupted and path.exists()
+    got = fit_batched(_members("fourier"), X, y, checkpoint=path, checkpoint_every=0)
+    _assert_same_fits(fit_batched(_members("fourier"), X, y), got)
+    assert got[0].history_["generator"].resumed_step == 30 and not path.exists()
