@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from ._atomic import replace_atomically
+
 __all__ = ["RunCheckpoint"]
 
 
@@ -33,8 +35,8 @@ class RunCheckpoint:
     Parameters
     ----------
     path : path-like
-        The file (written through a temporary file beside it and renamed, so a kill while
-        writing leaves the previous save).
+        The file (written through a temporary file beside it, fsynced and renamed, so a kill
+        or a crash while writing leaves the previous save).
     key : dict
         What identifies the run; plain Python values (compared after a round trip through
         the file).
@@ -75,9 +77,8 @@ class RunCheckpoint:
     def save(self, name: str, state: dict[str, Any]) -> None:
         """Keep ``state`` as phase ``name`` and write every phase to the file."""
         self._phases[name] = state
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        torch.save(dict(key=self.key, phases=self._phases), tmp)
-        os.replace(tmp, self.path)
+        replace_atomically(self.path, lambda fh: torch.save(dict(key=self.key, phases=self._phases), fh),
+                           binary=True)
         self._last_save = time.monotonic()
 
     def remove(self) -> None:

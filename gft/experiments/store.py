@@ -50,13 +50,14 @@ import os
 import platform
 import socket
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import torch
 from filelock import FileLock
+
+from .._atomic import replace_atomically
 
 __all__ = [
     "COLUMNS",
@@ -83,13 +84,6 @@ COLUMNS: tuple[str, ...] = (
 )
 _LOCK_DIR = ".locks"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
-
-
-def _process_umask() -> int:
-    """The process umask (reading it means setting it: it is set back at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _git(*args: str) -> str | None:
@@ -153,28 +147,7 @@ def run_lock(out: Path, stem: str) -> FileLock:
 # -- atomic files -------------------------------------------------------------------------
 def _replace_atomically(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, fsync it, and rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_process_umask())  # mkstemp makes 0600; results are ordinary files
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    replace_atomically(path, lambda fh: fh.write(text))
 
 
 def _format(value: Any) -> str:
