@@ -458,13 +458,25 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # {cite:p}`marchenko1967distribution`, with upper edge $1+\sqrt{q}$, $q = N/d$. A rank-one
 # perturbation leaves the bulk only when it is strong enough — the BBP transition
 # {cite:p}`baik2005phase`, here in its form for rectangular matrices
-# {cite:p}`benaych2012singular`: for $\gamma > q^{1/4}$ an outlier appears at
-# $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$, and its right singular vector turns towards
-# $\hat g$, whose cosine with $\beta$ is about $(1 + d\,\mathbb E[y^2]/M_1)^{-1/2}$ (for a
-# link with $\mathbb E[y\langle\beta, x\rangle] = 1$). These are asymptotic statements
-# ($N, d\to\infty$ with $N/d\to q$, a fixed-rank spike independent of $W_0$, as $b$ and the
-# batch are here), and $\Gamma$ is rank one only up to a remainder small in operator norm
-# {cite:p}`ba2022onestep`.
+# {cite:p}`benaych2012singular` (stated there for an aspect ratio at most 1; for $q > 1$ the
+# transpose of $W_0$, rescaled, gives the same formulas): for $\gamma > q^{1/4}$ an outlier
+# appears at $s = \sqrt{(1+\gamma^2)(q+\gamma^2)}/\gamma$, and its right singular vector
+# $v_1\in\mathbb R^d$ turns towards $\hat g$,
+#
+# $$
+# \langle v_1, \hat g/\|\hat g\|\rangle^2 \to 1 - \frac{q+\gamma^2}{\gamma^2(\gamma^2+1)},
+# $$
+#
+# which is 0 at the threshold and tends to 1 as $\gamma$ grows. The cosine of $\hat g$ with
+# $\beta$, about $(1 + d\,\mathbb E[y^2]/M_1)^{-1/2}$ (for a link with
+# $\mathbb E[y\langle\beta, x\rangle] = 1$), caps the alignment of $v_1$ with $\beta$; the
+# product of the two is the BBP prediction of $|\langle v_1, \beta\rangle|$. These are asymptotic
+# statements ($N, d\to\infty$ with $N/d\to q$, a fixed-rank spike independent of $W_0$, as $b$
+# and the batch are here). And $\Gamma$ is rank one only up to a remainder small in operator norm
+# {cite:p}`ba2022onestep`; in $W_1$ that remainder is multiplied by $\eta$, so the rank-one
+# picture describes steps of order one, while steps of the order of $\sqrt N$ (about 32 here)
+# are the large-step regime of the same paper, in which more than the linear part of the link
+# enters the features.
 #
 # We sweep $\eta$; for each updated $W_1$ we record the spectrum, the alignment of the top
 # right singular vector with $\beta$, and the test error of random-features ridge regression
@@ -504,15 +516,25 @@ print(f"{len(step_sizes)} step sizes")
 gamma = np.array([r["eta"] for r in records]) * mu1 * np.linalg.norm(b0) * np.linalg.norm(g_hat)
 bbp_location = np.where(gamma > q**0.25, np.sqrt((1 + gamma**2) * (q + gamma**2)) / np.maximum(gamma, 1e-12), edge)
 saturation = abs(g_hat @ beta) / np.linalg.norm(g_hat)
+
+
+def bbp_alignment(gamma):
+    """The BBP prediction of |<v1, beta>|: the limit cosine of v1 with g_hat (0 up to the
+    threshold) times that of g_hat with beta."""
+    gamma = np.maximum(np.asarray(gamma, dtype=float), 1e-12)
+    return np.sqrt(np.clip(1 - (q + gamma**2) / (gamma**2 * (gamma**2 + 1)), 0, None)) * saturation
+
+
+alignment_bbp = bbp_alignment(gamma)
 s_top = np.array([r["s"][0] for r in records])
 s_second = np.array([r["s"][1] for r in records])
 alignment = np.array([r["cos"] for r in records])
 step_mse = np.array([r["test_mse"] for r in records])
 step_c1 = np.array([r["c1"] for r in records])
 step_c2 = np.array([r["c2"] for r in records])
-for r, g in zip(records, gamma):
+for r, g, a in zip(records, gamma, alignment_bbp):
     print(f"eta = {r['eta']:5.1f}  gamma = {g:6.2f}  s1 = {r['s'][0]:6.2f}  s2 = {r['s'][1]:5.2f}  "
-          f"(edge {edge:.2f})  |<v1, beta>| = {r['cos']:.2f}  test MSE = {r['test_mse']:.3f}  "
+          f"(edge {edge:.2f})  |<v1, beta>| = {r['cos']:.2f} (BBP {a:.2f})  test MSE = {r['test_mse']:.3f}  "
           f"c1 = {r['c1']:.2f}  c2 = {r['c2']:.2f}")
 
 # %%
@@ -544,7 +566,10 @@ for ax in axes[:2]:
     ax.axvline(eta_threshold, color="k", ls=":", lw=1, label=rf"BBP threshold $\eta = {eta_threshold:.2g}$")
 axes[0].set(xlabel=r"step size $\eta$", ylabel="singular value $s_1$ of $W_1$", title="the spike leaves the bulk")
 axes[1].plot(etas, alignment, "o-", label=r"$|\langle v_1, \beta\rangle|$")
-axes[1].axhline(saturation, color="k", ls="--", lw=1, label=r"$|\cos(\hat g, \beta)|$")
+eta_fine = np.linspace(0, etas.max(), 4000)
+axes[1].plot(eta_fine, bbp_alignment(eta_fine * mu1 * np.linalg.norm(b0) * np.linalg.norm(g_hat)), "k--", lw=1,
+             label="BBP prediction")
+axes[1].axhline(saturation, color="gray", lw=0.8, label=r"$|\cos(\hat g, \beta)|$")
 axes[1].set(xlabel=r"$\eta$", ylabel="cosine", ylim=(0, 1), title="alignment with the target direction")
 axes[2].plot(etas, step_mse, "o-")
 axes[2].set(xlabel=r"$\eta$", ylabel="test MSE", title="random-features fit on $W_1$")
@@ -561,10 +586,11 @@ plt.show()
 # %% [markdown]
 # Below the threshold (the dotted line) the spectrum of $W_1$ is indistinguishable from the bulk and the top
 # singular vector is a random direction. Past it, one singular value leaves the bulk where
-# the BBP formula puts it (one only, for steps up to $\eta = 16$; at the largest step a second
-# value starts to leave the edge too, as the rank-one picture of $\Gamma$ is only a leading
-# term), and its singular vector aligns with $\beta$ up to the finite-sample
-# limit set by $\hat g$. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
+# the BBP formula puts it, and its singular vector aligns with $\beta$ as the formula for
+# $\langle v_1, \hat g\rangle$ predicts, up to the finite-sample limit set by $\hat g$. For steps
+# up to $\eta = 16$ there is one outlier only; at the largest steps, of the order of
+# $\sqrt N$, a second singular value creeps past the edge: there the remainder of $\Gamma$
+# beyond its rank-one part, multiplied by $\eta$, is no longer small. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
 # component along $\langle\beta, x\rangle$, and ridge regression on them — still only $N$
 # features and $M$ samples — reaches a far smaller test error. The printed shares say why:
 # random features on $W_0$ learn most of the linear part ($c_1$ at $\eta = 0$, as in
@@ -588,6 +614,8 @@ claims.check("2: exactly one outlier for moderate steps (largest s2 / edge, eta 
 claims.check("2: the outlier aligns with beta up to the sample limit (smallest |<v1, beta>| / saturation)",
              (alignment[above] / saturation).min(), ">", 0.75)
 claims.check("2: the largest step aligns v1 with beta (|<v1, beta>|)", alignment[-1], ">", 0.75)
+claims.check("2: past 1.5 x the BBP threshold the alignment follows the BBP formula (largest |difference|)",
+             np.abs(alignment[above] - alignment_bbp[above]).max(), "<", 0.05)
 claims.check("2: the updated features fit far better (best test MSE / at eta = 0)",
              step_mse.min() / step_mse[0], "<", 0.5)
 claims.check("2: random features on W0 learn most of the linear part (c1 at eta = 0)", step_c1[0], ">", 0.6)
