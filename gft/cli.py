@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
     sweep.add_argument("--status", action="store_true",
                        help="run nothing: print how far --out has got with the plan (cells done per "
-                            "line, hours spent, an estimate of the hours left)")
+                            "line, hours spent, an estimate of the hours left) and what unfinished "
+                            "runs have kept")
     sweep.set_defaults(func=_sweep)
 
     _add_bench_parser(subparsers)
@@ -241,11 +242,15 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import sweep_backend
-    from .experiments.plan import plan_progress, progress_by_block, progress_markdown, read_plan
+    from .experiments.plan import plan_progress, progress_by_block, progress_markdown, read_plan, unfinished_runs
 
     plan = read_plan(args.plan)
     if args.status:
         sys.stdout.write(progress_markdown(progress_by_block(plan_progress(plan, args.out))))
+        kept = unfinished_runs(args.out)
+        if kept:
+            sys.stdout.write("\nUnfinished runs (a rerun goes on from what they kept):\n"
+                             + "".join(f"- {line}\n" for line in kept))
         return 0
     extra = ["--out", args.out]
     for flag, value in (("--jobs", args.jobs), ("--device", args.device), ("--data-dir", args.data_dir)):

@@ -407,3 +407,27 @@ def test_run_with_a_backend_that_is_not_installed_is_a_usage_error(tmp_path, cap
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "gft[ray]" in err and "Traceback" not in err
+
+
+def test_sweep_status_lists_what_unfinished_runs_kept(tmp_path, capsys):
+    """A batched run's checkpoint (its phases and steps), a selection's kept fits, and a
+    checkpoint that cannot be read, under the table."""
+    import torch
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("# GFT block\n--setting kreuz --method gft --preset smoke --trials 2\n")
+    out = tmp_path / "r"
+    out.mkdir()
+    torch.save(dict(key={}, phases={"GFT generator": dict(done=True, step=60, seconds=1500.0),
+                                    "GFT-r refinement": dict(done=False, step=30, seconds=300.0)}),
+               out / "kreuz__gft__fourier__smoke.partial-run.pt")
+    (out / "kreuz__nn__fourier__smoke.partial-selection.json").write_text(
+        json.dumps({"entries": [{"lambda": 0.0}, {"lambda": 1e-4}]}))
+    (out / "x__gft__fourier__smoke.partial-run.pt").write_bytes(b"cut short")
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    text = capsys.readouterr().out
+    lines = text.split("Unfinished runs (a rerun goes on from what they kept):\n")[1].splitlines()
+    assert lines[0].startswith("- kreuz__gft__fourier__smoke.partial-run.pt (saved ")
+    assert lines[0].endswith("GFT generator finished, GFT-r refinement at step 30; 30 min of computing kept")
+    assert lines[1].startswith("- x__gft__fourier__smoke.partial-run.pt (saved ") and "unreadable" in lines[1]
+    assert lines[2] == "- kreuz__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0, 0.0001 kept"

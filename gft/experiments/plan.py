@@ -10,6 +10,7 @@ the cells done and an estimate of the time left.
 
 from __future__ import annotations
 
+import datetime as _dt
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from . import store
 from .cells import Cell
 from .methods import get_method
 
-__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown"]
+__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown", "unfinished_runs"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,27 @@ def progress_markdown(blocks: pd.DataFrame) -> str:
     out.append(f"| | all | {blocks['done'].sum()} of {blocks['cells'].sum()} | {blocks['partial'].sum()} | "
                f"{hours(blocks['hours_spent'].sum())} | {hours(blocks['hours_left'].sum(min_count=len(blocks)))} |")
     return "\n".join(out) + "\n"
+
+
+def unfinished_runs(folder: str | Path) -> list[str]:
+    """What stopped runs have kept in ``folder``, a line each: the phases and steps a batched
+    run's ``<cell>.partial-run.pt`` holds, and the λ a ``<cell>.partial-selection.json`` has
+    fitted (a rerun goes on from there)."""
+    import torch  # here: the status of a plan is read without torch otherwise
+
+    folder, lines = Path(folder), []
+    for path in sorted(folder.glob("*.partial-run.pt")):
+        saved = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        try:
+            phases = torch.load(path, map_location="cpu", weights_only=True)["phases"]
+        except Exception as err:  # a file a rerun would not use either
+            lines.append(f"{path.name} (saved {saved}): unreadable ({type(err).__name__})")
+            continue
+        parts = [f"{name} " + ("finished" if p["done"] else f"at step {p['step']}") for name, p in phases.items()]
+        minutes = sum(float(p["seconds"]) for p in phases.values()) / 60
+        lines.append(f"{path.name} (saved {saved}): {', '.join(parts)}; {minutes:.0f} min of computing kept")
+    for path in sorted(folder.glob("*.partial-selection.json")):
+        kept = store.read_selection(path) or {}
+        lambdas = ", ".join(f"{e['lambda']:g}" for e in kept.get("entries", []))
+        lines.append(f"{path.name}: the selection's fits at λ = {lambdas} kept")
+    return lines
