@@ -428,6 +428,6 @@ def test_sweep_status_lists_what_unfinished_runs_kept(tmp_path, capsys):
     text = capsys.readouterr().out
     lines = text.split("Unfinished runs (a rerun goes on from what they kept):\n")[1].splitlines()
     assert lines[0].startswith("- kreuz__gft__fourier__smoke.partial-run.pt (saved ")
-    assert lines[0].endswith("GFT generator finished, GFT-r refinement at step 30; 30 min of computing kept")
+    assert lines[0].endswith("GFT generator finished, GFT-r refinement at step 30; 30 min of wall time kept")
     assert lines[1].startswith("- x__gft__fourier__smoke.partial-run.pt (saved ") and "unreadable" in lines[1]
     assert lines[2] == "- kreuz__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0, 0.0001 kept"

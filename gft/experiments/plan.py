@@ -178,7 +178,7 @@ def unfinished_runs(folder: str | Path) -> list[str]:
             continue
         parts = [f"{name} " + ("finished" if p["done"] else f"at step {p['step']}") for name, p in phases.items()]
         minutes = sum(float(p["seconds"]) for p in phases.values()) / 60
-        lines.append(f"{path.name} (saved {saved}): {', '.join(parts)}; {minutes:.0f} min of computing kept")
+        lines.append(f"{path.name} (saved {saved}): {', '.join(parts)}; {minutes:.0f} min of wall time kept")
     for path in sorted(folder.glob("*.partial-selection.json")):
         kept = store.read_selection(path) or {}
         lambdas = ", ".join(f"{e['lambda']:g}" for e in kept.get("entries", []))
