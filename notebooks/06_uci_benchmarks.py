@@ -615,6 +615,22 @@ if boosting:
 # `book/results/robustness/gaps.csv`:
 
 # %%
+def plot_gaps(table: pd.DataFrame, methods: list[str], title: str) -> None:
+    """Test MSE in the gaps per draw: a point per method, the training mean's level as a line."""
+    long = table[methods].reset_index().melt("seed", var_name="method", value_name="test MSE")
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    # points, not bars: on a log axis a bar's length says nothing; the mean's level is a line
+    sns.stripplot(long, x="seed", y="test MSE", hue="method", dodge=True, jitter=False, size=6,
+                  ax=ax, log_scale=True)
+    for i, level in enumerate(table["training mean"]):
+        ax.hlines(level, i - 0.42, i + 0.42, color="k", ls="--", lw=1.2,
+                  label="training mean (predicting it)" if i == 0 else None)
+    ax.set(xlabel="data draw (seed)", ylabel="test MSE in the gaps", title=title)
+    ax.grid(alpha=0.3, axis="y", which="major")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    plt.show()
+
+
 gaps_file = None if results_root is None else results_root / "robustness" / "gaps.csv"
 if gaps_file is not None and gaps_file.exists():
     gaps = pd.read_csv(gaps_file).set_index("seed")
@@ -638,24 +654,6 @@ if gaps_file is not None and gaps_file.exists():
         table[f"λ ({name})"] = gaps[f"{key}_lambda"]
     table["δ (λ and δ)"] = gaps["gft_cv_ridge_ridge"]
     display(table.style.format("{:.3g}"))
-
-
-    def plot_gaps(table: pd.DataFrame, methods: list[str], title: str) -> None:
-        """Test MSE in the gaps per draw: a point per method, the training mean's level as a line."""
-        long = table[methods].reset_index().melt("seed", var_name="method", value_name="test MSE")
-        fig, ax = plt.subplots(figsize=(9, 3.6))
-        # points, not bars: on a log axis a bar's length says nothing; the mean's level is a line
-        sns.stripplot(long, x="seed", y="test MSE", hue="method", dodge=True, jitter=False, size=6,
-                      ax=ax, log_scale=True)
-        for i, level in enumerate(table["training mean"]):
-            ax.hlines(level, i - 0.42, i + 0.42, color="k", ls="--", lw=1.2,
-                      label="training mean (predicting it)" if i == 0 else None)
-        ax.set(xlabel="data draw (seed)", ylabel="test MSE in the gaps", title=title)
-        ax.grid(alpha=0.3, axis="y", which="major")
-        ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-        plt.show()
-
-
     plot_gaps(table, [name for name in columns.values() if name != "training mean"], "")
 else:
     gaps = None
@@ -778,8 +776,7 @@ if defaults_file is not None and defaults_file.exists():
              "rff": "RFF, ridge tuned", "gft_cv_lambda": "λ (CV)", "rff_ridge": "RFF ridge"}
     shown = at_defaults[list(names)].rename(columns=names)
     display(shown.style.format("{:.3g}").set_caption("N = 100, GFTRegressor's defaults: test MSE in the gaps"))
-    if gaps is not None:
-        plot_gaps(shown, ["GFT-r, λ = 0", "GFTRegressorCV", "RFF, ridge tuned"], "N = 100, the defaults")
+    plot_gaps(shown, ["GFT-r, λ = 0", "GFTRegressorCV", "RFF, ridge tuned"], "N = 100, the defaults")
     n_def = len(at_defaults)
     ratio = at_defaults["gft_cv"] / at_defaults["rff"]
     cv_beats_mean = int((at_defaults["gft_cv"] < at_defaults["mean"]).sum())

@@ -280,14 +280,14 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
     for (t, lam), members in by_trial_lambda.items():
         by_lambda.setdefault(lam, []).append((members, t))
     for lam, groups in by_lambda.items():
-        batches = [groups] if _batchable(groups[0][0]) else [[g] for g in groups]
-        for batch in batches:
+        batched = _batchable(groups[0][0])
+        for batch in ([groups] if batched else [[g] for g in groups]):
             jobs = [(members, lam, load_cell_data(members[0][0].setting, cfg.seed + t, cfg.data_dir),
                      cfg.seed + t) for members, t in batch]
             _log_start(cfg, [cm for members, _ in batch for cm in members],
                        f"trial{'s' * (len(batch) > 1)} {', '.join(str(t + 1) for _, t in batch)} at "
-                       f"lambda={_fmt_lambda(lam)}", len(jobs), _batchable(batch[0][0]))
-            for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg, _batchable(batch[0][0]))):
+                       f"lambda={_fmt_lambda(lam)}", len(jobs), batched)
+            for (_, t), scores in zip(batch, _fit_and_score(jobs, device, cfg, batched)):
                 for c, score in scores.items():
                     _write(c, cfg, _row(c, cfg, t, lam, score, here, False, store.utc_now()), counts, done)
 
