@@ -242,11 +242,14 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import sweep_backend
-    from .experiments.plan import plan_progress, progress_by_block, progress_markdown, read_plan, unfinished_runs
+    from .experiments.plan import (cells_markdown, plan_progress, progress_by_block, progress_markdown, read_plan,
+                                   unfinished_runs)
 
     plan = read_plan(args.plan)
     if args.status:
-        sys.stdout.write(progress_markdown(progress_by_block(plan_progress(plan, args.out))))
+        progress = plan_progress(plan, args.out)
+        sys.stdout.write(progress_markdown(progress_by_block(progress)))
+        sys.stdout.write("\nCells with results:\n\n" + cells_markdown(progress))
         kept = unfinished_runs(args.out)
         if kept:
             sys.stdout.write("\nUnfinished runs (a rerun goes on from what they kept):\n"

@@ -268,15 +268,17 @@ def test_cost_model_recovers_the_coefficients_of_exact_times():
     np.testing.assert_allclose(model, t, rtol=1e-9)
 
 
-def _write_cell(folder, stem, selection_seconds, trial_rows):
+def _write_cell(folder, stem, selection_seconds, trial_rows, selected_lambda=None, test_mse=None):
     """A results cell by hand: a selection record of fits of ``selection_seconds`` and
-    ``trial_rows`` = [(selection_fit, wall_seconds), ...]."""
+    ``trial_rows`` = [(selection_fit, wall_seconds), ...] with test MSEs ``test_mse``."""
     folder.mkdir(exist_ok=True)
     if selection_seconds is not None:
         (folder / f"{stem}.selection.json").write_text(
-            json.dumps({"entries": [{"lambda": lam, "wall_seconds": s} for lam, s in selection_seconds]}))
-    lines = ["seed,trial,selection_fit,wall_seconds"]
-    lines += [f"0,{t},{fit},{s}" for t, (fit, s) in enumerate(trial_rows)]
+            json.dumps({"selected_lambda": selected_lambda,
+                        "entries": [{"lambda": lam, "wall_seconds": s} for lam, s in selection_seconds]}))
+    test_mse = test_mse or [0.5] * len(trial_rows)
+    lines = ["seed,trial,selection_fit,wall_seconds,test_mse"]
+    lines += [f"0,{t},{fit},{s},{e}" for t, ((fit, s), e) in enumerate(zip(trial_rows, test_mse))]
     (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
 
 
@@ -285,10 +287,11 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     plan.write_text("# GFT block\n--setting kreuz polynomial-d5 --method gft gft-r --preset smoke --trials 2\n"
                     "# the network\n--setting kreuz --method nn --preset smoke --trials 2\n")
     out = tmp_path / "r"
-    for method in ("gft", "gft-r"):  # one shared fit: 2 selection fits of 100 s, trial 1 of 50 s
+    for method, mse in (("gft", [2e-3, 4e-3]), ("gft-r", [1e-3, 3e-3])):
+        # one shared fit: 2 selection fits of 100 s, trial 1 of 50 s
         _write_cell(out, f"kreuz__{method}__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)],
-                    [(True, 100.0), (False, 50.0)])
-    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 30.0)], [])  # selected, no trials yet
+                    [(True, 100.0), (False, 50.0)], selected_lambda=0.1, test_mse=mse)
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 30.0)], [], selected_lambda=0.0)  # no trials yet
     progress = plan_progress(plan, out)
     assert list(progress["status"]) == ["done", "done", "not started", "not started", "partial"]
     blocks = progress_by_block(progress)
@@ -305,6 +308,11 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     assert "| 2 | GFT block | 2 of 4 | 0 | 0.1 | 0.1 |" in table
     assert "| 4 | the network | 0 of 1 | 1 | 0.0 | ? |" in table
     assert "| | all | 2 of 5 | 1 | 0.1 | ? |" in table
+    # the cells with results: the shared fit's hours once, the median of the trials' test MSE
+    assert "| 2 | kreuz | fourier | gft | 2 of 2 | 0.1 | 0.003 (0.002 to 0.004) | 0.07 |" in table
+    assert "| 2 | kreuz | fourier | gft-r | 2 of 2 | 0.1 | 0.002 (0.001 to 0.003) | with gft |" in table
+    assert "| 4 | kreuz | fourier | nn | 0 of 2 | 0 |  | < 0.01 |" in table
+    assert "polynomial-d5" not in table.split("Cells with results")[1]  # not started: not listed
     assert sorted(p.name for p in out.iterdir()) == before  # --status runs nothing
 
 

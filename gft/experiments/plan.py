@@ -23,7 +23,8 @@ from . import store
 from .cells import Cell
 from .methods import get_method
 
-__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown", "unfinished_runs"]
+__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown", "cells_markdown",
+           "unfinished_runs"]
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,20 @@ def read_plan(path: str | Path) -> list[PlanLine]:
     return out
 
 
+def _float_or_nan(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
 def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
     rows = store.read_rows(folder / f"{cell.stem}.csv")
     selection = store.read_selection(folder / f"{cell.stem}.selection.json")
     entries = (selection or {}).get("entries") or []
     trial_seconds = [float(r["wall_seconds"]) for r in rows
                      if r.get("wall_seconds") and r.get("selection_fit") != "True"]
+    test_mse = [float(r["test_mse"]) for r in rows if r.get("test_mse") not in (None, "")]
     return dict(trials_done=len(rows), selected=selection is not None or not get_method(cell.method).tunes_lambda,
-                selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
+                selected_lambda=_float_or_nan((selection or {}).get("selected_lambda")),
+                test_mse=test_mse, selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
                 trial_seconds=float(sum(trial_seconds)), n_trial_fits=len(trial_seconds))
 
 
@@ -85,7 +92,9 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.D
 
     Columns: ``line``, ``heading``, the cell (``setting, method, activation, preset``),
     ``trials`` (wanted), ``trials_done``, ``selected`` (λ chosen, or nothing to choose),
-    ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``estimator``, ``fit`` (the cells that
+    ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``selected_lambda`` (NaN until
+    chosen, and for methods without λ), ``test_mse`` (a list, one per trial written),
+    ``estimator``, ``fit`` (the cells that
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
     of ``B`` members records each member's share of the run). Cells that share fits show the
@@ -105,6 +114,7 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.D
             records.append(dict(line=line.number, heading=line.heading, setting=cell.setting,
                                 method=cell.method, activation=cell.activation, preset=cell.preset,
                                 trials=wanted, trials_done=done, selected=rec["selected"], status=status,
+                                selected_lambda=rec["selected_lambda"], test_mse=rec["test_mse"],
                                 fit=fit, estimator=estimator, seconds=rec["selection_seconds"] + rec["trial_seconds"],
                                 selection_seconds=rec["selection_seconds"],
                                 trial_seconds=rec["trial_seconds"], n_trial_fits=rec["n_trial_fits"]))
@@ -159,6 +169,33 @@ def progress_markdown(blocks: pd.DataFrame) -> str:
                    f"{hours(r.hours_spent)} | {hours(r.hours_left)} |")
     out.append(f"| | all | {blocks['done'].sum()} of {blocks['cells'].sum()} | {blocks['partial'].sum()} | "
                f"{hours(blocks['hours_spent'].sum())} | {hours(blocks['hours_left'].sum(min_count=len(blocks)))} |")
+    return "\n".join(out) + "\n"
+
+
+def cells_markdown(progress: pd.DataFrame) -> str:
+    """The cells of :func:`plan_progress` that have any result, as a Markdown table.
+
+    Columns: the plan line, the cell, its trials written of those wanted, the λ selected, the
+    median test MSE of its trials and their range, and the hours of its fits (one process's
+    wall time, selection included). Cells that share their fits (``gft`` and ``gft-r``) show
+    those hours once, on the first of them.
+    """
+    out = ["| line | setting | activation | method | trials | λ | test MSE, median (min to max) | hours |",
+           "|---|---|---|---|---|---|---|---|"]
+    first_of_fit: dict[str, str] = {}
+    for r in progress.itertuples():
+        if r.status == "not started":
+            continue
+        lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
+        mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
+               if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
+        if r.fit in first_of_fit:
+            hours = f"with {first_of_fit[r.fit]}"
+        else:
+            first_of_fit[r.fit] = r.method
+            hours = f"{r.seconds / 3600:.2f}" if r.seconds >= 36 else "< 0.01"
+        out.append(f"| {r.line} | {r.setting} | {r.activation} | {r.method} | {r.trials_done} of {r.trials} "
+                   f"| {lam} | {mse} | {hours} |")
     return "\n".join(out) + "\n"
 
 
