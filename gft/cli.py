@@ -34,8 +34,9 @@ to OUT/<cell>.selection.json before the trials. Rerunning the same command resum
 cells, selections and trials already in OUT are skipped, nothing is lost or written
 twice; a selection whose fits run one after the other (every method but gft and gft-r, whose
 selection is one batched run) keeps each finished fit in OUT/<cell>.partial-selection.json and
-resumes at the next lambda; a batched run (gft and gft-r: a selection, or a cell's trials) keeps
-its state in OUT/<cell>.partial-run.pt about every ten minutes and goes on from its last save. gft and gft-r run together share the selection's fits, and the trials' fits where
+resumes at the next lambda; a run in progress (the batched run of gft and gft-r: a selection, or a
+cell's trials; one fit of another method) keeps its state in OUT/<cell>.partial-run.pt about every
+ten minutes and goes on from its last save. gft and gft-r run together share the selection's fits, and the trials' fits where
 both select the same lambda. Methods without a TV weight (rff, sparse-rf) have nothing to
 select: their one fit on the selection's draw is recorded as the selection and becomes
 trial 0; their lambda is empty (NaN).

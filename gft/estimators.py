@@ -27,6 +27,7 @@ from .training import (
     SCHEDULES,
     GeneratorFeatures,
     LatentFeatures,
+    TrainingDivergedError,
     TrainingHistory,
     optimise_keeping_best,
 )
@@ -64,7 +65,7 @@ def _seeded(device: torch.device, seed: int):
 class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     """Shared machinery of the thin-network regressors.
 
-    Subclasses implement ``_fit_scaled(X_tr, y_tr, X_val, y_val, device, dtype, rng)`` on
+    Subclasses implement ``_fit_scaled(X_tr, y_tr, X_val, y_val, device, dtype, rng, checkpoint)`` on
     tensors with ``y`` already divided by ``y_scale_``, and set ``features_`` (N, D) and
     ``coef_`` (P,) as NumPy arrays. The base validates input, splits off the validation
     rows (the last ones, as in the paper), scales ``y`` by its root mean square (so a ``y``
@@ -127,11 +128,39 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             )
         return X[: n - n_val], y[: n - n_val], X[n - n_val :], y[n - n_val :]
 
-    def fit(self, X: Any, y: Any) -> "FeatureRegressorBase":
-        """Fit on ``X`` of shape (M, d) and ``y`` of shape (M,); returns ``self``."""
+    def fit(self, X: Any, y: Any, checkpoint: str | os.PathLike | None = None,
+            checkpoint_every: float = 600.0) -> "FeatureRegressorBase":
+        """Fit on ``X`` of shape (M, d) and ``y`` of shape (M,); returns ``self``.
+
+        Parameters
+        ----------
+        X, y : array-like of shapes (M, d) and (M,)
+        checkpoint : path-like, optional
+            For long fits (the paper's budgets last an hour or more): a file in which the
+            training keeps its state, at a validation step at most every ``checkpoint_every``
+            seconds and when a phase ends. A fit given a file that a stopped fit of the same
+            estimator and data wrote goes on from its last save (on the same machine and code
+            it ends bit for bit as an uninterrupted fit; ``history_`` records ``resumed_step``
+            and ``resumed_seconds``); a file written for another fit is ignored with a
+            warning and overwritten. The file is removed when the fit ends, unless Ctrl-C
+            stopped it. Estimators that do not train iteratively never write it.
+        checkpoint_every : float
+            Least seconds between two saves of an unfinished phase.
+        """
         tensors, device, dtype, seed = self._prepare_fit(X, y)
-        with _seeded(device, seed) as rng:
-            self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng)
+        saved = None
+        if checkpoint is not None:
+            saved = RunCheckpoint(checkpoint, _checkpoint_key([self], [(tensors, seed)], device, dtype),
+                                  checkpoint_every)
+        try:
+            with _seeded(device, seed) as rng:
+                self._fit_scaled(*tensors, device=device, dtype=dtype, rng=rng, checkpoint=saved)
+        except TrainingDivergedError:
+            if saved is not None:  # a rerun would diverge again: nothing to go on from
+                saved.remove()
+            raise
+        if saved is not None and not _interrupted(self):
+            saved.remove()  # a Ctrl-C keeps the file: its last save is where a rerun goes on
         return self
 
     def _scaled_tv_weight(self) -> float:
@@ -162,7 +191,9 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         self.X_train_, self.y_train_ = X_tr, y_tr  # kept for predict_generator / re-solves
         return tensors, device, dtype, seed
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
+        """Fit on the scaled, split data; ``checkpoint``: a :class:`~gft._checkpoint.RunCheckpoint`
+        that iterative training saves to and resumes from (others ignore it)."""
         raise NotImplementedError
 
     # -- prediction -------------------------------------------------------------------
@@ -350,14 +381,14 @@ class GFTRegressor(FeatureRegressorBase):
                                         for h in self.hidden):
             self._invalid("hidden", "a non-empty sequence of positive ints")
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
         act = get_activation(self.activation)
         objective = ReducedObjective(
             X_tr, y_tr, act, self.ridge, self._scaled_tv_weight(), self.n_tv_points,
             X_val, y_val,
         )
         generator = Generator(act.feature_dim(X_tr.shape[1]), self.hidden).to(device, dtype)
-        self.history_, W, error = self._train(generator, objective, rng)
+        self.history_, W, error = self._train(generator, objective, rng, checkpoint)
         self._set_model(generator, W, error)
         if error is not None:
             raise error
@@ -538,9 +569,7 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
                                  splits[2], splits[3])
     saved = None
     if checkpoint is not None:
-        key = dict(torch=str(torch.__version__), device=str(device), dtype=str(dtype),
-                   members=[dict(params=_plain_params(e), seed=p[3], data=_fingerprint(p[0]))
-                            for e, p in zip(estimators, prepared)])
+        key = _checkpoint_key(estimators, [(p[0], p[3]) for p in prepared], device, dtype, batched=True)
         saved = RunCheckpoint(checkpoint, key, checkpoint_every)
     history, W, error = template._train(stack, objective, rngs, saved)
     if saved is not None and not any(h.interrupted for h in history.values()):
@@ -553,7 +582,28 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     return estimators
 
 
-def _plain_params(est: GFTRegressor) -> dict[str, Any]:
+def _checkpoint_key(estimators: Sequence[FeatureRegressorBase], data_and_seeds, device, dtype,
+                    batched: bool = False) -> dict[str, Any]:
+    """What identifies a run for its checkpoint: torch, device, dtype, and per estimator its
+    class, parameters, torch seed and a fingerprint of its data (``data_and_seeds``: per
+    estimator the tensors ``(X_tr, y_tr, X_val, y_val)`` and the seed). A batched run's
+    phases are saved per member, a single fit's as one model: ``batched`` keeps the two apart."""
+    key = dict(torch=str(torch.__version__), device=str(device), dtype=str(dtype),
+               members=[dict(params=_plain_params(e), seed=seed, data=_fingerprint(tensors))
+                        for e, (tensors, seed) in zip(estimators, data_and_seeds)])
+    if not batched:
+        key.update(single=type(estimators[0]).__name__)
+    return key
+
+
+def _interrupted(est: FeatureRegressorBase) -> bool:
+    """Whether Ctrl-C stopped a phase of ``est``'s last fit."""
+    history = getattr(est, "history_", None)
+    histories = history.values() if isinstance(history, dict) else [history] if history is not None else []
+    return any(getattr(h, "interrupted", False) for h in histories)
+
+
+def _plain_params(est: FeatureRegressorBase) -> dict[str, Any]:
     """The parameters that shape a fit, as plain values (the key of a checkpoint)."""
     plain = {}
     for k, v in est.get_params().items():

@@ -442,7 +442,7 @@ def optimise(
         ``KeyboardInterrupt`` keeps the best iterate and returns, anything else restores it
         and propagates.
     checkpoint : RunCheckpoint, optional
-        Batched runs only (:func:`gft.fit_batched` makes one): at a validation step, at most
+        (:func:`gft.fit_batched` and the estimators' ``fit`` make one.) At a validation step, at most
         every ``checkpoint.every_seconds``, the state of the run is saved under the phase
         ``name``, and once more when the phase ends. Given a checkpoint with a save of this
         phase, the run restores it and goes on from that step (a finished phase is restored
@@ -468,13 +468,59 @@ def optimise(
     if members:
         return _optimise_members(params, objective, steps, val_every, progress, name, step_fn,
                                  lr, callback, members, rng, checkpoint)
-    if checkpoint is not None:
-        raise ValueError("checkpoint needs a batched run (parameters with members; see gft.fit_batched)")
+    return _optimise_single(params, objective, steps, val_every, progress, name, step_fn, lr, callback,
+                            rng, checkpoint)
+
+
+def _saved_state(done: bool, step: int, params, generators, losses: Tensor, best_state, step_fn,
+                 seconds: float, **record: Any) -> dict[str, Any]:
+    """What the rest of a phase depends on, as copies (of a finished phase: its outcome):
+    the trained tensors, the random generators' states, the losses so far, the loop's
+    ``record`` (validations, best values and steps), and while it runs the best iterate and
+    the optimizer's and the schedule's states."""
+    kept = dict(done=done, step=step, params=[t.detach().clone() for t in params.parameters()],
+                rngs=rng_states(generators), losses=losses[:step].clone(), seconds=seconds, **record)
+    if not done:
+        kept.update(best_state=[t.clone() for t in best_state], optimizer=step_fn.optimizer.state_dict(),
+                    scheduler=None if step_fn.scheduler is None else step_fn.scheduler.state_dict())
+    return kept
+
+
+def _restore_saved(saved: dict[str, Any], params, generators, losses: Tensor, step_fn) -> tuple[int, float]:
+    """Put a run back where :func:`_saved_state` left it; returns the step to go on from and
+    the wall time spent up to the save. The loop's record and best iterate are the caller's
+    to read from ``saved``."""
+    params.restore(saved["params"])
+    set_rng_states(generators, saved["rngs"])
+    first = int(saved["step"])
+    losses[:first] = saved["losses"]
+    if not saved["done"]:
+        step_fn.optimizer.load_state_dict(saved["optimizer"])
+        if step_fn.scheduler is not None:
+            step_fn.scheduler.load_state_dict(saved["scheduler"])
+    return first, float(saved["seconds"])
+
+
+def _optimise_single(params, objective, steps, val_every, progress, name, step_fn, lr, callback,
+                     rng=None, ckpt: RunCheckpoint | None = None) -> TrainingHistory:
+    """:func:`optimise` for one model."""
     history = TrainingHistory(name=name, engine=step_fn.engine, engine_reason=step_fn.engine_reason)
-    losses = torch.full((steps,), math.nan, dtype=torch.float64, device=objective.X.device)
+    device = objective.X.device
+    losses = torch.full((steps,), math.nan, dtype=torch.float64, device=device)
     val_steps: list[int] = []
     val_mses: list[float] = []
     best_state, best_val, best_step = None, math.inf, 0
+    generators = _rng_list(params, rng)
+    first, earlier = 0, 0.0  # where a resumed run starts, and the wall time before that save
+    saved = ckpt.phase(name) if ckpt is not None else None
+    if saved is not None:
+        first, earlier = _restore_saved(saved, params, generators, losses, step_fn)
+        val_steps = [int(v) for v in saved["val_steps"]]
+        val_mses = [float(v) for v in saved["val_mse"]]
+        best_val, best_step = float(saved["best_val"]), int(saved["best_step"])
+        if not saved["done"]:
+            best_state = [t.to(device) for t in saved["best_state"]]
+    history.resumed_step, history.resumed_seconds = first, earlier
     start = time.perf_counter()
 
     def validate(step: int) -> None:
@@ -496,24 +542,36 @@ def optimise(
                 f"{best_val:.3e}) has been restored."
             )
 
-    def checkpoint(step: int) -> None:
+    def state(step: int, done: bool) -> dict[str, Any]:
+        return _saved_state(done, step, params, generators, losses, best_state, step_fn,
+                            earlier + time.perf_counter() - start, val_steps=list(val_steps),
+                            val_mse=torch.tensor(val_mses, dtype=torch.float64),
+                            best_val=best_val, best_step=best_step)
+
+    def at_validation(step: int) -> None:
         check_finite(step)
         step_fn.check()
         validate(step)
+        if ckpt is not None and step < steps and ckpt.due():
+            ckpt.save(name, state(step, done=False))
 
     def record(step: int) -> TrainingHistory:
         history.train_loss = losses[:step].cpu().numpy()
         history.val_steps = np.asarray(val_steps, dtype=int)
         history.val_mse = np.asarray(val_mses)
         history.best_step, history.best_val_mse = best_step, best_val
-        history.wall_seconds = time.perf_counter() - start
+        history.wall_seconds = earlier + time.perf_counter() - start
         return history
 
-    bar = tqdm(total=steps, desc=name or "training", disable=not progress, leave=False)
-    at = [0]
+    if saved is not None and saved["done"]:  # the phase had finished: its outcome, as it was
+        out = record(first)
+        out.wall_seconds = earlier
+        return out
+    bar = tqdm(total=steps, initial=first, desc=name or "training", disable=not progress, leave=False)
+    at = [first]
     try:
-        _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar,
-                   lambda: dict(val_mse=f"{val_mses[-1]:.3e}"), at)
+        _run_steps(step_fn, losses, steps, val_every, at_validation, callback, bar,
+                   lambda: dict(val_mse=f"{val_mses[-1]:.3e}"), at, start=first)
     except KeyboardInterrupt:
         step = at[0]
         history.interrupted = True
@@ -521,7 +579,7 @@ def optimise(
             f"{name or 'training'} interrupted at step {step}: keeping the best iterate so far "
             f"(step {best_step}, validation MSE {best_val:.3e}).",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     except BaseException as err:
         step = at[0]
@@ -549,6 +607,8 @@ def optimise(
         bar.close()
     if best_state is not None:
         params.restore(best_state)
+    if ckpt is not None and not history.interrupted:
+        ckpt.save(name, state(at[0], done=True))
     return record(at[0])
 
 
@@ -603,19 +663,14 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     first, earlier = 0, 0.0  # where a resumed run starts, and the wall time before that save
     saved = ckpt.phase(name) if ckpt is not None else None
     if saved is not None:
-        params.restore(saved["params"])
-        set_rng_states(generators, saved["rngs"])
-        first, earlier, checked = int(saved["step"]), float(saved["seconds"]), int(saved["checked"])
-        losses[:first] = saved["losses"]
+        first, earlier = _restore_saved(saved, params, generators, losses, step_fn)
+        checked = int(saved["checked"])
         val_steps = [int(v) for v in saved["val_steps"]]
         val_mses = list(saved["val_mse"].numpy())
         best_val, best_step = saved["best_val"].numpy().copy(), saved["best_step"].numpy().copy()
         diverged = saved["diverged"].numpy().copy()
         if not saved["done"]:
             best_state = [t.to(device) for t in saved["best_state"]]
-            step_fn.optimizer.load_state_dict(saved["optimizer"])
-            if step_fn.scheduler is not None:
-                step_fn.scheduler.load_state_dict(saved["scheduler"])
     history.resumed_step, history.resumed_seconds = first, earlier
     start = time.perf_counter()
 
@@ -652,16 +707,11 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
             best_val[improved], best_step[improved] = val[improved], step
 
     def state(step: int, done: bool) -> dict[str, Any]:
-        """What the rest of the phase depends on, as copies (a finished phase: its outcome)."""
-        kept = dict(done=done, step=step, params=[t.detach().clone() for t in params.parameters()],
-                    rngs=rng_states(generators), losses=losses[:step].clone(), val_steps=list(val_steps),
-                    val_mse=torch.from_numpy(np.stack(val_mses)), best_val=torch.from_numpy(best_val.copy()),
-                    best_step=torch.from_numpy(best_step.copy()), diverged=torch.from_numpy(diverged.copy()),
-                    checked=checked, seconds=earlier + time.perf_counter() - start)
-        if not done:
-            kept.update(best_state=[t.clone() for t in best_state], optimizer=step_fn.optimizer.state_dict(),
-                        scheduler=None if step_fn.scheduler is None else step_fn.scheduler.state_dict())
-        return kept
+        return _saved_state(done, step, params, generators, losses, best_state, step_fn,
+                            earlier + time.perf_counter() - start, val_steps=list(val_steps),
+                            val_mse=torch.from_numpy(np.stack(val_mses)), best_val=torch.from_numpy(best_val.copy()),
+                            best_step=torch.from_numpy(best_step.copy()), diverged=torch.from_numpy(diverged.copy()),
+                            checked=checked)
 
     def checkpoint(step: int) -> None:
         mark_diverged(step)

@@ -1,4 +1,4 @@
-"""A batched run that stops part-way goes on from its checkpoint file and ends as if it had not stopped."""
+"""A training run that stops part-way (a batched GFT run, or one fit of any estimator) goes on from its checkpoint file and ends as if it had not stopped."""
 
 import json
 
@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+import gft.baselines.nn
+import gft.baselines.varpro
 from gft import GFTRegressor, fit_batched
 from gft._checkpoint import RunCheckpoint
+from gft.baselines import NNRegressor, VarProRegressor
 from gft.experiments import Cell, load_results, run_cells
 
 #: 60 generator and 40 refinement steps, validated every 10: saves at steps 10, 20, ... of each phase.
@@ -158,3 +161,105 @@ def test_ctrl_c_keeps_the_file_and_a_rerun_goes_on_from_its_last_save(tmp_path):
     got = fit_batched(_members("fourier"), X, y, checkpoint=path, checkpoint_every=0)
     _assert_same_fits(fit_batched(_members("fourier"), X, y), got)
     assert got[0].history_["generator"].resumed_step == 30 and not path.exists()
+
+
+def _phases(est):
+    return est.history_ if isinstance(est.history_, dict) else {"fit": est.history_}
+
+
+#: One estimator of each kind that trains iteratively, for 60 steps (GFT: 60 + 40), validated
+#: every 10; ``stop_at`` steps into its run, the ``callback`` stops it.
+SINGLE = {
+    "GFTRegressor": lambda callback: GFTRegressor(tv_weight=1e-2, random_state=3, callback=callback, **BUDGET),
+    "NNRegressor": lambda callback: NNRegressor(steps=60, val_every=10, tv_weight=1e-2, n_features=12,
+                                                n_tv_points=32, random_state=3, progress=False),
+    "VarProRegressor": lambda callback: VarProRegressor(steps=60, val_every=10, n_features=12, random_state=3,
+                                                        progress=False),
+}
+
+
+def _with_callback(monkeypatch, module, callback):
+    """The baselines take no callback: hand one to their training loop (stands for the kill)."""
+    optimise = module.optimise_keeping_best
+    monkeypatch.setattr(module, "optimise_keeping_best",
+                        lambda *a, **kw: optimise(*a, **{**kw, "callback": callback}))
+
+
+@pytest.mark.parametrize("kind", list(SINGLE))
+def test_a_stopped_single_fit_goes_on_from_its_last_save_bit_for_bit(tmp_path, monkeypatch, kind):
+    """``fit(checkpoint=)`` of one estimator: stopped at step 25 (its last save at 20), a fit
+    given the file ends with the features, output weights and history of a fit that never
+    stopped (the file then removed); the GFT fit also stopped in its refinement."""
+    X, y = _data()
+    path = tmp_path / "fit.pt"
+    expected = SINGLE[kind](None).fit(X, y)
+    cases = [(25, {"fit": 20} if kind != "GFTRegressor" else {"generator": 20, "refine": 0})]
+    if kind == "GFTRegressor":
+        cases.append((60 + 15, {"generator": 60, "refine": 10}))
+    for stop, resumed in cases:
+        est = SINGLE[kind](_stop_after(stop))
+        if kind != "GFTRegressor":
+            _with_callback(monkeypatch, {"NNRegressor": gft.baselines.nn, "VarProRegressor": gft.baselines.varpro}[kind],
+                           _stop_after(stop))
+        with pytest.raises(Stop):
+            est.fit(X, y, checkpoint=path, checkpoint_every=0)
+        assert path.exists()
+        monkeypatch.undo()
+        got = SINGLE[kind](None).fit(X, y, checkpoint=path, checkpoint_every=0)
+        np.testing.assert_array_equal(expected.features_, got.features_)
+        np.testing.assert_array_equal(expected.coef_, got.coef_)
+        for phase, h in _phases(expected).items():
+            g = _phases(got)[phase]
+            np.testing.assert_array_equal(h.train_loss, g.train_loss)
+            np.testing.assert_array_equal(h.val_mse, g.val_mse)
+            assert h.best_step == g.best_step
+        assert {p: h.resumed_step for p, h in _phases(got).items()} == resumed
+        assert not path.exists()
+
+
+def test_a_single_fits_checkpoint_is_not_a_batched_runs(tmp_path):
+    """The two save their phases differently: a file of a one-member batched run is ignored
+    by a single fit of the same estimator (a warning), and the other way round."""
+    X, y = _data()
+    path = tmp_path / "run.pt"
+    with pytest.raises(Stop):
+        fit_batched([SINGLE["GFTRegressor"](_stop_after(25))], X, y, checkpoint=path, checkpoint_every=0)
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        SINGLE["GFTRegressor"](None).fit(X, y, checkpoint=path, checkpoint_every=0)
+    with pytest.raises(Stop):
+        SINGLE["GFTRegressor"](_stop_after(25)).fit(X, y, checkpoint=path, checkpoint_every=0)
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        fit_batched([SINGLE["GFTRegressor"](None)], X, y, checkpoint=path, checkpoint_every=0)
+
+
+def test_the_protocol_resumes_a_stopped_network_fit(tmp_path, monkeypatch):
+    """A network's selection fit (smoke preset), killed after its second save, goes on from
+    ``<cell>.partial-run.pt``: the selection and the rows equal those of a run never stopped,
+    up to the times, and ``fitted`` names the step the fit resumed at."""
+    cell = Cell("polynomial-d5", "nn", preset="smoke")
+    clean = run_cells([cell], tmp_path / "clean", n_trials=2, verbose=False, lambdas=[0.0, 1e-3])[0]
+    assert clean.status == "done"
+    save, saves = RunCheckpoint.save, [0]
+
+    def save_then_die(self, name, state):
+        save(self, name, state)
+        saves[0] += 1
+        if saves[0] == 2:
+            raise Stop
+
+    monkeypatch.setattr(RunCheckpoint, "due", lambda self: True)
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_die)
+    out = tmp_path / "stopped"
+    with pytest.raises(Stop):
+        run_cells([cell], out, n_trials=2, verbose=False, errors="raise", lambdas=[0.0, 1e-3])
+    stem = "polynomial-d5__nn__fourier__smoke"
+    assert (out / f"{stem}.partial-run.pt").exists()
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    assert run_cells([cell], out, n_trials=2, verbose=False, lambdas=[0.0, 1e-3])[0].status == "done"
+    assert not (out / f"{stem}.partial-run.pt").exists()
+    a, b = (json.loads((folder / f"{stem}.selection.json").read_text()) for folder in (tmp_path / "clean", out))
+    assert [e["val_mse"] for e in a["entries"]] == [e["val_mse"] for e in b["entries"]]
+    rows_a, rows_b = load_results(tmp_path / "clean"), load_results(out)
+    assert rows_a["test_mse"].tolist() == rows_b["test_mse"].tolist()
+    resumed = [json.loads(e["fitted"]).get("fit_resumed_step") for e in b["entries"]]
+    assert resumed[0] is not None and resumed[0] > 0

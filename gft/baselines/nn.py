@@ -278,7 +278,7 @@ class NNRegressor(FeatureRegressorBase):
         v = torch.view_as_complex(v) if act.complex else v
         return NetworkParameters(W0, N * v, coef_scale=N)
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
         act = get_activation(self.activation)
         params = self._initial_network(X_tr, y_tr, X_val, y_val, act, dtype, rng)
         objective = NetworkObjective(
@@ -286,7 +286,7 @@ class NNRegressor(FeatureRegressorBase):
         )
         self.history_, error = optimise_keeping_best(
             params, objective, self.steps, self.lr, val_every=self.val_every, rng=rng,
-            progress=self.progress, name="NN",
+            progress=self.progress, name="NN", checkpoint=checkpoint,
         )
         W, b = params.train_features()
         self.features_ = to_numpy64(W)

@@ -207,7 +207,7 @@ class RFFRegressor(FeatureRegressorBase):
         self.sigma_grid_ = sigmas
         self.sigma_val_mse_ = val * self.y_scale_**2
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
         act = get_activation(self.activation)
         Z = standard_normal_features(self.n_features, act.feature_dim(X_tr.shape[1]), rng, device)
         self._select_sigma(Z, X_tr, y_tr, X_val, y_val, act)
@@ -340,7 +340,7 @@ class SparseRFRegressor(RFFRegressor):
             n = max(self.n_features, int(n * 0.9))
         return n
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
         start = time.perf_counter()
         act = get_activation(self.activation)
         self.n_initial_ = self._initial_size(X_tr.shape[0], act, dtype)

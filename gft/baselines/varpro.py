@@ -151,7 +151,7 @@ class VarProRegressor(FeatureRegressorBase):
             raise ValueError("init_features must not be all zero: their scale is the unit of lr")
         return W
 
-    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng) -> None:
+    def _fit_scaled(self, X_tr, y_tr, X_val, y_val, *, device, dtype, rng, checkpoint=None) -> None:
         act = get_activation(self.activation)
         given = self._initial_features(X_tr.shape[1])
         # Drawn even when features are given, so the rest of rng's stream does not depend on it.
@@ -171,7 +171,7 @@ class VarProRegressor(FeatureRegressorBase):
         )
         self.history_, error = optimise_keeping_best(
             params, objective, self.steps, self.lr * self.step_unit_, val_every=self.val_every, rng=rng,
-            progress=self.progress, name="VarPro",
+            progress=self.progress, name="VarPro", checkpoint=checkpoint,
         )
         self.features_ = to_numpy64(params.W)
         self.coef_ = self._coef_on_training_split(self.features_)

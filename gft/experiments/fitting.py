@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..estimators import GFTRegressor, fit_batched
+from ..estimators import FeatureRegressorBase, GFTRegressor, fit_batched
 from ..training import TrainingDivergedError
 from .methods import Method, score_fit
 from .store import json_kwargs
@@ -117,16 +117,23 @@ def _fit_batched(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], li
     return ests, notes, [share + sum(h.resumed_seconds for h in est.history_.values()) for est in ests]
 
 
-def _fit_each(jobs: Sequence[FitJob]) -> tuple[list[Any], list[str], list[float]]:
+def _fit_each(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], list[str], list[float]]:
+    """Fit ``jobs`` one after the other; a single job with a ``checkpoint`` file (an estimator
+    of :class:`~gft.estimators.FeatureRegressorBase`: others are fitted plainly) keeps its training's
+    state there and resumes from it, and its seconds count the stopped fit's time up to its save."""
+    if checkpoint is not None and len(jobs) != 1:
+        raise ValueError(f"a checkpoint file serves one fit, not {len(jobs)}")
     ests, notes, seconds = [], [], []
     for job in jobs:
         est, note = job.estimator, ""
         start = time.perf_counter()
         try:
-            est.fit(job.data[0], job.data[1])
+            resumable = checkpoint is not None and isinstance(est, FeatureRegressorBase)
+            est.fit(job.data[0], job.data[1], **(dict(checkpoint=checkpoint) if resumable else {}))
         except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
             note = _diverged(err)
-        seconds.append(time.perf_counter() - start)
+        seconds.append(time.perf_counter() - start
+                       + sum(getattr(h, "resumed_seconds", 0.0) for h in _histories(est).values()))
         ests.append(est)
         notes.append(note)
     return ests, notes, seconds
@@ -140,7 +147,8 @@ def fit_and_score(jobs: Sequence[FitJob], checkpoint: str | os.PathLike | None =
     ``checkpoint`` and resumes from it, see :func:`gft.fit_batched`), and each job's
     ``train_seconds`` is the run's time divided by the number of jobs; otherwise (or when
     their parameters or data shapes cannot share a run) the jobs are fitted one after the
-    other (each estimator is fitted in place).
+    other (each estimator is fitted in place; one other estimator given a ``checkpoint``
+    keeps its training's state there, see :meth:`gft.estimators.FeatureRegressorBase.fit`).
 
     Returns
     -------
@@ -154,7 +162,10 @@ def fit_and_score(jobs: Sequence[FitJob], checkpoint: str | os.PathLike | None =
     fitted = None
     if (len(jobs) > 1 or checkpoint is not None) and all(type(job.estimator) is GFTRegressor for job in jobs):
         fitted = _fit_batched(jobs, checkpoint)
-    ests, notes, fit_seconds = fitted if fitted is not None else _fit_each(jobs)
+    if fitted is None:
+        is_gft = all(type(job.estimator) is GFTRegressor for job in jobs)
+        fitted = _fit_each(jobs, None if is_gft else checkpoint)  # GFT fitted apart: starts afresh
+    ests, notes, fit_seconds = fitted
     out = []
     for est, job, note, seconds in zip(ests, jobs, notes, fit_seconds):
         _raise_if_interrupted(est)

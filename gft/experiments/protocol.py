@@ -10,10 +10,11 @@ For a cell (setting, method, activation, preset, N) and a base seed :math:`s`:
    a selection run one after the other (every method but GFT), each finished fit is kept in
    ``<cell>.partial-selection.json`` as it ends, and a resumed run fits only the λ it lacks
    (each entry records the commit that fitted it); the file is removed once the record is
-   written. A batched run (GFT) keeps its state in ``<cell>.partial-run.pt`` about every
-   ten minutes and at the end of its generator phase, and a resumed run goes on from
-   there (:func:`gft.fit_batched`); the rows' ``fitted`` column then names the step each
-   phase resumed at, and ``train_seconds`` counts the stopped run's time up to its save.
+   written. A run in progress (GFT's batched run, or one fit of another method) keeps its
+   state in ``<cell>.partial-run.pt`` about every ten minutes and at the end of each phase,
+   and a resumed run goes on from there (:func:`gft.fit_batched`,
+   :meth:`gft.estimators.FeatureRegressorBase.fit`); the rows' ``fitted`` column then names the step
+   each phase resumed at, and ``train_seconds`` counts the stopped run's time up to its save.
 2. **Trials** :math:`t = 0..T-1`: the data draw of seed :math:`s + t` (synthetic: new
    samples; UCI: new shuffle and noise columns, except ``galaxy``, whose one fixed split
    every trial shares), the estimator seeded with :math:`s + t`,
@@ -137,11 +138,11 @@ def _estimator(members: Sequence[tuple[Cell, Method]], lam: float | None, seed: 
 def _fit_and_score(jobs: Sequence[tuple[Sequence[tuple[Cell, Method]], float | None, Any, int]],
                    device: torch.device, cfg: RunConfig, batched: bool = False) -> list[dict[Cell, dict[str, Any]]]:
     """Fit one estimator per job ``(members, lam, data, seed)``; each member's cell gets its
-    method's scores. ``batched``: the jobs are one GFT run, which keeps its state in
+    method's scores. A batched GFT run (``batched``), or a single fit, keeps its state in
     ``<cell>.partial-run.pt`` (of the first job's first cell) and resumes from it."""
     fit_jobs = [FitJob(_estimator(members, lam, seed, device, cfg), [m for _, m in members], data, seed)
                 for members, lam, data, seed in jobs]
-    checkpoint = cfg.out / f"{jobs[0][0][0][0].stem}.partial-run.pt" if batched else None
+    checkpoint = cfg.out / f"{jobs[0][0][0][0].stem}.partial-run.pt" if batched or len(jobs) == 1 else None
     if checkpoint is not None and checkpoint.exists():
         _log(cfg, f"{checkpoint.name}: a stopped run's state; the run goes on from it if it is this run's")
     return [{c: score for (c, _), score in zip(members, scores)}

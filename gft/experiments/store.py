@@ -6,8 +6,9 @@ Layout of a results folder::
     <out>/<cell>.selection.json    validation (and test) MSE per λ, the chosen λ, provenance
     <out>/<cell>.partial-selection.json   while a selection of fits one after the other runs:
                                    the fits finished so far (removed once the record is written)
-    <out>/<cell>.partial-run.pt    while a batched GFT run (a selection, or trials) runs: its
-                                   state at its last save (:func:`gft.fit_batched`), removed at its end
+    <out>/<cell>.partial-run.pt    while a run trains (GFT's batched selection or trials, or
+                                   one fit of another method): its state at its last save
+                                   (:func:`gft.fit_batched`, ``fit(checkpoint=)``), removed at its end
     <out>/.locks/                  lock files (flock; released when a process dies)
 
 with ``<cell> = <setting>__<method>__<activation>__<preset>[__N<n_features>]``. One file per
