@@ -109,40 +109,6 @@ def test_saves_wait_every_seconds_but_a_finished_phase_is_saved_at_once(tmp_path
     assert phases["GFT generator"]["done"] and phases["GFT generator"]["step"] == 60
 
 
-def test_the_protocol_resumes_a_stopped_batched_selection(tmp_path, monkeypatch):
-    """A GFT selection (one batched run of six fits, smoke preset) killed after its third save
-    goes on from it: the selection and the trial rows equal those of a run never stopped, up
-    to the times, and the rows' ``fitted`` column names the step the generator resumed at."""
-    cell = Cell("polynomial-d5", "gft-r", preset="smoke")
-    clean = run_cells([cell], tmp_path / "clean", n_trials=2, verbose=False)[0]
-    assert clean.status == "done"
-    save, saves = RunCheckpoint.save, [0]
-
-    def save_then_die(self, name, state):
-        save(self, name, state)
-        saves[0] += 1
-        if saves[0] == 3:
-            raise Stop
-
-    monkeypatch.setattr(RunCheckpoint, "due", lambda self: True)
-    monkeypatch.setattr(RunCheckpoint, "save", save_then_die)
-    out = tmp_path / "stopped"
-    with pytest.raises(Stop):
-        run_cells([cell], out, n_trials=2, verbose=False, errors="raise")
-    stem = "polynomial-d5__gft-r__fourier__smoke"
-    assert (out / f"{stem}.partial-run.pt").exists() and not (out / f"{stem}.selection.json").exists()
-    monkeypatch.setattr(RunCheckpoint, "save", save)
-    assert run_cells([cell], out, n_trials=2, verbose=False)[0].status == "done"
-    assert not (out / f"{stem}.partial-run.pt").exists()
-    a, b = (json.loads((folder / f"{stem}.selection.json").read_text()) for folder in (tmp_path / "clean", out))
-    assert [e["val_mse"] for e in a["entries"]] == [e["val_mse"] for e in b["entries"]]
-    rows_a, rows_b = load_results(tmp_path / "clean"), load_results(out)
-    assert rows_a["test_mse"].tolist() == rows_b["test_mse"].tolist()
-    fitted = json.loads(rows_b.loc[rows_b.trial == 0, "fitted"].iloc[0])
-    assert fitted["generator_resumed_step"] == 20 and "generator_resumed_step" not in json.loads(
-        rows_a.loc[rows_a.trial == 0, "fitted"].iloc[0])
-
-
 def test_ctrl_c_keeps_the_file_and_a_rerun_goes_on_from_its_last_save(tmp_path):
     """Ctrl-C ends the run with each member's best iterate (a warning) but keeps the
     checkpoint; the next run goes on from the save before the interrupt (step 30)."""
@@ -232,34 +198,37 @@ def test_a_single_fits_checkpoint_is_not_a_batched_runs(tmp_path):
         fit_batched([SINGLE["GFTRegressor"](None)], X, y, checkpoint=path, checkpoint_every=0)
 
 
-def test_the_protocol_resumes_a_stopped_network_fit(tmp_path, monkeypatch):
-    """A network's selection fit (smoke preset), killed after its second save, goes on from
-    ``<cell>.partial-run.pt``: the selection and the rows equal those of a run never stopped,
-    up to the times, and ``fitted`` names the step the fit resumed at."""
-    cell = Cell("polynomial-d5", "nn", preset="smoke")
-    clean = run_cells([cell], tmp_path / "clean", n_trials=2, verbose=False, lambdas=[0.0, 1e-3])[0]
-    assert clean.status == "done"
+@pytest.mark.parametrize("method, kill_after, resumed_at", [("gft-r", 3, 20), ("nn", 2, 5)])
+def test_the_protocol_resumes_a_stopped_selection_fit(tmp_path, monkeypatch, method, kill_after, resumed_at):
+    """A selection (smoke preset, λ in {0, 1e-3}) killed after its ``kill_after``-th save, in
+    its first run (GFT's one batched run of both λ; the network's λ = 0 fit), goes on from
+    ``<cell>.partial-run.pt``: the selection and the trial rows equal those of a run never
+    stopped, up to the times, and the ``fitted`` record names the step the run resumed at."""
+    cell, grid = Cell("polynomial-d5", method, preset="smoke"), [0.0, 1e-3]
+    assert run_cells([cell], tmp_path / "clean", n_trials=2, verbose=False, lambdas=grid)[0].status == "done"
     save, saves = RunCheckpoint.save, [0]
 
     def save_then_die(self, name, state):
         save(self, name, state)
         saves[0] += 1
-        if saves[0] == 2:
+        if saves[0] == kill_after:
             raise Stop
 
     monkeypatch.setattr(RunCheckpoint, "due", lambda self: True)
     monkeypatch.setattr(RunCheckpoint, "save", save_then_die)
     out = tmp_path / "stopped"
     with pytest.raises(Stop):
-        run_cells([cell], out, n_trials=2, verbose=False, errors="raise", lambdas=[0.0, 1e-3])
-    stem = "polynomial-d5__nn__fourier__smoke"
-    assert (out / f"{stem}.partial-run.pt").exists()
+        run_cells([cell], out, n_trials=2, verbose=False, errors="raise", lambdas=grid)
+    stem = f"polynomial-d5__{method}__fourier__smoke"
+    assert (out / f"{stem}.partial-run.pt").exists() and not (out / f"{stem}.selection.json").exists()
     monkeypatch.setattr(RunCheckpoint, "save", save)
-    assert run_cells([cell], out, n_trials=2, verbose=False, lambdas=[0.0, 1e-3])[0].status == "done"
+    assert run_cells([cell], out, n_trials=2, verbose=False, lambdas=grid)[0].status == "done"
     assert not (out / f"{stem}.partial-run.pt").exists()
     a, b = (json.loads((folder / f"{stem}.selection.json").read_text()) for folder in (tmp_path / "clean", out))
     assert [e["val_mse"] for e in a["entries"]] == [e["val_mse"] for e in b["entries"]]
     rows_a, rows_b = load_results(tmp_path / "clean"), load_results(out)
     assert rows_a["test_mse"].tolist() == rows_b["test_mse"].tolist()
-    resumed = [json.loads(e["fitted"]).get("fit_resumed_step") for e in b["entries"]]
-    assert resumed[0] is not None and resumed[0] > 0
+    phase = "generator" if method == "gft-r" else "fit"
+    resumed = [json.loads(e["fitted"]).get(f"{phase}_resumed_step") for e in b["entries"]]
+    assert resumed[0] == resumed_at  # the last save: validations every 10 (GFT) and 5 (NN) steps
+    assert all(f"{phase}_resumed_step" not in json.loads(e["fitted"]) for e in a["entries"])
