@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run nothing: print how far --out has got with the plan (cells done per "
                             "line, hours spent, an estimate of the hours left) and what unfinished "
                             "runs have kept")
+    sweep.add_argument("--reference", default=None, metavar="DIR",
+                       help="with --status: price what is left by the same cells' fits in DIR, the "
+                            "results of a cheaper preset (e.g. book/results/book), scaled by the two "
+                            "presets' ratio on cells finished in both")
     sweep.set_defaults(func=_sweep)
 
     _add_bench_parser(subparsers)
@@ -244,12 +248,16 @@ def _jobs(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import sweep_backend
     from .experiments.plan import (cells_markdown, plan_progress, progress_by_block, progress_markdown, read_plan,
-                                   unfinished_runs)
+                                   reference_progress, unfinished_runs)
 
     plan = read_plan(args.plan)
     if args.status:
         progress = plan_progress(plan, args.out)
-        sys.stdout.write(progress_markdown(progress_by_block(progress)))
+        try:
+            reference = None if args.reference is None else reference_progress(plan, args.reference)
+        except ValueError as err:
+            raise SystemExit(f"gft sweep: --reference {err}") from None
+        sys.stdout.write(progress_markdown(progress_by_block(progress, reference)))
         sys.stdout.write("\nCells with results:\n\n" + cells_markdown(progress))
         kept = unfinished_runs(args.out)
         if kept:

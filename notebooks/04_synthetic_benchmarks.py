@@ -64,7 +64,8 @@ import gft
 from gft import plotting
 from gft.baselines import DEFAULT_SIGMA_GRIDS, NNRegressor, SparseRFRegressor, VarProRegressor
 from gft.datasets import SETTINGS, load_setting
-from gft.experiments import method_labels, plan_progress, progress_by_block, progress_markdown, report, start_chapter, sweeps
+from gft.experiments import (method_labels, plan_progress, progress_by_block, progress_markdown, reference_progress,
+                             report, start_chapter, sweeps)
 from gft.presets import PRESETS
 
 pd.set_option("display.max_columns", 20)
@@ -265,15 +266,17 @@ for p in results_presets:
 # How far the paper protocol has got: its plan (`book/results/plan.txt`, one line per block
 # of cells) against the `paper` folder. A cell is done when all five trials are written;
 # the hours are those of one process (one thread) on the machine that ran the cells, a
-# generator shared by GFT and GFT-r counted once. What is left is priced at the median
-# cost of the finished cells of the same method here, so it is a rough guide: GFT with
-# sigmoid features runs on the slower autograd engine, and the larger UCI sets cost more
-# per step.
+# generator shared by GFT and GFT-r counted once. What is left is priced by the same
+# cells' fits at the `book` preset, scaled by the ratio of the two presets' times on the
+# cells finished in both (per method and activation), so that it follows each data set's
+# size; the machine's load moves a fit's time by a factor of two or more, so it is a rough
+# guide.
 
 # %%
 plan_file = None if results_root is None else results_root / "plan.txt"
 if plan_file is not None and plan_file.exists():
-    display(Markdown(progress_markdown(progress_by_block(plan_progress(plan_file, results_root / "paper")))))
+    reference = reference_progress(plan_file, results_root / "book")
+    display(Markdown(progress_markdown(progress_by_block(plan_progress(plan_file, results_root / "paper"), reference))))
 else:
     print("no committed plan here")
 

@@ -15,7 +15,7 @@ import pytest
 
 from gft import cli
 from gft.experiments import METHODS, Method, load_results
-from gft.experiments.plan import plan_progress, progress_by_block
+from gft.experiments.plan import plan_progress, progress_by_block, reference_progress
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -297,10 +297,11 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     blocks = progress_by_block(progress)
     assert list(blocks["heading"]) == ["GFT block", "the network"]
     assert list(blocks["done"]) == [2, 0] and list(blocks["cells"]) == [4, 1]
-    # spent: the shared fit once (200 + 50 s); left: polynomial-d5 needs a selection (200 s)
-    # and two trials (50 s each); nn has no finished cell to price it by
+    # spent: the shared fit once (200 + 50 s); left: polynomial-d5 needs a selection of two
+    # fits and one more trial (its trial 0 is the selection's fit), each at the finished
+    # group's 250 / 3 s per fit; nn has no finished cell to price it by
     assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0)
-    assert blocks["hours_left"][0] * 3600 == pytest.approx(300.0)
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(250.0)
     assert blocks["hours_spent"][1] * 3600 == pytest.approx(30.0) and np.isnan(blocks["hours_left"][1])
     before = sorted(p.name for p in out.iterdir())
     assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
@@ -314,6 +315,28 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     assert "| 4 | kreuz | fourier | nn | 0 of 2 | 0 |  | < 0.01 |" in table
     assert "polynomial-d5" not in table.split("Cells with results")[1]  # not started: not listed
     assert sorted(p.name for p in out.iterdir()) == before  # --status runs nothing
+
+
+def test_sweep_status_prices_what_is_left_by_a_cheaper_presets_fits(tmp_path, capsys):
+    """With --reference, an unfinished cell costs its own fits at the reference preset times
+    the ratio of the two presets' λ = 0 fits on a cell finished in both."""
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 2\n")
+    out, ref = tmp_path / "r", tmp_path / "ref"
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 300.0)], [(True, 100.0), (False, 200.0)])
+    # the reference: kreuz's λ = 0 fit took 10 s (ratio 10), polynomial-d5's fits 3 s each
+    _write_cell(ref, "kreuz__nn__fourier__book", [(0.0, 10.0)], [(True, 10.0), (False, 30.0)])
+    _write_cell(ref, "polynomial-d5__nn__fourier__book", [(0.0, 3.0), (0.1, 3.0)], [(True, 3.0), (False, 3.0)])
+    progress = plan_progress(plan, out)
+    # polynomial-d5 lacks its selection (two fits, as kreuz's) and trial 1: 3 fits of 3 s x 10
+    blocks = progress_by_block(progress, reference_progress(plan, ref))
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(90.0)
+    # without the reference: kreuz's (100 + 300 + 200) / 3 s per fit
+    assert progress_by_block(progress)["hours_left"][0] * 3600 == pytest.approx(600.0)
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status", "--reference", str(ref)]) == 0
+    assert "| 1 |  | 1 of 2 | 0 | 0.2 | 0.0 |" in capsys.readouterr().out  # 90 s left
+    with pytest.raises(SystemExit, match="holds the results of one preset; found none"):
+        cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status", "--reference", str(tmp_path / "none")])
 
 
 def test_bench_time_to_accuracy_prints_the_preset_floor_and_cannot_beat_it(capsys):

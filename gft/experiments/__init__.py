@@ -18,7 +18,7 @@ from .backends import BACKENDS, sweep_backend
 from .claims import ClaimFailed, Claims, start_chapter
 from .cells import Cell, canonical_setting, load_cell_data, make_cells, validate_cell
 from .methods import METHODS, Method, estimator_class, get_method, method_labels, method_names
-from .plan import plan_progress, progress_by_block, progress_markdown, read_plan
+from .plan import plan_progress, progress_by_block, progress_markdown, read_plan, reference_progress
 from .protocol import DEFAULT_TRIALS, LAMBDA_GRID, CellResult
 from .runner import run_cell, run_cells
 from .store import COLUMNS, load_results, load_selection
@@ -48,6 +48,7 @@ __all__ = [
     "plan_progress",
     "progress_by_block",
     "progress_markdown",
+    "reference_progress",
     "read_plan",
     "run_cell",
     "run_cells",

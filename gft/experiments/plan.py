@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from . import store
 from .cells import Cell
 from .methods import get_method
 
-__all__ = ["PlanLine", "read_plan", "plan_progress", "progress_by_block", "progress_markdown", "cells_markdown",
-           "unfinished_runs"]
+__all__ = ["PlanLine", "read_plan", "plan_progress", "reference_progress", "progress_by_block", "progress_markdown",
+           "cells_markdown", "unfinished_runs"]
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,18 @@ def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
     test_mse = [float(r["test_mse"]) for r in rows if r.get("test_mse") not in (None, "")]
     return dict(trials_done=len(rows), selected=selection is not None or not get_method(cell.method).tunes_lambda,
                 selected_lambda=_float_or_nan((selection or {}).get("selected_lambda")),
-                test_mse=test_mse, selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
+                test_mse=test_mse, n_selection_fits=len(entries),
+                lambda0_seconds=next((float(e.get("wall_seconds") or np.nan) for e in entries
+                                      if e.get("lambda") in (0, 0.0)), np.nan),
+                selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
                 trial_seconds=float(sum(trial_seconds)), n_trial_fits=len(trial_seconds))
 
 
-def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.DataFrame:
+def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset: str | None = None) -> pd.DataFrame:
     """How far ``folder`` has got with ``plan``: one row per cell of the plan.
+
+    ``preset`` reads the plan's cells at another preset (the ``book`` results of the same
+    cells, to price the ``paper`` ones by; see :func:`progress_by_block`).
 
     Columns: ``line``, ``heading``, the cell (``setting, method, activation, preset``),
     ``trials`` (wanted), ``trials_done``, ``selected`` (λ chosen, or nothing to choose),
@@ -105,48 +111,97 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.D
     records = []
     for line in lines:
         for cell in line.cells:
+            cell = cell if preset is None else replace(cell, preset=preset)
             rec = _cell_record(cell, folder)
             done, wanted = rec["trials_done"], line.trials
             status = "done" if done >= wanted else "partial" if done or rec["selection_seconds"] else "not started"
             estimator = get_method(cell.method).estimator
             estimator = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")
-            fit = "/".join([cell.setting, cell.activation, cell.preset, str(cell.n_features), estimator])
+            problem = "/".join([cell.setting, cell.activation, str(cell.n_features), estimator])
+            fit = f"{problem}/{cell.preset}"
             records.append(dict(line=line.number, heading=line.heading, setting=cell.setting,
                                 method=cell.method, activation=cell.activation, preset=cell.preset,
                                 trials=wanted, trials_done=done, selected=rec["selected"], status=status,
                                 selected_lambda=rec["selected_lambda"], test_mse=rec["test_mse"],
-                                fit=fit, estimator=estimator, seconds=rec["selection_seconds"] + rec["trial_seconds"],
+                                fit=fit, problem=problem, estimator=estimator,
+                                seconds=rec["selection_seconds"] + rec["trial_seconds"],
+                                n_selection_fits=rec["n_selection_fits"], lambda0_seconds=rec["lambda0_seconds"],
                                 selection_seconds=rec["selection_seconds"],
                                 trial_seconds=rec["trial_seconds"], n_trial_fits=rec["n_trial_fits"]))
     return pd.DataFrame.from_records(records)
 
 
-def progress_by_block(progress: pd.DataFrame) -> pd.DataFrame:
+def reference_progress(plan: str | Path | list[PlanLine], folder: str | Path) -> pd.DataFrame:
+    """:func:`plan_progress` of ``plan``'s cells in ``folder`` at the one preset its results
+    hold (the ``reference`` of :func:`progress_by_block`); ``ValueError`` if they hold none or several."""
+    # <setting>__<method>__<activation>__<preset>[__N<n>].csv (Cell.stem)
+    presets = sorted({parts[3] for f in Path(folder).glob("*.csv") if len(parts := f.stem.split("__")) >= 4})
+    if len(presets) != 1:
+        raise ValueError(f"{folder}: a reference folder holds the results of one preset; found {presets or 'none'}")
+    return plan_progress(plan, folder, preset=presets[0])
+
+
+def _per_fit_seconds(groups: pd.DataFrame) -> pd.Series:
+    """Wall seconds per fit of each group (its selection's fits and its trials'), NaN without fits."""
+    fits = groups["n_selection_fits"] + groups["n_trial_fits"]
+    return (groups["selection_seconds"] + groups["trial_seconds"]) / fits.where(fits > 0)
+
+
+def _groups(progress: pd.DataFrame) -> pd.DataFrame:
+    """One row per group of cells that share their fits."""
+    return progress.groupby("fit", sort=False).agg(
+        line=("line", "first"), heading=("heading", "first"), estimator=("estimator", "first"),
+        problem=("problem", "first"), activation=("activation", "first"),
+        trials=("trials", "max"), trials_done=("trials_done", "min"),
+        selected=("selected", "all"), n_selection_fits=("n_selection_fits", "max"),
+        lambda0_seconds=("lambda0_seconds", "max"),
+        selection_seconds=("selection_seconds", "max"), trial_seconds=("trial_seconds", "max"),
+        n_trial_fits=("n_trial_fits", "max"))
+
+
+def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per plan line: cells done of all, hours spent, and an estimate of the hours left.
 
     Hours are wall time of one process (one thread per process, as the sweeps run: about
     CPU time).
 
     A group of cells that share their fits counts once. The estimate prices each unfinished
-    group at what finished groups of the same estimator cost here, median of them: a
-    selection if it has not run, plus the median cost of one trial for each trial missing
-    (``NaN`` where no group of that estimator has finished). It is a rough guide: it
-    assumes the remaining cells cost what the finished ones did, which fails where the
-    data sets are larger.
+    group by the fits it lacks: a selection's, if it has not run (as many as finished groups
+    of its estimator fitted; its fit at the chosen λ is trial 0), and one per other missing trial. With ``reference``
+    (:func:`plan_progress` of the same cells at a cheaper preset, ``plan_progress(plan,
+    book_folder, preset="book")``) a fit costs what that group's fits cost there, times the
+    ratio of the two presets' seconds for the selection's λ = 0 fit on the groups finished in
+    both (median per estimator and activation, or per estimator): the estimate then follows
+    each data set's size and how often its fits carry the TV term. Otherwise, and for groups
+    the reference lacks, a fit costs the median of the finished groups of its estimator here
+    (``NaN`` where none has finished). It is a rough guide: the machine's load changes what a
+    fit costs by a factor of two or more.
     """
-    groups = progress.groupby("fit", sort=False).agg(
-        line=("line", "first"), heading=("heading", "first"), estimator=("estimator", "first"),
-        trials=("trials", "max"), trials_done=("trials_done", "min"), selected=("selected", "all"),
-        selection_seconds=("selection_seconds", "max"), trial_seconds=("trial_seconds", "max"),
-        n_trial_fits=("n_trial_fits", "max"))
+    groups = _groups(progress)
     complete = groups[groups["trials_done"] >= groups["trials"]]
-    per_trial = (complete["trial_seconds"] / complete["n_trial_fits"].where(complete["n_trial_fits"] > 0))
-    cost = pd.DataFrame({"selection": complete.groupby("estimator")["selection_seconds"].median(),
-                         "trial": per_trial.groupby(complete["estimator"]).median()})
+    per_fit = _per_fit_seconds(complete)
+    n_selection = complete.groupby("estimator")["n_selection_fits"].median()
+    price = groups["estimator"].map(per_fit.groupby(complete["estimator"]).median())
+    if reference is not None:
+        ref = _groups(reference)
+        ref_per_fit = pd.Series(_per_fit_seconds(ref).to_numpy(), index=ref["problem"].to_numpy())
+        ref_per_fit = ref_per_fit[~ref_per_fit.index.duplicated()]
+        # the two presets compared on their fits without TV (those of the synthetic book
+        # cells, whose λ is fixed at 0): the selection's λ = 0 fit in both
+        ref_lambda0 = pd.Series(ref["lambda0_seconds"].to_numpy(), index=ref["problem"].to_numpy())
+        ref_lambda0 = ref_lambda0[~ref_lambda0.index.duplicated()]
+        ratios = complete["lambda0_seconds"] / complete["problem"].map(ref_lambda0)
+        # per estimator and activation where measured (the engines differ), else per estimator
+        by_kind = ratios.groupby([complete["estimator"], complete["activation"]]).median()
+        kind = pd.MultiIndex.from_frame(groups[["estimator", "activation"]])
+        ratio = pd.Series(by_kind.reindex(kind).to_numpy(), index=groups.index).fillna(
+            groups["estimator"].map(ratios.groupby(complete["estimator"]).median()))
+        scaled = groups["problem"].map(ref_per_fit) * ratio
+        price = scaled.where(scaled.notna(), price)
     missing = (groups["trials"] - groups["trials_done"]).clip(lower=0)
-    sel = groups["estimator"].map(cost["selection"]).where(~groups["selected"], 0.0)
-    left = sel + missing * groups["estimator"].map(cost["trial"])
-    groups["seconds_left"] = left.where(missing > 0, 0.0)
+    # trial 0 is the selection's fit at the chosen λ
+    fits_left = (groups["estimator"].map(n_selection) + (missing - 1).clip(lower=0)).where(~groups["selected"], missing)
+    groups["seconds_left"] = (fits_left * price).where(missing > 0, 0.0)
     cells = progress.groupby("line", sort=False).agg(
         heading=("heading", "first"), cells=("status", "size"),
         done=("status", lambda s: int((s == "done").sum())),
