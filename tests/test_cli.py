@@ -462,3 +462,21 @@ def test_sweep_status_lists_what_unfinished_runs_kept(tmp_path, capsys):
     assert lines[0].endswith("GFT generator finished, GFT-r refinement at step 30; 30 min of wall time kept")
     assert lines[1].startswith("- x__gft__fourier__smoke.partial-run.pt (saved ") and "unreadable" in lines[1]
     assert lines[2] == "- kreuz__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0, 0.0001 kept"
+
+
+def test_bench_profile_groups_every_kernel_of_a_step_once():
+    """The groups of a profiled fit add up to all its kernels' own time, which cannot exceed
+    the fit's wall time; each part of a step (the generator's products, Adam, the ridge
+    system, sin/cos) is found where it belongs, for one model and for batched members."""
+    from gft.experiments.step_profile import GROUPS, _group, step_profile
+
+    assert _group("aten::mm", [[100, 32], [32, 32], [100, 32]], 32) == GROUPS[0]
+    assert _group("aten::bmm", [[6, 32, 100], [6, 100, 5], [6, 32, 5]], 32) == GROUPS[1]
+    assert _group("aten::mm", [[100, 450], [450, 100], [100, 100]], 32) == GROUPS[3]
+    for members in (1, 2):
+        p = step_profile(steps=20, members=members, tv_weight=1e-3, preset="smoke")
+        assert set(p["groups"]) == set(GROUPS)
+        assert sum(p["groups"].values()) == pytest.approx(p["kernel_ms"])
+        assert 0 < p["kernel_ms"] <= 1.05 * p["wall_ms"]
+        for g in (GROUPS[0], GROUPS[2], GROUPS[3], GROUPS[4], GROUPS[5]):
+            assert p["groups"][g] > 0, g

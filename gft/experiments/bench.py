@@ -405,16 +405,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="torch device of every fit (default cpu)")
     parser.add_argument("--scaling", action="store_true",
                         help="instead: time per step and peak memory of fit for M in 500..50 000, N in 50..400")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead: where a fit's step goes (torch.profiler, kernels in groups), one "
+                             "model and six batched, lambda 0 and 1e-3, beside the floor")
     parser.add_argument("--batched", action="store_true",
                         help="instead: time a GFTRegressorCV fit against the sequential fits it replaces")
     parser.add_argument("--cv", type=int, nargs="+", default=[0],
                         help="with --batched: folds to time, 0 for cv=None (default: 0)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="with --batched: generator and refinement steps each (default: the preset's)")
+                        help="with --batched: generator and refinement steps each (default: the preset's); "
+                             "with --profile: generator steps (default 300)")
     parser.add_argument("--rounds", type=_at_least_one, default=2,
                         help="with --batched: batched runs per comparison, each between two sequential "
                              "ones and compared with their mean (default 2: sequential, batched, "
                              "sequential, batched, sequential)")
+
+
+def run_profile(args: argparse.Namespace, device: str, floor: dict) -> dict:
+    from .step_profile import profile_markdown, step_profile
+
+    steps = args.steps or 300
+    print(f"Where a step of GFTRegressor.fit goes: {steps} generator steps at preset {args.preset!r}, "
+          "Friedman1 d=5, under torch.profiler (each kernel's own time, validation included), "
+          "after one unprofiled fit of the same size.\n")
+    profiles = [step_profile(steps, members, tv, args.preset, device) for members in (1, 6) for tv in (0.0, 1e-3)]
+    print(profile_markdown(profiles, floor))
+    return {"floor": floor, "profiles": profiles}
 
 
 def _at_least_one(text: str) -> int:
@@ -441,6 +457,8 @@ def run(args: argparse.Namespace) -> dict:
     if args.scaling:
         return run_scaling(device)
     floor = machine_floor(device=device)
+    if args.profile:
+        return run_profile(args, device, floor)
     if args.batched:
         return run_batched(args, device, floor)
     book = get_preset("book")
