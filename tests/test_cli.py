@@ -480,3 +480,13 @@ def test_bench_profile_groups_every_kernel_of_a_step_once():
         assert 0 < p["kernel_ms"] <= 1.05 * p["wall_ms"]
         for g in (GROUPS[0], GROUPS[2], GROUPS[3], GROUPS[4], GROUPS[5]):
             assert p["groups"][g] > 0, g
+
+
+def test_bench_profile_reports_each_groups_median_over_the_rounds():
+    from gft.experiments.bench import _median_profile
+
+    rounds = [dict(members=1, tv_weight=0.0, groups={"a": a, "b": b}, kernel_ms=a + b, wall_ms=w)
+              for a, b, w in ((1.0, 9.0, 11.0), (3.0, 2.0, 6.0), (2.0, 4.0, 7.0))]
+    med = _median_profile(rounds)
+    assert med["groups"] == {"a": 2.0, "b": 4.0} and med["kernel_ms"] == 6.0 and med["wall_ms"] == 7.0
+    assert rounds[0]["groups"] == {"a": 1.0, "b": 9.0}  # the rounds are left as they were

@@ -427,10 +427,23 @@ def run_profile(args: argparse.Namespace, device: str, floor: dict) -> dict:
     steps = args.steps or 300
     print(f"Where a step of GFTRegressor.fit goes: {steps} generator steps at preset {args.preset!r}, "
           "Friedman1 d=5, under torch.profiler (each kernel's own time, validation included), "
-          "after one unprofiled fit of the same size.\n")
-    profiles = [step_profile(steps, members, tv, args.preset, device) for members in (1, 6) for tv in (0.0, 1e-3)]
+          f"after one unprofiled fit of the same size; medians of {args.repeats} rounds, each "
+          "profiling the four cases one after the other.\n")
+    cases = [(members, tv) for members in (1, 6) for tv in (0.0, 1e-3)]
+    rounds = [[step_profile(steps, members, tv, args.preset, device) for members, tv in cases]
+              for _ in range(args.repeats)]
+    profiles = [_median_profile([r[i] for r in rounds]) for i in range(len(cases))]
     print(profile_markdown(profiles, floor))
-    return {"floor": floor, "profiles": profiles}
+    return {"floor": floor, "profiles": profiles, "rounds": rounds}
+
+
+def _median_profile(profiles: list[dict]) -> dict:
+    """The median over ``profiles`` (one case's rounds) of every group and total."""
+    med = dict(profiles[0])
+    med["groups"] = {g: statistics.median(p["groups"][g] for p in profiles) for g in profiles[0]["groups"]}
+    for key in ("kernel_ms", "wall_ms"):
+        med[key] = statistics.median(p[key] for p in profiles)
+    return med
 
 
 def _at_least_one(text: str) -> int:
