@@ -585,9 +585,10 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
 def _checkpoint_key(estimators: Sequence[FeatureRegressorBase], data_and_seeds, device, dtype,
                     batched: bool = False) -> dict[str, Any]:
     """What identifies a run for its checkpoint: torch, device, dtype, and per estimator its
-    class, parameters, torch seed and a fingerprint of its data (``data_and_seeds``: per
-    estimator the tensors ``(X_tr, y_tr, X_val, y_val)`` and the seed). A batched run's
-    phases are saved per member, a single fit's as one model: ``batched`` keeps the two apart."""
+    parameters, torch seed and a fingerprint of its data (``data_and_seeds``: per estimator
+    the tensors ``(X_tr, y_tr, X_val, y_val)`` and the seed); for a single fit also the
+    estimator's class. A batched run's phases are saved per member, a single fit's as one
+    model: the class entry keeps the two apart."""
     key = dict(torch=str(torch.__version__), device=str(device), dtype=str(dtype),
                members=[dict(params=_plain_params(e), seed=seed, data=_fingerprint(tensors))
                         for e, (tensors, seed) in zip(estimators, data_and_seeds)])
