@@ -247,18 +247,14 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import sweep_backend
-    from .experiments.plan import (cells_markdown, plan_progress, progress_by_block, progress_markdown, read_plan,
-                                   reference_progress, unfinished_runs)
+    from .experiments.plan import read_plan, status_markdown, unfinished_runs
 
     plan = read_plan(args.plan)
     if args.status:
-        progress = plan_progress(plan, args.out)
         try:
-            reference = None if args.reference is None else reference_progress(plan, args.reference)
+            sys.stdout.write(status_markdown(plan, args.out, args.reference))
         except ValueError as err:
             raise SystemExit(f"gft sweep: --reference {err}") from None
-        sys.stdout.write(progress_markdown(progress_by_block(progress, reference)))
-        sys.stdout.write("\nCells with results:\n\n" + cells_markdown(progress))
         kept = unfinished_runs(args.out)
         if kept:
             sys.stdout.write("\nUnfinished runs (a rerun goes on from what they kept):\n"

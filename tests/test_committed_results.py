@@ -79,15 +79,12 @@ def test_every_protocol_row_ran_on_committed_code():
 def test_the_results_readme_shows_the_committed_progress():
     """The progress tables of ``book/results/README.md`` are those the committed ``paper`` folder
     gives (the README is updated with the results, not from memory)."""
-    from gft.experiments.plan import (cells_markdown, plan_progress, progress_by_block, progress_markdown,
-                                      reference_progress)
+    from gft.experiments.plan import status_markdown
 
     readme = (RESULTS / "README.md").read_text()
     begin, end = "<!-- progress: begin -->\n", "<!-- progress: end -->"
     shown = readme[readme.index(begin) + len(begin):readme.index(end)]
-    progress = plan_progress(RESULTS / "plan.txt", RESULTS / "paper")
-    reference = reference_progress(RESULTS / "plan.txt", RESULTS / "book")
-    expected = progress_markdown(progress_by_block(progress, reference)) + "\n" + cells_markdown(progress)
+    expected = status_markdown(RESULTS / "plan.txt", RESULTS / "paper", RESULTS / "book")
     assert shown == expected, (
         "book/results/README.md's progress tables differ from book/results/paper; replace them with "
         "the first two tables of `python -m gft sweep --plan book/results/plan.txt --out "

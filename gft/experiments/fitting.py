@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..estimators import FeatureRegressorBase, GFTRegressor, fit_batched
+from ..estimators import FeatureRegressorBase, GFTRegressor, _interrupted, fit_batched
 from ..training import TrainingDivergedError
 from .methods import Method, score_fit
 from .store import json_kwargs
@@ -85,7 +85,7 @@ def fitted_summary(est: Any) -> dict[str, Any]:
 
 def _raise_if_interrupted(est: Any) -> None:
     """A Ctrl-C caught inside the training loop must not turn into a finished trial."""
-    if any(getattr(h, "interrupted", False) for h in _histories(est).values()):
+    if _interrupted(est):
         raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
 
 
@@ -160,11 +160,11 @@ def fit_and_score(jobs: Sequence[FitJob], checkpoint: str | os.PathLike | None =
         A method that cannot be scored after a divergence gets NaN MSEs.
     """
     fitted = None
-    if (len(jobs) > 1 or checkpoint is not None) and all(type(job.estimator) is GFTRegressor for job in jobs):
+    all_gft = all(type(job.estimator) is GFTRegressor for job in jobs)
+    if (len(jobs) > 1 or checkpoint is not None) and all_gft:
         fitted = _fit_batched(jobs, checkpoint)
     if fitted is None:
-        is_gft = all(type(job.estimator) is GFTRegressor for job in jobs)
-        fitted = _fit_each(jobs, None if is_gft else checkpoint)  # GFT fitted apart: starts afresh
+        fitted = _fit_each(jobs, None if all_gft else checkpoint)  # GFT fitted apart: starts afresh
     ests, notes, fit_seconds = fitted
     out = []
     for est, job, note, seconds in zip(ests, jobs, notes, fit_seconds):

@@ -24,7 +24,7 @@ from .cells import Cell
 from .methods import get_method
 
 __all__ = ["PlanLine", "read_plan", "plan_progress", "reference_progress", "progress_by_block", "progress_markdown",
-           "cells_markdown", "unfinished_runs"]
+           "cells_markdown", "status_markdown", "unfinished_runs"]
 
 
 @dataclass(frozen=True)
@@ -183,14 +183,11 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
     n_selection = complete.groupby("estimator")["n_selection_fits"].median()
     price = groups["estimator"].map(per_fit.groupby(complete["estimator"]).median())
     if reference is not None:
-        ref = _groups(reference)
-        ref_per_fit = pd.Series(_per_fit_seconds(ref).to_numpy(), index=ref["problem"].to_numpy())
-        ref_per_fit = ref_per_fit[~ref_per_fit.index.duplicated()]
+        ref = _groups(reference).drop_duplicates("problem").set_index("problem")
+        ref_per_fit = _per_fit_seconds(ref)
         # the two presets compared on their fits without TV (those of the synthetic book
         # cells, whose λ is fixed at 0): the selection's λ = 0 fit in both
-        ref_lambda0 = pd.Series(ref["lambda0_seconds"].to_numpy(), index=ref["problem"].to_numpy())
-        ref_lambda0 = ref_lambda0[~ref_lambda0.index.duplicated()]
-        ratios = complete["lambda0_seconds"] / complete["problem"].map(ref_lambda0)
+        ratios = complete["lambda0_seconds"] / complete["problem"].map(ref["lambda0_seconds"])
         # per estimator and activation where measured (the engines differ), else per estimator
         by_kind = ratios.groupby([complete["estimator"], complete["activation"]]).median()
         kind = pd.MultiIndex.from_frame(groups[["estimator", "activation"]])
@@ -252,6 +249,17 @@ def cells_markdown(progress: pd.DataFrame) -> str:
         out.append(f"| {r.line} | {r.setting} | {r.activation} | {r.method} | {r.trials_done} of {r.trials} "
                    f"| {lam} | {mse} | {hours} |")
     return "\n".join(out) + "\n"
+
+
+def status_markdown(plan: str | Path | list[PlanLine], folder: str | Path,
+                    reference: str | Path | None = None) -> str:
+    """The tables ``python -m gft sweep --status`` prints: :func:`progress_by_block` (priced by
+    the results in ``reference`` when given, see :func:`reference_progress`) and
+    :func:`cells_markdown`."""
+    progress = plan_progress(plan, folder)
+    ref = None if reference is None else reference_progress(plan, reference)
+    return (progress_markdown(progress_by_block(progress, ref)) + "\nCells with results:\n\n"
+            + cells_markdown(progress))
 
 
 def unfinished_runs(folder: str | Path) -> list[str]:
