@@ -532,6 +532,14 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         has ``history_[phase].diverged`` set; only when every member diverges is
         :class:`~gft.TrainingDivergedError` raised.
     """
+    return _fit_batched(estimators, X, y, checkpoint, checkpoint_every)
+
+
+def _fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: str | os.PathLike | None = None,
+                 checkpoint_every: float = 600.0, keep_checkpoint: bool = False) -> list[GFTRegressor]:
+    """:func:`fit_batched`; ``keep_checkpoint``: leave the file of a finished run in place (a rerun
+    given it restores the fitted members without training: :class:`GFTRegressorCV` keeps its
+    search so until its refit has ended)."""
     estimators = list(estimators)
     if not estimators or not all(isinstance(e, GFTRegressor) for e in estimators):
         raise ValueError("fit_batched needs a non-empty sequence of GFTRegressor")
@@ -572,7 +580,7 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         key = _checkpoint_key(estimators, [(p[0], p[3]) for p in prepared], device, dtype, batched=True)
         saved = RunCheckpoint(checkpoint, key, checkpoint_every)
     history, W, error = template._train(stack, objective, rngs, saved)
-    if saved is not None and not any(h.interrupted for h in history.values()):
+    if saved is not None and not keep_checkpoint and not any(h.interrupted for h in history.values()):
         saved.remove()  # a Ctrl-C keeps the file: its last save is where a rerun goes on
     for i, est in enumerate(estimators):
         est.history_ = {phase: h.member(i) for phase, h in history.items()}

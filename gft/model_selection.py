@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,8 +16,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .estimators import GFTRegressor, fit_batched
+from .estimators import GFTRegressor, _fit_batched, _interrupted, fit_batched
 from .presets import PRESETS, get_preset
+from .training import TrainingDivergedError
 
 __all__ = ["GFTRegressorCV"]
 
@@ -184,17 +187,35 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         if self.ridges is not None:
             _check_grid(self, "ridges", "None or a non-empty sequence of finite numbers > 0", strictly_positive=True)
 
-    def fit(self, X: Any, y: Any) -> "GFTRegressorCV":
+    def fit(self, X: Any, y: Any, checkpoint: str | os.PathLike | None = None,
+            checkpoint_every: float = 600.0) -> "GFTRegressorCV":
         """Select :math:`\\lambda` (and :math:`\\delta` with ``ridges``), then refit on all rows.
 
         Parameters
         ----------
         X : array-like of shape (M, d)
         y : array-like of shape (M,)
+        checkpoint : path-like, optional
+            For long fits: a file in which the batched search keeps its state, as in
+            :func:`gft.fit_batched`; a fit given the file that a stopped fit of the same
+            estimator and data wrote goes on from its last save. With folds, the finished
+            search's file stays until the refit has ended (a rerun then restores the search
+            without training it), and the refit keeps its own state in ``<checkpoint>.refit``.
+            The files are removed when the fit ends, unless Ctrl-C stopped it.
+        checkpoint_every : float
+            Least seconds between two saves of an unfinished phase.
 
         Returns
         -------
         self : GFTRegressorCV
+
+        Raises
+        ------
+        KeyboardInterrupt
+            With folds, when Ctrl-C stopped the search: the refit would start from
+            candidates that did not finish (with ``cv=None``, as with :class:`GFTRegressor`,
+            the candidates' best iterates so far are kept and their histories say
+            ``interrupted``).
         """
         self._validate_params()  # scikit-learn, against _parameter_constraints
         self._check_params()
@@ -206,20 +227,31 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         seed = self.random_state
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+        search_file = None if checkpoint is None else Path(checkpoint)
+        refit_file = None if checkpoint is None else search_file.with_name(search_file.name + ".refit")
         start = time.perf_counter()
         if self.cv is None:
-            fits = fit_batched([self._candidate(c, seed) for c in candidates], X, y)
+            fits = fit_batched([self._candidate(c, seed) for c in candidates], X, y, search_file, checkpoint_every)
             scores = {phase: np.array([[getattr(f, f"{phase}_val_mse_")] for f in fits])
                       for phase in ("generator", "refine")}
             diverged = np.array([[_diverged(f)] for f in fits])
         else:
             folds = self._folds(X, y)
             size = min(len(train) for train, _ in folds)
-            fits = fit_batched(
-                [self._candidate(c, seed) for c in candidates for _ in folds],
-                [X[train[:size]] for _ in candidates for train, _ in folds],
-                [y[train[:size]] for _ in candidates for train, _ in folds],
-            )
+            try:
+                fits = _fit_batched(
+                    [self._candidate(c, seed) for c in candidates for _ in folds],
+                    [X[train[:size]] for _ in candidates for train, _ in folds],
+                    [y[train[:size]] for _ in candidates for train, _ in folds],
+                    search_file, checkpoint_every, keep_checkpoint=True,
+                )
+            except TrainingDivergedError:  # every member diverged: a rerun would again
+                if search_file is not None:
+                    search_file.unlink(missing_ok=True)
+                raise
+            if any(_interrupted(f) for f in fits):
+                raise KeyboardInterrupt("GFTRegressorCV: the search was interrupted"
+                                        + ("" if checkpoint is None else f"; a rerun goes on from {search_file}"))
             shape = (len(candidates), len(folds))
             tests = [test for _ in candidates for _, test in folds]
             scores = {
@@ -239,9 +271,17 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             self.generator_estimator_ = fits[candidates.index(chosen["generator"])]
         else:
             unique = sorted(set(chosen.values()))
-            refits = dict(zip(unique, fit_batched([self._candidate(c, seed) for c in unique], X, y)))
+            try:
+                refits = dict(zip(unique, fit_batched([self._candidate(c, seed) for c in unique], X, y,
+                                                      refit_file, checkpoint_every)))
+            except TrainingDivergedError:
+                if search_file is not None:
+                    search_file.unlink(missing_ok=True)
+                raise
             self.best_estimator_ = refits[chosen["refine"]]
             self.generator_estimator_ = refits[chosen["generator"]]
+            if search_file is not None and not any(_interrupted(f) for f in refits.values()):
+                search_file.unlink(missing_ok=True)
         self.fit_seconds_ = {"search": search, "refit": time.perf_counter() - start}
         results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
                                           "ridge": np.array([c[1] for c in candidates])}
@@ -249,7 +289,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             for k in range(s.shape[1]):
                 results[f"split{k}_val_mse_{phase}"] = s[:, k]
             results[f"mean_val_mse_{phase}"] = s.mean(1)
-            results[f"std_val_mse_{phase}"] = s.std(1)
+            with np.errstate(invalid="ignore"):  # inf (a phase that never ran: Ctrl-C) gives nan
+                results[f"std_val_mse_{phase}"] = s.std(1)
         results["diverged"] = diverged.sum(1)
         results["mean_fit_seconds"] = np.full(len(candidates), search / len(fits))
         self.cv_results_ = results

@@ -8,7 +8,7 @@ import torch
 
 import gft.baselines.nn
 import gft.baselines.varpro
-from gft import GFTRegressor, fit_batched
+from gft import GFTRegressor, GFTRegressorCV, fit_batched
 from gft._checkpoint import RunCheckpoint
 from gft.baselines import NNRegressor, VarProRegressor
 from gft.experiments import Cell, load_results, run_cells
@@ -232,3 +232,68 @@ def test_the_protocol_resumes_a_stopped_selection_fit(tmp_path, monkeypatch, met
     resumed = [json.loads(e["fitted"]).get(f"{phase}_resumed_step") for e in b["entries"]]
     assert resumed[0] == resumed_at  # the last save: validations every 10 (GFT) and 5 (NN) steps
     assert all(f"{phase}_resumed_step" not in json.loads(e["fitted"]) for e in a["entries"])
+
+
+def _cv(callback=None, cv=2):
+    return GFTRegressorCV(tv_weights=(0.0, 1e-2), cv=cv, random_state=3, callback=callback, **BUDGET)
+
+
+def _counting(calls):
+    def callback(step, loss):
+        calls.append(step)
+    return callback
+
+
+def _assert_same_cv(expected, got):
+    assert (got.tv_weight_, got.generator_tv_weight_) == (expected.tv_weight_, expected.generator_tv_weight_)
+    for k, v in expected.cv_results_.items():
+        if k != "mean_fit_seconds":
+            np.testing.assert_array_equal(v, got.cv_results_[k], err_msg=k)
+    _assert_same_fits([expected.best_estimator_, expected.generator_estimator_],
+                      [got.best_estimator_, got.generator_estimator_])
+
+
+def test_a_stopped_cv_fit_goes_on_from_its_last_save_and_keeps_a_finished_search(tmp_path):
+    """``GFTRegressorCV(cv=2).fit(checkpoint=)``: stopped in its search (step 25 of the batched
+    run, last save 20), the rerun goes on from step 20; stopped in its refit (15 steps after
+    the search's 100), the rerun restores the finished search without training a step of it
+    and goes on with the refit from its step 10. Both end as a fit that never stopped, and
+    remove the search's and the refit's files."""
+    X, y = _data()
+    path = tmp_path / "cv.pt"
+    refit_path = tmp_path / "cv.pt.refit"
+    expected = _cv().fit(X, y)
+    for stop, stopped_files, steps_left in ((25, [path], 100 - 20 + 100), (100 + 15, [path, refit_path], 100 - 10)):
+        with pytest.raises(Stop):
+            _cv(_stop_after(stop)).fit(X, y, checkpoint=path, checkpoint_every=0)
+        assert [p for p in (path, refit_path) if p.exists()] == stopped_files
+        calls = []
+        got = _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0)
+        assert len(calls) == steps_left  # a whole search again would be 100 more
+        _assert_same_cv(expected, got)
+        assert not path.exists() and not refit_path.exists()
+
+
+def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
+    """Ctrl-C in the search of a CV with folds does not go on to refit from unfinished
+    candidates: it stops the fit (KeyboardInterrupt) and keeps the file, from which a rerun
+    ends as a fit that never stopped. With ``cv=None`` the candidates are the final models:
+    they are kept, marked interrupted, as GFTRegressor keeps its fit."""
+    X, y = _data()
+    path = tmp_path / "cv.pt"
+
+    def ctrl_c(step, loss):
+        if step == 34:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted at step 34"), \
+            pytest.raises(KeyboardInterrupt, match=f"search was interrupted; a rerun goes on from {path}"):
+        _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=0)
+    assert path.exists()
+    _assert_same_cv(_cv().fit(X, y), _cv().fit(X, y, checkpoint=path, checkpoint_every=0))
+    assert not path.exists()
+    with pytest.warns(RuntimeWarning, match="interrupted at step 34"):
+        stopped = _cv(ctrl_c, cv=None).fit(X, y, checkpoint=path, checkpoint_every=0)
+    assert stopped.best_estimator_.history_["generator"].interrupted and path.exists()
+    _assert_same_cv(_cv(cv=None).fit(X, y), _cv(cv=None).fit(X, y, checkpoint=path, checkpoint_every=0))
+    assert not path.exists()
