@@ -100,7 +100,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         the candidate's training diverged) and ``mean_fit_seconds`` (the batched run's wall
         time divided by the number of fits in it).
     fit_seconds_ : dict
-        Wall time of the selection run (``"search"``) and of the refit (``"refit"``).
+        Wall time of the selection run (``"search"``) and of the refit (``"refit"``); a run
+        that went on from a checkpoint counts the earlier runs' time up to their last save.
     n_features_in_ : int
     """
 
@@ -259,7 +260,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                 "refine": np.array([np.mean((f.predict(X[t]) - y[t]) ** 2) for f, t in zip(fits, tests)]).reshape(shape),
             }
             diverged = np.array([_diverged(f) for f in fits]).reshape(shape)
-        search = time.perf_counter() - start
+        search = time.perf_counter() - start + _kept_seconds(fits)
         if self.refine_steps == 0:  # no refinement: GFT-r is GFT
             scores["refine"] = scores["generator"]
         chosen = {phase: candidates[_select(s, candidates, self.selection)] for phase, s in scores.items()}
@@ -282,7 +283,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             self.generator_estimator_ = refits[chosen["generator"]]
             if search_file is not None and not any(_interrupted(f) for f in refits.values()):
                 search_file.unlink(missing_ok=True)
-        self.fit_seconds_ = {"search": search, "refit": time.perf_counter() - start}
+        refit = time.perf_counter() - start + (0.0 if self.cv is None else _kept_seconds(list(refits.values())))
+        self.fit_seconds_ = {"search": search, "refit": refit}
         results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
                                           "ridge": np.array([c[1] for c in candidates])}
         for phase, s in scores.items():
@@ -373,6 +375,12 @@ def _select(scores: np.ndarray, candidates: list[tuple[float, float]], rule: str
     standard_error = scores[best].std(ddof=1) / math.sqrt(scores.shape[1])
     within = np.flatnonzero(mean <= mean[best] + standard_error)
     return int(max(within, key=lambda i: candidates[i]))
+
+
+def _kept_seconds(fits: list[GFTRegressor]) -> float:
+    """The wall time that a batched run of ``fits`` resumed from its checkpoint had spent before
+    its last save (each member's history holds its share)."""
+    return sum(h.resumed_seconds for h in fits[0].history_.values()) * len(fits)
 
 
 def _diverged(fit: GFTRegressor) -> bool:

@@ -1,6 +1,7 @@
 """A training run that stops part-way (a batched GFT run, or one fit of any estimator) goes on from its checkpoint file and ends as if it had not stopped."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -268,9 +269,13 @@ def test_a_stopped_cv_fit_goes_on_from_its_last_save_and_keeps_a_finished_search
             _cv(_stop_after(stop)).fit(X, y, checkpoint=path, checkpoint_every=0)
         assert [p for p in (path, refit_path) if p.exists()] == stopped_files
         calls = []
+        start = time.perf_counter()
         got = _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0)
+        wall = time.perf_counter() - start
         assert len(calls) == steps_left  # a whole search again would be 100 more
         _assert_same_cv(expected, got)
+        # the stopped fit's time up to its save is counted, beside this call's
+        assert got.fit_seconds_["search"] + got.fit_seconds_["refit"] > wall
         assert not path.exists() and not refit_path.exists()
 
 
