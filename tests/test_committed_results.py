@@ -76,6 +76,27 @@ def test_every_protocol_row_ran_on_committed_code():
     assert not selections, f"λ selections from a dirty tree: {selections}"
 
 
+#: The day before the results rows gained their ``engine`` column (the README says which rows).
+BEFORE_THE_ENGINE_COLUMN = "2026-11-26"
+
+
+def test_every_trained_row_names_its_engine():
+    """A row of a method that trains iteratively (GFT, GFT-r, the network, VarPro) records the
+    engine that trained it, ``fused`` or ``autograd`` (per phase where they differ); the
+    closed-form methods (RFF, sparse RF) record none. Only rows older than the column lack it."""
+    files = [f for folder in FOLDERS for f in sorted(folder.glob("*.csv"))]
+    if not files:
+        pytest.skip("no committed protocol results")
+    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    trains = df["method"].isin(["gft", "gft-r", "nn", "varpro"])
+    engine = df["engine"].fillna("")
+    named = engine.str.fullmatch(r"(fused|autograd)|generator: (fused|autograd), refine: (fused|autograd)")
+    unnamed = df[trains & ~named & (df["date"] >= BEFORE_THE_ENGINE_COLUMN)]
+    assert unnamed.empty, f"trained rows without their engine: {sorted(set(unnamed.apply(_cell, axis=1)))}"
+    closed_form = df[~trains & (engine != "")]
+    assert closed_form.empty, f"closed-form rows naming an engine: {sorted(set(closed_form.apply(_cell, axis=1)))}"
+
+
 def test_the_results_readme_shows_the_committed_progress():
     """The progress tables of ``book/results/README.md`` are those the committed ``paper`` folder
     gives (the README is updated with the results, not from memory)."""
