@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import math
 import os
+import warnings
 from numbers import Integral, Real
 from typing import Any, NoReturn, Sequence
 
@@ -139,7 +140,8 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             For long fits (the paper's budgets last an hour or more): a file in which the
             training keeps its state, at a validation step at most every ``checkpoint_every``
             seconds and when a phase ends. A fit given a file that a stopped fit of the same
-            estimator and data wrote goes on from its last save (on the same machine and code
+            estimator and data wrote goes on from its last save (the estimator needs an int
+            ``random_state``: with ``None`` each fit draws another seed, and a warning says so) (on the same machine and code
             it ends bit for bit as an uninterrupted fit; ``history_`` records ``resumed_step``
             and ``resumed_seconds``); a file written for another fit is ignored with a
             warning and overwritten. The file is removed when the fit ends, unless Ctrl-C
@@ -150,6 +152,7 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         tensors, device, dtype, seed = self._prepare_fit(X, y)
         saved = None
         if checkpoint is not None:
+            _warn_if_unseeded([self.random_state])
             saved = RunCheckpoint(checkpoint, _checkpoint_key([self], [(tensors, seed)], device, dtype),
                                   checkpoint_every)
         try:
@@ -517,7 +520,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         A file in which the run keeps its state, at a validation step at most every
         ``checkpoint_every`` seconds and at the end of the generator phase. A run given a
         file that a stopped run of the same estimators and data wrote goes on from its last
-        save instead of starting afresh (on the same machine and code it ends bit for bit as
+        save instead of starting afresh (the estimators need int ``random_state``: with
+        ``None`` each run draws other seeds, and a warning says so) (on the same machine and code it ends bit for bit as
         an uninterrupted run; each phase's history records ``resumed_step`` and
         ``resumed_seconds``); a file written for other estimators or data is ignored with a
         warning and overwritten. The file is removed when the run ends, unless Ctrl-C
@@ -577,6 +581,7 @@ def _fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint:
                                  splits[2], splits[3])
     saved = None
     if checkpoint is not None:
+        _warn_if_unseeded([e.random_state for e in estimators])
         key = _checkpoint_key(estimators, [(p[0], p[3]) for p in prepared], device, dtype, batched=True)
         saved = RunCheckpoint(checkpoint, key, checkpoint_every)
     history, W, error = template._train(stack, objective, rngs, saved)
@@ -593,16 +598,27 @@ def _fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint:
 def _checkpoint_key(estimators: Sequence[FeatureRegressorBase], data_and_seeds, device, dtype,
                     batched: bool = False) -> dict[str, Any]:
     """What identifies a run for its checkpoint: torch, device, dtype, and per estimator its
-    parameters, torch seed and a fingerprint of its data (``data_and_seeds``: per estimator
-    the tensors ``(X_tr, y_tr, X_val, y_val)`` and the seed); for a single fit also the
-    estimator's class. A batched run's phases are saved per member, a single fit's as one
-    model: the class entry keeps the two apart."""
+    parameters, torch seed, a fingerprint of its data (``data_and_seeds``: per estimator
+    the tensors ``(X_tr, y_tr, X_val, y_val)`` and the seed) and the scale ``y_scale_`` of
+    its targets (the tensors hold ``y / y_scale_``, the same for ``c y``, while the TV weight
+    the run uses is ``tv_weight / y_scale_``); for a single fit also the estimator's class.
+    A batched run's phases are saved per member, a single fit's as one model: the class
+    entry keeps the two apart."""
     key = dict(torch=str(torch.__version__), device=str(device), dtype=str(dtype),
-               members=[dict(params=_plain_params(e), seed=seed, data=_fingerprint(tensors))
+               members=[dict(params=_plain_params(e), seed=seed, data=_fingerprint(tensors),
+                             y_scale=float(e.y_scale_))
                         for e, (tensors, seed) in zip(estimators, data_and_seeds)])
     if not batched:
         key.update(single=type(estimators[0]).__name__)
     return key
+
+
+def _warn_if_unseeded(random_states: Sequence[Any]) -> None:
+    """Warn that a checkpoint cannot be resumed when a fit draws a fresh seed (``random_state=None``)."""
+    if any(r is None for r in random_states):
+        warnings.warn("checkpoint= with random_state=None: each fit draws a new seed, so a rerun cannot "
+                      "go on from this file; pass an int random_state to make the fit resumable.",
+                      UserWarning, stacklevel=3)
 
 
 def _interrupted(est: FeatureRegressorBase) -> bool:

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .estimators import GFTRegressor, _fit_batched, _interrupted, fit_batched
+from .estimators import GFTRegressor, _fit_batched, _interrupted, _warn_if_unseeded, fit_batched
 from .presets import PRESETS, get_preset
 from .training import TrainingDivergedError
 
@@ -199,10 +199,11 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         checkpoint : path-like, optional
             For long fits: a file in which the batched search keeps its state, as in
             :func:`gft.fit_batched`; a fit given the file that a stopped fit of the same
-            estimator and data wrote goes on from its last save. With folds, the finished
-            search's file stays until the refit has ended (a rerun then restores the search
-            without training it), and the refit keeps its own state in ``<checkpoint>.refit``.
-            The files are removed when the fit ends, unless Ctrl-C stopped it.
+            estimator (with an int ``random_state``) and data wrote goes on from its last
+            save. With folds, the finished search's file stays until the refit has ended (a
+            rerun then restores the search without training it), and the refit keeps its own
+            state in ``<checkpoint>.refit``. Both files are removed when the fit ends, unless
+            Ctrl-C stopped it.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
 
@@ -222,14 +223,29 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        candidates = self._candidates()
         # one seed for every candidate and fold; an int is passed on as it is, so that a
         # candidate is exactly GFTRegressor(tv_weight=..., random_state=random_state)
         seed = self.random_state
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
-        search_file = None if checkpoint is None else Path(checkpoint)
-        refit_file = None if checkpoint is None else search_file.with_name(search_file.name + ".refit")
+        files: tuple[Path, Path] | None = None  # the search's and the refit's checkpoints
+        if checkpoint is not None:
+            _warn_if_unseeded([self.random_state])
+            files = (Path(checkpoint), Path(checkpoint).with_name(Path(checkpoint).name + ".refit"))
+        try:
+            self._search_and_refit(X, y, seed, files, checkpoint_every)
+        except TrainingDivergedError:  # every member diverged: a rerun would again
+            _remove(files)
+            raise
+        if not (_interrupted(self.best_estimator_) or _interrupted(self.generator_estimator_)):
+            _remove(files)  # the fit has ended (Ctrl-C keeps the files: a rerun goes on from them)
+        return self
+
+    def _search_and_refit(self, X: np.ndarray, y: np.ndarray, seed: int, files: tuple[Path, Path] | None,
+                          checkpoint_every: float) -> None:
+        """:meth:`fit` after validation: train the candidates, select, refit; set the fitted attributes."""
+        search_file, refit_file = files or (None, None)
+        candidates = self._candidates()
         start = time.perf_counter()
         if self.cv is None:
             fits = fit_batched([self._candidate(c, seed) for c in candidates], X, y, search_file, checkpoint_every)
@@ -239,20 +255,16 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         else:
             folds = self._folds(X, y)
             size = min(len(train) for train, _ in folds)
-            try:
-                fits = _fit_batched(
-                    [self._candidate(c, seed) for c in candidates for _ in folds],
-                    [X[train[:size]] for _ in candidates for train, _ in folds],
-                    [y[train[:size]] for _ in candidates for train, _ in folds],
-                    search_file, checkpoint_every, keep_checkpoint=True,
-                )
-            except TrainingDivergedError:  # every member diverged: a rerun would again
-                if search_file is not None:
-                    search_file.unlink(missing_ok=True)
-                raise
+            fits = _fit_batched(
+                [self._candidate(c, seed) for c in candidates for _ in folds],
+                [X[train[:size]] for _ in candidates for train, _ in folds],
+                [y[train[:size]] for _ in candidates for train, _ in folds],
+                search_file, checkpoint_every, keep_checkpoint=True,
+            )
             if any(_interrupted(f) for f in fits):
+                saved = search_file is not None and search_file.exists()  # none before the first save
                 raise KeyboardInterrupt("GFTRegressorCV: the search was interrupted"
-                                        + ("" if checkpoint is None else f"; a rerun goes on from {search_file}"))
+                                        + (f"; a rerun goes on from {search_file}" if saved else ""))
             shape = (len(candidates), len(folds))
             tests = [test for _ in candidates for _, test in folds]
             scores = {
@@ -270,20 +282,13 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         if self.cv is None:  # the candidates are the final models
             self.best_estimator_ = fits[candidates.index(chosen["refine"])]
             self.generator_estimator_ = fits[candidates.index(chosen["generator"])]
+            refit = 0.0
         else:
             unique = sorted(set(chosen.values()))
-            try:
-                refits = dict(zip(unique, fit_batched([self._candidate(c, seed) for c in unique], X, y,
-                                                      refit_file, checkpoint_every)))
-            except TrainingDivergedError:
-                if search_file is not None:
-                    search_file.unlink(missing_ok=True)
-                raise
-            self.best_estimator_ = refits[chosen["refine"]]
-            self.generator_estimator_ = refits[chosen["generator"]]
-            if search_file is not None and not any(_interrupted(f) for f in refits.values()):
-                search_file.unlink(missing_ok=True)
-        refit = time.perf_counter() - start + (0.0 if self.cv is None else _kept_seconds(list(refits.values())))
+            refits = fit_batched([self._candidate(c, seed) for c in unique], X, y, refit_file, checkpoint_every)
+            self.best_estimator_ = refits[unique.index(chosen["refine"])]
+            self.generator_estimator_ = refits[unique.index(chosen["generator"])]
+            refit = time.perf_counter() - start + _kept_seconds(refits)
         self.fit_seconds_ = {"search": search, "refit": refit}
         results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
                                           "ridge": np.array([c[1] for c in candidates])}
@@ -296,7 +301,6 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         results["diverged"] = diverged.sum(1)
         results["mean_fit_seconds"] = np.full(len(candidates), search / len(fits))
         self.cv_results_ = results
-        return self
 
     def _folds(self, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         if isinstance(self.cv, numbers.Integral) and X.shape[0] < 2 * self.cv:
@@ -375,6 +379,11 @@ def _select(scores: np.ndarray, candidates: list[tuple[float, float]], rule: str
     standard_error = scores[best].std(ddof=1) / math.sqrt(scores.shape[1])
     within = np.flatnonzero(mean <= mean[best] + standard_error)
     return int(max(within, key=lambda i: candidates[i]))
+
+
+def _remove(files: tuple[Path, Path] | None) -> None:
+    for path in files or ():
+        path.unlink(missing_ok=True)
 
 
 def _kept_seconds(fits: list[GFTRegressor]) -> float:

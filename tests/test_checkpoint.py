@@ -95,6 +95,12 @@ def test_a_checkpoint_of_another_run_is_ignored_with_a_warning(tmp_path):
         fit_batched(_members("fourier", _stop_after(30)), X, y, checkpoint=path, checkpoint_every=0)
     with pytest.warns(RuntimeWarning, match="written for another run"):
         fit_batched(_members("fourier"), *_data(seed=1), checkpoint=path, checkpoint_every=0)
+    # y times a constant: the same scaled data, but the member with λ > 0 trains with λ / 2
+    with pytest.raises(Stop):
+        fit_batched(_members("fourier", _stop_after(30)), X, y, checkpoint=path, checkpoint_every=0)
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        got = fit_batched(_members("fourier"), X, 2 * y, checkpoint=path, checkpoint_every=0)
+    assert all(h.resumed_step == 0 for h in got[0].history_.values())
     path.write_bytes(b"not a checkpoint")
     with pytest.warns(RuntimeWarning, match="could not be read"):
         fit_batched(_members("fourier"), X, y, checkpoint=path, checkpoint_every=0)
@@ -235,14 +241,21 @@ def test_the_protocol_resumes_a_stopped_selection_fit(tmp_path, monkeypatch, met
     assert all(f"{phase}_resumed_step" not in json.loads(e["fitted"]) for e in a["entries"])
 
 
-def _cv(callback=None, cv=2):
-    return GFTRegressorCV(tv_weights=(0.0, 1e-2), cv=cv, random_state=3, callback=callback, **BUDGET)
+def _cv(callback=None, cv=2, random_state=3):
+    return GFTRegressorCV(tv_weights=(0.0, 1e-2), cv=cv, random_state=random_state, callback=callback, **BUDGET)
 
 
 def _counting(calls):
     def callback(step, loss):
         calls.append(step)
     return callback
+
+
+def _kept_seconds(path):
+    """The wall time a stopped run had spent up to its saves, read from its file (0: no file)."""
+    if not path.exists():
+        return 0.0
+    return sum(float(state["seconds"]) for state in torch.load(path, weights_only=True)["phases"].values())
 
 
 def _assert_same_cv(expected, got):
@@ -258,8 +271,8 @@ def test_a_stopped_cv_fit_goes_on_from_its_last_save_and_keeps_a_finished_search
     """``GFTRegressorCV(cv=2).fit(checkpoint=)``: stopped in its search (step 25 of the batched
     run, last save 20), the rerun goes on from step 20; stopped in its refit (15 steps after
     the search's 100), the rerun restores the finished search without training a step of it
-    and goes on with the refit from its step 10. Both end as a fit that never stopped, and
-    remove the search's and the refit's files."""
+    and goes on with the refit from its step 10. Both end as a fit that never stopped, count
+    the stopped run's time up to its saves in ``fit_seconds_``, and remove both files."""
     X, y = _data()
     path = tmp_path / "cv.pt"
     refit_path = tmp_path / "cv.pt.refit"
@@ -268,22 +281,24 @@ def test_a_stopped_cv_fit_goes_on_from_its_last_save_and_keeps_a_finished_search
         with pytest.raises(Stop):
             _cv(_stop_after(stop)).fit(X, y, checkpoint=path, checkpoint_every=0)
         assert [p for p in (path, refit_path) if p.exists()] == stopped_files
+        kept = {"search": _kept_seconds(path), "refit": _kept_seconds(refit_path)}
         calls = []
         start = time.perf_counter()
         got = _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0)
         wall = time.perf_counter() - start
         assert len(calls) == steps_left  # a whole search again would be 100 more
         _assert_same_cv(expected, got)
-        # the stopped fit's time up to its save is counted, beside this call's
-        assert got.fit_seconds_["search"] + got.fit_seconds_["refit"] > wall
-        assert not path.exists() and not refit_path.exists()
+        for part, seconds in kept.items():  # the earlier time, plus some of this call's
+            assert seconds <= got.fit_seconds_[part] <= seconds + wall, (part, seconds, got.fit_seconds_)
+        assert kept["search"] > 0 and not path.exists() and not refit_path.exists()
 
 
 def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
     """Ctrl-C in the search of a CV with folds does not go on to refit from unfinished
     candidates: it stops the fit (KeyboardInterrupt) and keeps the file, from which a rerun
-    ends as a fit that never stopped. With ``cv=None`` the candidates are the final models:
-    they are kept, marked interrupted, as GFTRegressor keeps its fit."""
+    goes on (step 30) and ends as a fit that never stopped. Before the first save there is no
+    file, and the message does not promise one. With ``cv=None`` the candidates are the final
+    models: they are kept, marked interrupted, as GFTRegressor keeps its fit."""
     X, y = _data()
     path = tmp_path / "cv.pt"
 
@@ -292,13 +307,44 @@ def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.warns(RuntimeWarning, match="interrupted at step 34"), \
+            pytest.raises(KeyboardInterrupt, match=r"search was interrupted$"):
+        _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=3600)
+    assert not path.exists()
+    with pytest.warns(RuntimeWarning, match="interrupted at step 34"), \
             pytest.raises(KeyboardInterrupt, match=f"search was interrupted; a rerun goes on from {path}"):
         _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=0)
     assert path.exists()
-    _assert_same_cv(_cv().fit(X, y), _cv().fit(X, y, checkpoint=path, checkpoint_every=0))
-    assert not path.exists()
+    calls = []
+    _assert_same_cv(_cv().fit(X, y), _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0))
+    assert len(calls) == 100 - 30 + 100 and not path.exists()
     with pytest.warns(RuntimeWarning, match="interrupted at step 34"):
         stopped = _cv(ctrl_c, cv=None).fit(X, y, checkpoint=path, checkpoint_every=0)
     assert stopped.best_estimator_.history_["generator"].interrupted and path.exists()
-    _assert_same_cv(_cv(cv=None).fit(X, y), _cv(cv=None).fit(X, y, checkpoint=path, checkpoint_every=0))
-    assert not path.exists()
+    calls = []
+    _assert_same_cv(_cv(cv=None).fit(X, y), _cv(_counting(calls), cv=None).fit(X, y, checkpoint=path, checkpoint_every=0))
+    assert len(calls) == 100 - 30 and not path.exists()
+
+
+def test_a_cv_fit_that_ends_removes_a_stale_refit_file(tmp_path):
+    """``<checkpoint>.refit`` of an earlier fit with folds goes when a ``cv=None`` fit on the
+    same path ends: no file outlives a fit that ended."""
+    X, y = _data()
+    stale = tmp_path / "cv.pt.refit"
+    stale.write_bytes(b"an earlier fit's refit")
+    _cv(cv=None).fit(X, y, checkpoint=tmp_path / "cv.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_without_a_seed_warns_that_it_cannot_resume(tmp_path):
+    """With ``random_state=None`` every fit draws another seed, so its file can never be gone on
+    from: each way to fit with a checkpoint says so."""
+    X, y = _data()
+    match = "random_state=None: each fit draws a new seed"
+    with pytest.warns(UserWarning, match=match):
+        GFTRegressor(**{**BUDGET, "generator_steps": 10, "refine_steps": 0}).fit(X, y, checkpoint=tmp_path / "a.pt")
+    with pytest.warns(UserWarning, match=match):
+        fit_batched([GFTRegressor(**{**BUDGET, "generator_steps": 10, "refine_steps": 0})], X, y,
+                    checkpoint=tmp_path / "b.pt")
+    with pytest.warns(UserWarning, match=match):
+        _cv(cv=None, random_state=None).set_params(generator_steps=10, refine_steps=0).fit(
+            X, y, checkpoint=tmp_path / "c.pt")
