@@ -140,12 +140,13 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             For long fits (the paper's budgets last an hour or more): a file in which the
             training keeps its state, at a validation step at most every ``checkpoint_every``
             seconds and when a phase ends. A fit given a file that a stopped fit of the same
-            estimator and data wrote goes on from its last save (the estimator needs an int
-            ``random_state``: with ``None`` each fit draws another seed, and a warning says so) (on the same machine and code
+            estimator and data wrote goes on from its last save (on the same machine and code
             it ends bit for bit as an uninterrupted fit; ``history_`` records ``resumed_step``
             and ``resumed_seconds``); a file written for another fit is ignored with a
-            warning and overwritten. The file is removed when the fit ends, unless Ctrl-C
-            stopped it. Estimators that do not train iteratively never write it.
+            warning and overwritten. Resuming needs an int ``random_state``: with ``None``
+            each fit draws another seed (a warning says so). The file is removed when the
+            fit ends, unless Ctrl-C stopped it. Estimators that do not train iteratively
+            never write it.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
         """
@@ -520,12 +521,12 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         A file in which the run keeps its state, at a validation step at most every
         ``checkpoint_every`` seconds and at the end of the generator phase. A run given a
         file that a stopped run of the same estimators and data wrote goes on from its last
-        save instead of starting afresh (the estimators need int ``random_state``: with
-        ``None`` each run draws other seeds, and a warning says so) (on the same machine and code it ends bit for bit as
+        save instead of starting afresh (on the same machine and code it ends bit for bit as
         an uninterrupted run; each phase's history records ``resumed_step`` and
         ``resumed_seconds``); a file written for other estimators or data is ignored with a
-        warning and overwritten. The file is removed when the run ends, unless Ctrl-C
-        stopped it.
+        warning and overwritten. Resuming needs int ``random_state``: with ``None`` each run
+        draws other seeds (a warning says so). The file is removed when the run ends, unless
+        Ctrl-C stopped it.
     checkpoint_every : float
         Least seconds between two saves of an unfinished phase.
 
