@@ -622,11 +622,24 @@ def _warn_if_unseeded(random_states: Sequence[Any]) -> None:
                       UserWarning, stacklevel=3)
 
 
-def _interrupted(est: FeatureRegressorBase) -> bool:
+def _histories(est: Any) -> dict[str, Any]:
+    """``est``'s training histories by phase: GFT's dict as it is, a one-phase fit's under
+    ``"fit"``, none for an estimator that does not train iteratively."""
+    hist = getattr(est, "history_", None)
+    if isinstance(hist, dict):
+        return hist
+    return {} if hist is None else {"fit": hist}
+
+
+def _interrupted(est: Any) -> bool:
     """Whether Ctrl-C stopped a phase of ``est``'s last fit."""
-    history = getattr(est, "history_", None)
-    histories = history.values() if isinstance(history, dict) else [history] if history is not None else []
-    return any(getattr(h, "interrupted", False) for h in histories)
+    return any(getattr(h, "interrupted", False) for h in _histories(est).values())
+
+
+def _resumed_seconds(est: Any) -> float:
+    """The wall time that ``est``'s last fit, resumed from a checkpoint, had spent before its
+    saves (summed over its phases; a batched member's is its share of the run's)."""
+    return sum(getattr(h, "resumed_seconds", 0.0) for h in _histories(est).values())
 
 
 def _plain_params(est: FeatureRegressorBase) -> dict[str, Any]:

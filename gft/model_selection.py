@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .estimators import GFTRegressor, _fit_batched, _interrupted, _warn_if_unseeded, fit_batched
+from .estimators import GFTRegressor, _fit_batched, _interrupted, _resumed_seconds, _warn_if_unseeded, fit_batched
 from .presets import PRESETS, get_preset
 from .training import TrainingDivergedError
 
@@ -231,7 +231,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         files: tuple[Path, Path] | None = None  # the search's and the refit's checkpoints
         if checkpoint is not None:
             _warn_if_unseeded([self.random_state])
-            files = (Path(checkpoint), Path(checkpoint).with_name(Path(checkpoint).name + ".refit"))
+            search_file = Path(checkpoint)
+            files = (search_file, search_file.with_name(search_file.name + ".refit"))
         try:
             self._search_and_refit(X, y, seed, files, checkpoint_every)
         except TrainingDivergedError:  # every member diverged: a rerun would again
@@ -272,7 +273,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                 "refine": np.array([np.mean((f.predict(X[t]) - y[t]) ** 2) for f, t in zip(fits, tests)]).reshape(shape),
             }
             diverged = np.array([_diverged(f) for f in fits]).reshape(shape)
-        search = time.perf_counter() - start + _kept_seconds(fits)
+        # a resumed run's earlier time: each member holds its share
+        search = time.perf_counter() - start + _resumed_seconds(fits[0]) * len(fits)
         if self.refine_steps == 0:  # no refinement: GFT-r is GFT
             scores["refine"] = scores["generator"]
         chosen = {phase: candidates[_select(s, candidates, self.selection)] for phase, s in scores.items()}
@@ -288,7 +290,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             refits = fit_batched([self._candidate(c, seed) for c in unique], X, y, refit_file, checkpoint_every)
             self.best_estimator_ = refits[unique.index(chosen["refine"])]
             self.generator_estimator_ = refits[unique.index(chosen["generator"])]
-            refit = time.perf_counter() - start + _kept_seconds(refits)
+            refit = time.perf_counter() - start + _resumed_seconds(refits[0]) * len(refits)
         self.fit_seconds_ = {"search": search, "refit": refit}
         results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
                                           "ridge": np.array([c[1] for c in candidates])}
@@ -384,12 +386,6 @@ def _select(scores: np.ndarray, candidates: list[tuple[float, float]], rule: str
 def _remove(files: tuple[Path, Path] | None) -> None:
     for path in files or ():
         path.unlink(missing_ok=True)
-
-
-def _kept_seconds(fits: list[GFTRegressor]) -> float:
-    """The wall time that a batched run of ``fits`` resumed from its checkpoint had spent before
-    its last save (each member's history holds its share)."""
-    return sum(h.resumed_seconds for h in fits[0].history_.values()) * len(fits)
 
 
 def _diverged(fit: GFTRegressor) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..estimators import FeatureRegressorBase, GFTRegressor, _interrupted, fit_batched
+from ..estimators import FeatureRegressorBase, GFTRegressor, _histories, _interrupted, _resumed_seconds, fit_batched
 from ..training import TrainingDivergedError
 from .methods import Method, score_fit
 from .store import json_kwargs
@@ -38,13 +38,6 @@ class FitJob:
     methods: Sequence[Method]
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     seed: int
-
-
-def _histories(est: Any) -> dict[str, Any]:
-    hist = getattr(est, "history_", None)
-    if isinstance(hist, dict):
-        return hist
-    return {} if hist is None else {"fit": hist}
 
 
 def _engine(est: Any) -> str:
@@ -114,7 +107,7 @@ def _fit_batched(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], li
         if not notes[i] and any(bool(h.diverged) for h in est.history_.values()):
             notes[i] = "diverged: this member of a batched run (it keeps its best iterate)"
     share = (time.perf_counter() - start) / len(jobs)
-    return ests, notes, [share + sum(h.resumed_seconds for h in est.history_.values()) for est in ests]
+    return ests, notes, [share + _resumed_seconds(est) for est in ests]
 
 
 def _fit_each(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], list[str], list[float]]:
@@ -132,8 +125,7 @@ def _fit_each(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], list[
             est.fit(job.data[0], job.data[1], **(dict(checkpoint=checkpoint) if resumable else {}))
         except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
             note = _diverged(err)
-        seconds.append(time.perf_counter() - start
-                       + sum(getattr(h, "resumed_seconds", 0.0) for h in _histories(est).values()))
+        seconds.append(time.perf_counter() - start + _resumed_seconds(est))
         ests.append(est)
         notes.append(note)
     return ests, notes, seconds
