@@ -22,6 +22,14 @@ def _rows(method: str) -> pd.DataFrame:
     return df.assign(fitted=df["fitted"].map(json.loads))
 
 
+def _all_rows() -> pd.DataFrame:
+    """Every committed protocol row, of every method (skips where there are none)."""
+    files = [f for folder in FOLDERS for f in sorted(folder.glob("*.csv"))]
+    if not files:
+        pytest.skip("no committed protocol results")
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
 def _cell(row: pd.Series) -> str:
     return f"{row.setting} {row.method} {row.activation} {row.preset} trial {row.trial}"
 
@@ -64,10 +72,7 @@ def test_every_protocol_row_ran_on_committed_code():
     """A row's ``commit`` reproduces it only if the library's code was that commit's: no
     row of the protocol tables (``book/``, ``paper/``), and no λ selection, may come from a
     working tree with uncommitted changes under ``gft/``."""
-    files = [f for folder in FOLDERS for f in sorted(folder.glob("*.csv"))]
-    if not files:
-        pytest.skip("no committed protocol results")
-    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    df = _all_rows()
     dirty = df[df["dirty"].astype(str) != "False"]
     cells = sorted(set(dirty["setting"] + " " + dirty["method"] + " " + dirty["activation"] + " " + dirty["preset"]))
     assert not cells, f"rows from a dirty tree (rerun these cells): {cells}"
@@ -85,10 +90,7 @@ def test_every_trained_row_names_its_engine():
     """A row of a method that trains iteratively (GFT, GFT-r, the network, VarPro) records the
     engine that trained it, ``fused`` or ``autograd`` (per phase where they differ); the
     closed-form methods (RFF, sparse RF) record none. Only rows older than the column lack it."""
-    files = [f for folder in FOLDERS for f in sorted(folder.glob("*.csv"))]
-    if not files:
-        pytest.skip("no committed protocol results")
-    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    df = _all_rows()
     trains = df["method"].isin(["gft", "gft-r", "nn", "varpro"])
     engine = df["engine"].fillna("")
     named = engine.str.fullmatch(r"(fused|autograd)|generator: (fused|autograd), refine: (fused|autograd)")
