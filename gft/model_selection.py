@@ -6,6 +6,7 @@ import math
 import numbers
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -256,15 +257,21 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         else:
             folds = self._folds(X, y)
             size = min(len(train) for train, _ in folds)
-            fits = _fit_batched(
-                [self._candidate(c, seed) for c in candidates for _ in folds],
-                [X[train[:size]] for _ in candidates for train, _ in folds],
-                [y[train[:size]] for _ in candidates for train, _ in folds],
-                search_file, checkpoint_every, keep_checkpoint=True,
-            )
+            with warnings.catch_warnings():
+                # the loop's "keeping each member's best iterate" does not hold here: an
+                # interrupted search ends the fit, with its own message below
+                warnings.filterwarnings("ignore", message=r".* interrupted at step \d+: keeping", category=RuntimeWarning)
+                fits = _fit_batched(
+                    [self._candidate(c, seed) for c in candidates for _ in folds],
+                    [X[train[:size]] for _ in candidates for train, _ in folds],
+                    [y[train[:size]] for _ in candidates for train, _ in folds],
+                    search_file, checkpoint_every, keep_checkpoint=True,
+                )
             if any(_interrupted(f) for f in fits):
+                phase, hist = next((p, h) for p, h in fits[0].history_.items() if h.interrupted)
                 saved = search_file is not None and search_file.exists()  # none before the first save
-                raise KeyboardInterrupt("GFTRegressorCV: the search was interrupted"
+                raise KeyboardInterrupt(f"GFTRegressorCV: the search was interrupted in its {phase} phase at "
+                                        f"step {len(hist.train_loss)}"
                                         + (f"; a rerun goes on from {search_file}" if saved else ""))
             shape = (len(candidates), len(folds))
             tests = [test for _ in candidates for _, test in folds]

@@ -2,6 +2,7 @@
 
 import json
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -306,13 +307,15 @@ def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
         if step == 34:
             raise KeyboardInterrupt
 
-    with pytest.warns(RuntimeWarning, match="interrupted at step 34"), \
-            pytest.raises(KeyboardInterrupt, match=r"search was interrupted$"):
-        _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=3600)
-    assert not path.exists()
-    with pytest.warns(RuntimeWarning, match="interrupted at step 34"), \
-            pytest.raises(KeyboardInterrupt, match=f"search was interrupted; a rerun goes on from {path}"):
-        _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=0)
+    with warnings.catch_warnings():
+        # the loop's "keeping each member's best iterate" would mislead: the fit ends here
+        warnings.simplefilter("error")
+        with pytest.raises(KeyboardInterrupt, match=r"search was interrupted in its generator phase at step 34$"):
+            _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=3600)
+        assert not path.exists()
+        with pytest.raises(KeyboardInterrupt, match=f"interrupted in its generator phase at step 34; "
+                                                    f"a rerun goes on from {path}$"):
+            _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=0)
     assert path.exists()
     calls = []
     _assert_same_cv(_cv().fit(X, y), _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0))
