@@ -576,17 +576,17 @@ check("Im(A b) = A_sin alpha - A_cos beta (the term the complex ridge problem al
 # map of $(\alpha, \beta) \in \mathbb{R}^{2N}$, $b \mapsto \mathrm{Re}(Ab) = A_{\cos}\alpha + A_{\sin}\beta$
 # has rank $\min(2N, M)$ for generic features: $2N$ real unknowns for $M$ equations, and the
 # real solve interpolates as soon as $2N \ge M$. The complex least-squares solve (at
-# $\delta \to 0$) returns $A b_{\mathrm{c}} = P y$, with $P$ the orthogonal projector onto
-# the complex column space of $A$, so $\mathrm{Re}(A b_{\mathrm{c}}) = \mathrm{Re}(P)\, y$.
-# $\mathrm{Re}(P)$ is real symmetric with eigenvalues in $[0, 1]$ and trace
-# $\operatorname{tr} P = \operatorname{rank} A = \min(N, M)$: for $N < M$ it is not the identity,
+# $\delta \to 0$) returns $A b_{\mathrm{c}} = \Pi y$, with $\Pi$ the orthogonal projector onto
+# the complex column space of $A$, so $\mathrm{Re}(A b_{\mathrm{c}}) = \mathrm{Re}(\Pi)\, y$.
+# $\mathrm{Re}(\Pi)$ is real symmetric with eigenvalues in $[0, 1]$ and trace
+# $\operatorname{tr} \Pi = \operatorname{rank} A = \min(N, M)$: for $N < M$ it is not the identity,
 # and labels outside the complex column space are not interpolated. Counted in real numbers,
 # the complex solve has $2N$ unknowns for $2M$ equations (real and imaginary parts of
 # $Ab = y$) and interpolates only for $N \ge M$; for $M/2 \le N < M$ only the real solve
 # does. A check with random labels $y \sim N(0, I_M)$ and least squares without ridge
-# (`numpy.linalg.lstsq`), at $N = 3M/4$ and $N = 3M/2$, with $P$ built from the singular
-# vectors of $A$ (the column $|\mathrm{Re}(A b_{\mathrm{c}}) - \mathrm{Re}(P)\,y| / |y|$
-# compares the complex solve's fit with $\mathrm{Re}(P)\,y$):
+# (`numpy.linalg.lstsq`), at $N = 3M/4$ and $N = 3M/2$, with $\Pi$ built from the singular
+# vectors of $A$ (the column $|\mathrm{Re}(A b_{\mathrm{c}}) - \mathrm{Re}(\Pi)\,y| / |y|$
+# compares the complex solve's fit with $\mathrm{Re}(\Pi)\,y$):
 
 # %%
 y_random = torch.randn(n_samples, generator=rng, **f64).cpu().numpy()
@@ -597,17 +597,17 @@ for n in (3 * n_samples // 4, 3 * n_samples // 2):
     A_n_real = design_matrix(X, W_n, "fourier-real").cpu().numpy()
     b_complex = np.linalg.lstsq(A_n, y_random.astype(complex), rcond=None)[0]
     b_real = np.linalg.lstsq(A_n_real, y_random, rcond=None)[0]
-    # P from the SVD: the left singular vectors of the nonzero singular values span the
+    # Π from the SVD: the left singular vectors of the nonzero singular values span the
     # column space whatever the rank (a reduced QR would always give N columns)
     U, s, _ = np.linalg.svd(A_n, full_matrices=False)
     rank = int((s > s[0] * 1e-10).sum())
-    P = U[:, :rank] @ U[:, :rank].conj().T
+    projector = U[:, :rank] @ U[:, :rank].conj().T
     interpolation.append({
         "N": n, "2N / M": 2 * n / n_samples,
         "rank of A (complex)": rank,
         "rank of [A_cos, A_sin] (real)": np.linalg.matrix_rank(A_n_real),
-        "tr Re(P)": np.trace(P.real),
-        "|Re(A b_c) - Re(P) y| / |y|": np.linalg.norm((A_n @ b_complex).real - P.real @ y_random)
+        "tr Re(Π)": np.trace(projector.real),
+        "|Re(A b_c) - Re(Π) y| / |y|": np.linalg.norm((A_n @ b_complex).real - projector.real @ y_random)
         / np.linalg.norm(y_random),
         "complex solve: |Re(Ab) - y| / |y|": np.linalg.norm((A_n @ b_complex).real - y_random)
         / np.linalg.norm(y_random),
@@ -615,8 +615,8 @@ for n in (3 * n_samples // 4, 3 * n_samples // 2):
         / np.linalg.norm(y_random),
     })
 interpolation = pd.DataFrame(interpolation).set_index("N")
-display(interpolation.style.format({"2N / M": "{:.3g}", "tr Re(P)": "{:.4g}",
-                                    "|Re(A b_c) - Re(P) y| / |y|": "{:.2g}",
+display(interpolation.style.format({"2N / M": "{:.3g}", "tr Re(Π)": "{:.4g}",
+                                    "|Re(A b_c) - Re(Π) y| / |y|": "{:.2g}",
                                     "complex solve: |Re(Ab) - y| / |y|": "{:.3g}",
                                     "real solve: |Re(Ab) - y| / |y|": "{:.3g}"}))
 between, above = interpolation.index
@@ -628,8 +628,8 @@ claims.check("N = 3M/2 >= M: the complex solve interpolates random labels (relat
              interpolation.loc[above, "complex solve: |Re(Ab) - y| / |y|"], "<", 1e-6)
 claims.check("N = 3M/4 < M: generic features give A full column rank (rank A / N)",
              interpolation.loc[between, "rank of A (complex)"] / between, ">=", 1)
-claims.check("the complex least-squares fit is Re(P) y (largest relative difference)",
-             float(interpolation["|Re(A b_c) - Re(P) y| / |y|"].max()), "<", 1e-8)
+claims.check("the complex least-squares fit is Re(Π) y (largest relative difference)",
+             float(interpolation["|Re(A b_c) - Re(Π) y| / |y|"].max()), "<", 1e-8)
 
 # %% [markdown]
 # With a ridge and the smooth labels of this page, training and test error of the two
@@ -740,9 +740,10 @@ display(Markdown(
     f"lower after refinement and {drawn_ratio.min():.3g} to {drawn_ratio.max():.3g} times lower for a "
     f"fresh generator draw. A fit took {seconds['fourier-real'] / seconds['fourier']:.2g} times as long "
     f"with the real solve (one timing on this page's device, not among the claims): `\"fourier\"` runs "
-    f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine, so the "
-    f"factor is the engines' difference, not the formulation's (the 2N × 2N real Gram matrix takes "
-    f"as many operations as the N × N complex one, and it dominates the solve)."))
+    f"on the fused engine of the next section, `\"fourier-real\"` on the autograd engine, so most "
+    f"of the factor is the engines' difference (the next section times the two engines), not the "
+    f"formulation's: the 2N × 2N real Gram matrix takes as many operations as the N × N complex one, "
+    f"and it dominates the solve."))
 
 # %% [markdown]
 # At $N \ll M$ the real solve's extra freedom pays off end to end on this smooth target: it
@@ -763,8 +764,15 @@ display(Markdown(
 # products, and updates with Adam's fused kernel. Every intermediate has a buffer allocated
 # once, when the step is built, so a step only launches kernels and never reads device
 # memory on the host. It is another algorithm for the same function, so the two engines
-# agree to rounding, not bit for bit. Five Adam steps of each from the same generator and
-# the same random draws, with the TV term on:
+# agree to rounding, not bit for bit, and here rounding is amplified. An untrained
+# generator's features are short, so the columns $e^{2\pi i \langle w_l, x\rangle}$ of $A$ are
+# nearly equal and $\kappa(S)$ is close to its bound $1 + M/(N\delta)$ above (the derivative
+# checks of this page used well-conditioned features, $w \sim N(0, \sigma^2 I)$ with
+# $\sigma = 3$). A backward-stable solve of $S$ is then accurate to about
+# $\epsilon_{64}\,\kappa(S)$, and two such solves can differ by that much. The gradient of the
+# first Adam step of each engine, and the update $\theta_5 - \theta_0$ after five steps (not
+# $\theta_5$ itself, whose shared initial part would hide the difference), from the same
+# generator and the same random draws, with the TV term on:
 
 # %%
 from gft.training import GeneratorFeatures, make_adam_step  # noqa: E402
@@ -781,16 +789,40 @@ def adam_step(engine: str):
     return G, step
 
 
-def five_steps(engine: str) -> tuple[torch.Tensor, str]:
+def flat(tensors) -> torch.Tensor:
+    return torch.cat([t.detach().flatten() for t in tensors])
+
+
+def five_steps(engine: str) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The first step's gradient and the update after five steps."""
     G, step = adam_step(engine)
-    for _ in range(5):
+    theta_0 = flat(G.parameters()).clone()
+    step()
+    gradient = flat(p.grad for p in G.parameters()).clone()  # the step leaves its gradient in .grad
+    for _ in range(4):
         step()
-    return torch.cat([p.detach().flatten() for p in G.parameters()]), step.engine
+    return gradient, flat(G.parameters()) - theta_0, step.engine
 
 
-(theta_fused, ran_fused), (theta_autograd, ran_autograd) = five_steps("fused"), five_steps("autograd")
+def first_features() -> torch.Tensor:
+    """The features of the first step: the same generator and draws as adam_step's."""
+    torch.manual_seed(seed)
+    G = gft.Generator(2, (64, 64)).to(**f64)
+    with torch.no_grad():
+        return GeneratorFeatures(G, n_features, 1, torch.Generator(device=device).manual_seed(seed)).train_features()
+
+
+(grad_fused, update_fused, ran_fused), (grad_autograd, update_autograd, ran_autograd) = (
+    five_steps("fused"), five_steps("autograd"))
 assert (ran_fused, ran_autograd) == ("fused", "autograd")
-check("5 Adam steps: fused engine = autograd engine", relative_error(theta_fused, theta_autograd), 1e-9)
+A_first = design_matrix(X, first_features(), "fourier")
+kappa_first = torch.linalg.cond(A_first.mH @ A_first + ridge * torch.eye(n_features, **f64)).item()
+accuracy = torch.finfo(torch.float64).eps * kappa_first
+print(f"first step's features: |w| from {first_features().norm(dim=-1).min():.2g} to "
+      f"{first_features().norm(dim=-1).max():.2g}, condition number of S {kappa_first:.3g} "
+      f"(bound {1 + n_samples / (n_features * ridge):.3g}), eps_64 * kappa(S) = {accuracy:.1e}")
+check("first step's gradient: fused engine = autograd engine", relative_error(grad_fused, grad_autograd), accuracy)
+check("5 Adam steps' update: fused engine = autograd engine", relative_error(update_fused, update_autograd), accuracy)
 
 # %% [markdown]
 # What the fused engine buys depends on the device and the sizes (`python -m gft bench`
@@ -838,7 +870,7 @@ display(Markdown(
 #       b̂ = S⁻¹Aᴴy                                         O(MN + N²)
 #       ξ_1, …, ξ_n ~ U(box of X)
 #       L = (1/M)‖Re(A b̂) − y‖² + λ (1/n) Σ_j ‖∇ₓf(ξ_j)‖₁   O(MN) + O(nNd)
-#       θ ← Adam(θ, ∇_θ L)        backward: the implicit gradient reuses C, O(MN + N²)
+#       θ ← Adam(θ, ∇_θ L)        backward: the implicit gradient reuses C, O(MNd + N²)
 #       every val_every steps (200 in the paper, 100 by default): validation MSE,
 #           averaged over n_val_draws fresh draws; keep the best θ
 #   phase 2, the refinement (GFT-r)
