@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
+from matplotlib.patches import Rectangle
 
 from .training import TrainingHistory
 
@@ -440,8 +441,9 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     ax.set_yscale("log")
     if missing_x:
         _below_the_data(ax, _NOT_COMPUTED_STRIP)
-        ax.axhspan(0, _NOT_COMPUTED_STRIP, color="0.92", lw=0, zorder=0,
-                   transform=ax.get_xaxis_transform())
+        # in axes coordinates (axhspan would take the height in data units, whatever transform)
+        ax.add_patch(Rectangle((0, 0), 1, _NOT_COMPUTED_STRIP, transform=ax.transAxes, color="0.92",
+                               lw=0, zorder=0))
         ax.plot(missing_x, np.full(len(missing_x), _NOT_COMPUTED_STRIP / 2), "x", color="0.45", ms=5,
                 transform=ax.get_xaxis_transform(), label="not computed")
     if absent:

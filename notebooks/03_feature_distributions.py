@@ -29,10 +29,15 @@
 # \hat f(\omega) = \int_{[0,1]^2} f(x)\, e^{-2\pi i \langle \omega, x\rangle}\, dx ,
 # $$
 #
-# is large. This chapter draws many samples of $G_\theta(z)$ for the three "kreuz" settings
+# is large. (Why: written as $f(x) = \int \hat f(\omega)\, e^{2\pi i\langle \omega, x\rangle} d\omega$
+# on the square, $f$ has the Monte-Carlo estimate
+# $\frac1N\sum_l \hat f(w_l)\, e^{2\pi i\langle w_l, x\rangle}/p(w_l)$ with $w_l \sim p$, whose
+# variance $p \propto |\hat f|$ minimises, where $|\hat f|$ is integrable. GFT solves for the
+# output weights by least squares instead, so this is an intuition, not a theorem.) This
+# chapter draws many samples of $G_\theta(z)$ for the three "kreuz" settings
 # of the paper over $|\hat f|$ and checks that the learned distribution follows the
 # spectrum: it forms the same cross, and the cross turns and shears with the target, while
-# random features $w \sim N(0, \sigma^2 I)$ are blind to it.
+# random features $w \sim N(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to it.
 #
 # ## The targets
 #
@@ -47,8 +52,10 @@
 # $2(4u_2^3 + 1) \in [2, 10]$: the spectrum is a cross, an arm on the $\omega_1$-axis up to
 # $|\omega_1| = 4$ and an arm on the $\omega_2$-axis from $2$ to $10$ (mirrored through the
 # origin, as $|\hat f(-\omega)| = |\hat f(\omega)|$ for a real $f$). The other two settings
-# are $f(x) = g(xT)$ with $T$ the rotation by $\pi/4$ ("kreuz-rotated") or the shear
-# $\bigl(\begin{smallmatrix}1 & 0.3\\ 0.3 & 1\end{smallmatrix}\bigr)$ ("kreuz-sheared").
+# are $f(x) = g(xT)$ with $T$ the rotation by $\pi/4$ ("kreuz-rotated") or
+# $T = \bigl(\begin{smallmatrix}1 & 0.3\\ 0.3 & 1\end{smallmatrix}\bigr)$ ("kreuz-sheared", the
+# paper's name: this $T$ is symmetric, a stretch by $1.3$ and $0.7$ along the diagonals,
+# which tilts the two axes towards each other).
 # Since $\nabla_x\, \varphi(xT) = T\, \nabla_u \varphi(u)$ for a phase $\varphi$, the
 # arms of $f$ point along the columns $Te_1$ and $Te_2$: rotated by $45°$, or tilted towards
 # each other by $\arctan 0.3 \approx 16.7°$ each. How far the arms reach depends on the range
@@ -125,8 +132,9 @@ arms.style.format("{:.3g}")
 # $2(4u_2^3 + 1)\lVert Te_2\rVert$ grows with the cube of $u_2$. The rotation turns the square
 # so that $u_1 = (x_1 + x_2)/\sqrt 2$ reaches $\sqrt 2$, and the arm along $Te_1$ becomes the
 # longer one, while $u_2 \in [-1/\sqrt 2, 1/\sqrt 2]$ makes $4u_2^3 + 1$ change sign: the
-# local frequency along $Te_2$ then takes both signs, and the second arm is covered on both
-# sides of the origin. The shear stretches the square to
+# size of the local frequency along $Te_2$ then takes every value from $0$ to its largest, so
+# the second arm reaches into the origin, where that of "kreuz" leaves a gap
+# $|\omega_2| < 2$. The map $T$ of "kreuz-sheared" stretches the square to
 # a parallelogram whose coordinates $u_1, u_2$ range over $[0, 1.3]$: the second term's frequency grows to about twice that of "kreuz", over
 # about twice as many periods, and on about 17 % of the square it exceeds the largest
 # frequency of "kreuz" (the table).
@@ -241,11 +249,23 @@ for j, name in enumerate(settings):
             ax.legend(loc="lower right", fontsize="small", markerscale=3)
         ax.set_title(f"{name}: {'GFT' if i == 0 else 'random features'}")
 plt.show()
+reach = {name: arms.loc[name, ["arm T e1: largest |frequency|", "arm T e2: largest |frequency|"]].max() + hann_zero
+         for name in settings}  # the longest arm's end plus the taper's main lobe
+overshoot = pd.DataFrame({
+    "longest arm + main lobe": pd.Series(reach),
+    "GFT samples beyond it": {name: np.mean(np.linalg.norm(samples[name], axis=1) > reach[name]) for name in settings},
+    "GFT samples outside the frame": {name: np.mean(np.abs(samples[name][:, :2]).max(axis=1) > limits[name])
+                                      for name in settings},
+})
+overshoot.style.format({"longest arm + main lobe": "{:.3g}", "GFT samples beyond it": "{:.1%}",
+                        "GFT samples outside the frame": "{:.1%}"})
 
 # %% [markdown]
 # The learned samples draw the cross, and the cross turns with the target: along the axes
 # for "kreuz", along the diagonals for "kreuz-rotated", and with arms tilted towards each
-# other for "kreuz-sheared". The Gaussian samples ignore it.
+# other for "kreuz-sheared". The Gaussian samples ignore it. A few learned samples (the
+# table under the figure) lie beyond the end of the longest arm plus the taper's blur, where
+# $|\hat f|$ is small, and some of those leave the frame.
 #
 # ## How the samples turn with the target
 #
@@ -255,7 +275,7 @@ plt.show()
 # measure the fraction of samples within $\pm 10°$ of the two predicted arm directions: an
 # isotropic distribution puts $40/180 \approx 22\,\%$ there. The histograms show the angles
 # over a window of $180°$ centred between the two predicted arms, so that the seam where the
-# window wraps around ($0° = 180°$) lies about $45°$ (at least $43°$) from either arm instead of cutting
+# window wraps around ($0° = 180°$) lies at least $43°$ from either arm instead of cutting
 # the arm of "kreuz" at $0°$ in two.
 
 # %%
@@ -339,7 +359,8 @@ summary.style.format({column: "{:.3g}" for column in summary.columns if column !
 
 # %% [markdown]
 # The histograms peak at the predicted directions (dashed). The table also lists the mean of
-# $|\hat f|$ at the samples — how much of the target's spectrum a sample hits — and the
+# the tapered $|\hat f|$ of the figure at the samples — how much of the target's spectrum a
+# sample hits — and the
 # orientation of the cross, $\frac14 \arg \sum_l |w_l|^2 e^{4 i \alpha_l}$ with $\alpha_l$
 # the angle of $w_l$. The statistic weights each sample by $|w_l|^2$, so the far ends of the
 # arms count most. For a cross with perpendicular arms the weights do not move it: both arms
@@ -389,10 +410,12 @@ claims.check("kreuz-sheared: the arm T e2 carries most of sum |w|^2 (its share)"
 # - *The features must reach further.* The generator spreads the same $N = 100$ features over
 #   an arm about twice as long, so fewer of them sit at any one frequency of the chirp, and a
 #   good share of them must lie beyond the top frequency of "kreuz".
-# - *The data resolve it less well.* At the top frequency the uniform training points are
-#   about two per period along the direction of oscillation, the rate below which even
-#   regularly spaced samples could not tell an oscillation from its aliases; at the top
-#   frequency of "kreuz" they are about four.
+# - *The data sample it more thinly.* Counted as for a regular grid of the same density,
+#   the training points are about two per period along the direction of oscillation at the
+#   top frequency, against about four at the top frequency of "kreuz": fewer points
+#   constrain each oscillation. This is a count, not a sampling theorem: i.i.d. points do
+#   not alias as a grid does. How much of the error each side explains the page does not
+#   measure.
 #
 # The numbers of this run:
 
@@ -415,7 +438,7 @@ display(Markdown(
     f"$|w| = {kreuz_top:.3g}$, the top frequency of \"kreuz\", lie "
     f"{100 * far_samples['kreuz-sheared']:.3g} % of the sheared generator's samples and "
     f"{100 * far_samples['kreuz']:.3g} % of those of \"kreuz\". The {n_fit} points each generator "
-    f"is trained on lie about $1/\\sqrt{{{n_fit}}} \\approx {1 / np.sqrt(n_fit):.2g}$ apart: "
+    f"is trained on have the density of a grid of spacing $1/\\sqrt{{{n_fit}}} \\approx {1 / np.sqrt(n_fit):.2g}$: "
     f"{np.sqrt(n_fit) / sheared_top:.2g} per period at the sheared target's top frequency "
     f"{sheared_top:.3g}, {np.sqrt(n_fit) / kreuz_top:.2g} at that of \"kreuz\". "
     f"On this draw, the {100 * fast.mean():.3g} % of the test points where the sheared target's "

@@ -33,7 +33,8 @@
 # than random ones at equal $N$ — provided the TV regulariser is on; without it they fit the
 # noise. On CCPP the committed table favours random features with a well-tuned scale, but
 # only because at the book preset's learning rate two of GFT-r's five generators never
-# train; refitted at a four times smaller rate, GFT-r is slightly ahead on every draw.
+# train; refitted at a four times smaller rate (a rate chosen after those failures were seen),
+# GFT-r is slightly ahead on every refitted draw, though its refinement then keeps its start.
 # (2) With TV, GFT-r's features put much less weight on the noise coordinates than on the
 # real ones, and several times less than without TV (6 to 24 times over five seeds); random
 # features weigh all coordinates alike.
@@ -155,8 +156,9 @@ if len(rff_live):
 # chosen on a 10 % validation split and the default ridge $\delta = 10^{-7}$, random features
 # can oscillate wherever the test inputs leave the training inputs' range, and on one
 # SkillCraft draw of the five we ran for the claims' margins this made them four times worse
-# than the mean (the section "Empty regions of the input box" below measures this failure
-# on purpose). So the claim allows one data set to fail.
+# than the mean. That draw has a test input far outside the training inputs' range, an
+# extrapolation; the section "Empty regions of the input box" below measures the related
+# failure inside the box, in its gaps. So the claim allows one data set to fail.
 
 # %%
 if len(rff_live):
@@ -193,11 +195,11 @@ if len(rff_live):
 # it minimises $\|Ab - y\|^2 + \delta\|b\|^2 = \|\mathrm{Re}(Ab) - y\|^2 + \|\mathrm{Im}(Ab)\|^2
 # + \delta\|b\|^2$, not the first term of $L$ alone ([chapter 02](02_derivations.ipynb)
 # compares it with the real solve). The TV term is the mean $\ell^1$ norm of the input gradient
-# of the fit at $K$ points $\xi_1, \dots, \xi_K$ drawn uniformly in the bounding box of the
-# training inputs, afresh at every step ($K = 1000$ at the book preset),
+# of the fit at $n$ points $\xi_1, \dots, \xi_n$ drawn uniformly in the bounding box of the
+# training inputs, afresh at every step ($n = 1000$ at the book preset),
 #
 # $$
-# \mathrm{TV}(w) = \frac1K \sum_{j=1}^K \sum_{i=1}^d \Bigl|\frac{\partial f_{w,\hat b(w)}}{\partial x_i}(\xi_j)\Bigr| ,
+# \mathrm{TV}(w) = \frac1n \sum_{j=1}^n \sum_{i=1}^d \Bigl|\frac{\partial f_{w,\hat b(w)}}{\partial x_i}(\xi_j)\Bigr| ,
 # $$
 #
 # an $\ell^1$ penalty over the input coordinates: like the lasso, it makes it cheap for
@@ -253,7 +255,8 @@ else:
 # fit on the real inputs is fragile: executed with one thread instead of two on the same
 # machine (same data, seed and steps; only the rounding of the sums differs), this page's
 # GFT-r without TV moved between a test MSE as good as the fit with TV and one several
-# times worse, while the fits with TV stayed within ten percent of each other. Validation
+# times worse, while the fits with TV stayed within ten percent of each other (an observation
+# from executing the page both ways, not among its claims). Validation
 # cannot tell the two apart; test points away from the training rows can (the section
 # "Empty regions of the input box" below shows where an unregularised fit goes wrong). Where do the features
 # look? For a feature $w_l \in \mathbb{R}^d$ the size of $|w_{lj}|$ says how fast the
@@ -293,8 +296,9 @@ if live_ok:
 # isotropic $z$): the ratio is about 1 up to sampling noise. Their validated $\sigma$ is so
 # small (the table of the previous section) that the phase $2\pi\sigma\langle z, x\rangle$ hardly
 # varies over the data, real coordinates included: 100 such features act almost as a linear
-# model in all 41 inputs. Without TV the generator's features put as much weight on a noise
-# coordinate as on a real one, or more, and GFT-r fits no better than the random features
+# model in all 41 inputs. Without TV the generator's features put a weight on a noise
+# coordinate comparable to that on a real one (the ratio above; from about 0.5 to 1.8 over
+# seeds 0–4 in the recorded claim margins), and GFT-r fits no better than the random features
 # (on this page worse: the table above): with 41 inputs and 675 training rows (750 less the validation split) there
 # is room to fit the labels' noise through the noise columns. With TV the features mostly
 # drop the noise coordinates and GFT-r beats the random features, though the noise columns
@@ -315,7 +319,7 @@ if live_ok:
     claims.check("(1) ... and beats GFT-r without TV (ratio)",
                  with_noise["GFT-r λ=0"] / with_noise[tv_name], ">", 1)
     claims.check("(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
-                 with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 0.8)
+                 with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 1)
     # (2) with TV the learned features weigh a noise coordinate less than half as much as a
     # real one, and several times less than without TV
     claims.check(f"(2) with TV (λ = {tv_lambda:g}), weight on a noise coordinate / a real one",
@@ -338,8 +342,15 @@ have = report.available_presets(rows)
 if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed table.")
 for p in results_presets:
-    print(f"preset {p!r}: " + ("results for " + ", ".join(sorted(set(rows.loc[rows['preset'] == p, 'setting'])))
-                               if p in have else "not computed"))
+    part = rows[rows["preset"] == p] if len(rows) else rows
+    print(f"preset {p!r}: " + (f"methods {', '.join(LABELS.get(m, m) for m in dict.fromkeys(part['method']))} "
+                               f"on {', '.join(sorted(set(part['setting'])))}" if p in have else "not computed"))
+if "paper" in have and set(rows.loc[rows["preset"] == "paper", "method"]) == {"rff"}:
+    rff_by_preset = (rows[rows["method"] == "rff"].pivot_table(index=["setting", "trial"], columns="preset",
+                                                               values="test_mse").dropna())
+    same = bool(np.allclose(rff_by_preset["paper"], rff_by_preset["book"], rtol=1e-12, atol=0))
+    print("(the paper preset's rows are random features only, which train nothing the preset changes: "
+          + ("they equal the book preset's)" if same else "they differ from the book preset's)"))
 summary = report.summarise(rows, DATASETS, METHODS, have, "fourier")  # computed presets only
 if have:
     display(report.style_table(summary, labels=LABELS))
@@ -442,7 +453,7 @@ if len(cmp):
     claims.check("committed table: GFT-r beats RFF on airfoil (ratio RFF / GFT-r)",
                  float(ratio.get("airfoil", float("nan"))), ">", 1.5)
     claims.check("committed table: on CCPP tuned random features are at least as good as GFT-r (ratio RFF / GFT-r)",
-                 float(ratio.get("ccpp", float("nan"))), "<", 1.1)
+                 float(ratio.get("ccpp", float("nan"))), "<", 1)
     ccpp = rows[(rows["setting"] == "ccpp") & (rows["preset"] == "book") & (rows["activation"] == "fourier")]
     per_trial = ccpp.pivot_table(index="trial", columns="method", values="test_mse")
     if {"gft-r", "rff"} <= set(per_trial):
@@ -470,6 +481,7 @@ if len(cmp):
                                       "gft_r_test_mse": gft_r_rows["test_mse"].astype(float)})
             refits = pd.concat([pd.read_csv(f) for f in refit_files]).assign(run="refit")
             runs = pd.concat([committed, refits[committed.columns]], ignore_index=True)
+            refits = refits.assign(refine_best_step=refits["refine_best_step"].astype(int))
             shown = runs.pivot_table(index="draw", columns=["run", "lr"],
                                      values=["generator_best_step", "gft_r_test_mse"])
             display(shown.rename(columns={"generator_best_step": "generator's best step",
@@ -484,10 +496,12 @@ if len(cmp):
             def at_rate(lr: float, part: pd.DataFrame) -> str:
                 steps, rff = part["generator_best_step"], per_trial["rff"]
                 below_rff = int((part["gft_r_test_mse"] < rff.reindex(part.index).to_numpy()).sum())
+                idle = int((part["refine_best_step"] == 0).sum())
                 return (f"At lr = {lr:g} the generator trains on {int((steps > 0).sum())} of the "
                         f"{len(part)} draws refitted (best step {steps.min():g} to {steps.max():g}), "
                         f"including {int(steps[steps.index.isin(stuck_draws)].gt(0).sum())} of the "
-                        f"{len(stuck_draws)} that kept their start, and GFT-r's test MSE is "
+                        f"{len(stuck_draws)} that kept their start; the refinement keeps its start on "
+                        f"{idle} of them (there GFT-r is the generator's draw); and GFT-r's test MSE is "
                         f"{part['gft_r_test_mse'].min():.3g} to {part['gft_r_test_mse'].max():.3g} on them, "
                         f"against {committed['gft_r_test_mse'].min():.3g} to "
                         f"{committed['gft_r_test_mse'].max():.3g} for the committed trials at {book_lr:g}. "
@@ -503,7 +517,12 @@ if len(cmp):
                 + "). " + " ".join(at_rate(lr, part.set_index("draw"))
                                    for lr, part in refits[refits["lr"] < book_lr].groupby("lr"))
                 + " So the book preset's generator learning rate is too large for CCPP; the committed "
-                "table keeps the preset, as every cell does."))
+                "table keeps the preset, as every cell does. (The smaller rate was tried after these "
+                "failures were seen, with λ = 0.01 kept from the selection at the book rate.)"))
+            smaller = refits[refits["lr"] == refits["lr"].min()].set_index("draw")
+            claims.check("CCPP refits at the smallest generator rate: GFT-r below RFF on every refitted draw "
+                         "(largest ratio GFT-r / RFF)",
+                         float((smaller["gft_r_test_mse"] / per_trial["rff"].reindex(smaller.index)).max()), "<", 1)
     largest_tried = selection.groupby(["setting", "method"])["lambda"].transform("max")
     top = selection[selection["selected"] & (selection["lambda"] == largest_tried) & (selection["lambda"] > 0)]
     display(Markdown(
@@ -551,6 +570,16 @@ if boosting:
             .format("{:.3g}", subset=[LABELS.get(c, "gradient boosting") for c in compared])
             .highlight_min(axis=1, subset=[LABELS.get(c, "gradient boosting") for c in compared],
                            props="font-weight: bold"))
+    # draw by draw: a mean over five draws can rest on one of them
+    boost_over_gft = (per_trial["boosting"] / per_trial["gft-r"]).groupby(level="setting")
+    gft_wins = (per_trial["gft-r"] < per_trial["boosting"]).groupby(level="setting").sum()
+    display(Markdown(
+        "Draw by draw, GFT-r has a lower test MSE than gradient boosting on "
+        + ", ".join(f"{name} {int(gft_wins[name])} of {int(relative.loc[name, 'trials'])}" for name in relative.index)
+        + " draws; the median over the draws of boosting's test MSE over GFT-r's is "
+        + ", ".join(f"{name} {value:.3g}" for name, value in boost_over_gft.median().items())
+        + ", and its range on propulsion "
+        + f"{boost_over_gft.min().get('propulsion', float('nan')):.2g} to {boost_over_gft.max().get('propulsion', float('nan')):.3g}."))
 else:
     print("no committed results or data files here: the comparison with gradient boosting is not computed")
 
@@ -569,13 +598,20 @@ if boosting:
                  float(relative.loc["skillcraft", compared].min()), ">", 0.5)
     claims.check("on galaxy, propulsion, telemonitoring GFT-r's relative test MSE is below 1 % (largest)",
                  float(relative.loc[smooth, "gft-r"].max()), "<", 0.01)
-    claims.check("GFT-r beats gradient boosting on galaxy, propulsion, telemonitoring (smallest ratio)",
-                 float((relative.loc[smooth, "boosting"] / relative.loc[smooth, "gft-r"]).min()), ">", 2)
+    claims.check("GFT-r beats gradient boosting on galaxy and telemonitoring on the median draw "
+                 "(smallest median of boosting / GFT-r)",
+                 float(boost_over_gft.median()[["galaxy", "telemonitoring"]].min()), ">", 2)
+    claims.check("on propulsion neither dominates: draws gradient boosting wins",
+                 int(relative.loc["propulsion", "trials"] - gft_wins["propulsion"]), ">=", 1)
+    claims.check("on propulsion neither dominates: draws GFT-r wins", int(gft_wins["propulsion"]), ">=", 1)
 
 # %% [markdown]
 # The table splits the data sets in two. On galaxy, propulsion and telemonitoring, whose
-# labels the inputs determine almost exactly (GFT-r's relative error is below 1 %), GFT-r is
-# ahead of gradient boosting by a factor of at least two. On airfoil and
+# labels the inputs determine almost exactly (GFT-r's relative error is below 1 %), the
+# means favour GFT-r, but draw by draw only galaxy and telemonitoring do: there GFT-r is ahead
+# of gradient boosting on the median draw by a factor of at least two, while on propulsion
+# neither dominates (each wins some draws, and boosting one of them by orders of magnitude:
+# the range above). On airfoil and
 # CCPP, untuned gradient boosting beats the three thin networks of this table; on SkillCraft no
 # method explains even half of the variance, and on the median data draw GFT-r is no better
 # than random features (on one draw the test error of random features, and of VarPro and
@@ -674,12 +710,20 @@ if gaps is not None:
     behind = cv_over_rff > 1.1
     pairs_chosen = ", ".join(f"({lam:g}, {ridge:g})" for lam, ridge in
                              sorted(set(zip(gaps["gft_cv_ridge_lambda"], gaps["gft_cv_ridge_ridge"]))))
-    # the CV refit and the grid's batched fit at the same λ and seed differ only in float32 rounding
+    # the CV refit and the grid's batched fit at the same λ and seed differ only in float32
+    # rounding; so do the λ = 0 fit and the grid's fit at λ = 0
     same_fit = gaps["gft_cv"] / [gaps.loc[s, f"gft_at_{lam:g}"] for s, lam in gaps["gft_cv_lambda"].items()]
-    spread = float(np.exp(np.abs(np.log(same_fit)).max()))
+    same_fit_0 = gaps["gft_lambda0"] / gaps["gft_at_0"]
+    spread = float(np.exp(np.abs(np.log(pd.concat([same_fit, same_fit_0]))).max()))
+    spread_0 = float(np.exp(np.abs(np.log(same_fit_0)).max()))
+    oscillates_grid = gaps["gft_at_0"] > gaps["mean"]
     display(Markdown(
-        f"Without TV the fit is worse than predicting the training mean on {oscillates} of {n} draws, "
-        f"by up to a factor {worst_plain:.3g}. Cross-validation lowers the λ = 0 error on {cv_helps} of "
+        f"Without TV the fit is worse than predicting the training mean on {oscillates} of {n} draws "
+        f"(draws {draws(gaps['gft_lambda0'] > gaps['mean'])}), by up to a factor {worst_plain:.3g}; "
+        f"the grid's own λ = 0 fits, the same fits up to float32 rounding, are worse than the mean on "
+        f"{int(oscillates_grid.sum())} (draws {draws(oscillates_grid)}), and the two disagree by up to "
+        f"a factor {spread_0:.3g}: at λ = 0 which draws fail is rounding noise, that some do is not. "
+        f"Cross-validation lowers the λ = 0 error on {cv_helps} of "
         f"{n} draws, choosing λ = {chosen('gft_cv')}, and beats the mean on {beats_mean('gft_cv')} of {n}: "
         f"its error is at most {cv_over_mean:.2g} of the mean's. Against tuned random features it is "
         f"lower, or within 10 %, on {near_rff} of {n} draws (median ratio {float(cv_over_rff.median()):.2g}); "
@@ -693,10 +737,10 @@ if gaps is not None:
         f"{pairs_chosen} and beats the mean on {beats_mean('gft_cv_ridge')}. With the test points in view, "
         f"the best of the λ grid's fits beats the mean on {beats_mean('hindsight')} of {n} draws, the best "
         f"of the (λ, δ) fits on {beats_mean('hindsight_pair')}. "
-        f"The error in the gaps is not a stable function of λ: the refit of `GFTRegressorCV` and "
-        f"the grid's fit at the same λ and seed, which differ only in float32 rounding, disagree "
-        f"by up to a factor {spread:.2g}, so counts that differ by a draw or two, as those of the "
-        f"selection rules above, are within that noise."))
+        f"The error in the gaps is not a stable function of λ: fits that differ only in float32 "
+        f"rounding (the refit of `GFTRegressorCV` and the grid's fit at the same λ and seed, and the "
+        f"two λ = 0 fits) disagree by up to a factor {spread:.3g}, so counts that differ by a draw or "
+        f"two, as those of the selection rules above, are within that noise."))
     safe_pairs = [c.removeprefix("gft_ridge_at_").split("_") for c in pair_columns
                   if (gaps[c] < gaps["mean"]).all()]
     display(Markdown(

@@ -122,6 +122,14 @@ def test_plot_marks_missing_cells_and_never_plots_zero(folder):
     # the crosses sit in a strip below every value drawn, so that none reads as a value
     strip_top = ax.transAxes.inverted().transform(ax.transData.transform((0, ys.min())))[1]
     assert np.all(marks[0].get_ydata() < strip_top) and strip_top > plotting._NOT_COMPUTED_STRIP
+    # the shaded strip is that bottom share of the axes, and covers no value drawn
+    ax.figure.canvas.draw()
+    shaded = [p for p in ax.patches if np.allclose(p.get_facecolor()[:3], 0.92)]
+    axes_box = ax.get_window_extent()
+    assert len(shaded) == 1
+    box = shaded[0].get_window_extent()
+    assert np.isclose(box.y0, axes_box.y0) and np.isclose(box.width, axes_box.width)
+    assert np.isclose(box.height / axes_box.height, plotting._NOT_COMPUTED_STRIP)
     plt.close("all")
 
 
