@@ -32,7 +32,8 @@
 # only $b$ is fitted. GFT fits $b$ the same way, by a ridge solve, but *learns* where to put
 # the $w_l$: a generator network $G_\theta$ maps Gaussian noise to features,
 # $w_l = G_\theta(z_l)$, and is trained on the fitting error; a refinement (GFT-r) then
-# tunes one drawn set of features. Both are scikit-learn estimators, so a fit is one line.
+# tunes one drawn set of features (the latent draw $z$, through the frozen generator). Both
+# are scikit-learn estimators, so a fit is one line.
 #
 # The claim of this chapter: **at equal $N$, the learned features fit better than random
 # ones.** On the 2-D problem the gap in test MSE is orders of magnitude for the refined set
@@ -117,7 +118,7 @@ gft_1d = GFTRegressor.from_preset(
 rff_1d = RFFRegressor(
     n_features=n_features_1d, device=device, random_state=seed, progress=progress
 ).fit(x_train[:, None], y_train)
-rff_wide = RFFRegressor(  # the same random features, ten times wider
+rff_wide = RFFRegressor(  # random features of the same kind (σ validated anew), ten times wider
     n_features=10 * n_features_1d, device=device, random_state=seed, progress=progress
 ).fit(x_train[:, None], y_train)
 
@@ -217,7 +218,8 @@ display(Markdown(
 assert np.all(np.isfinite(list(mse_1d.values())))
 assert set(gft_1d.history_) >= {"generator"}
 claims.check("1-D: GFT-r beats RFF (RFF / GFT-r test MSE)", mse_1d["RFF"] / mse_1d["GFT-r"], ">", 2)
-claims.check("1-D: most generator samples lie in the band |ω| <= 8 (share)", in_band, ">", 0.8)
+claims.check("1-D: the generator puts fewer samples at |ω| <= 2 than random features do "
+             "(their expected share over the generator's)", rff_low / max(low, 1e-12), ">", 1.3)
 
 # %% [markdown]
 # ## A function of two variables
@@ -306,14 +308,17 @@ def near_peak(W: np.ndarray, radius: float = 0.75) -> float:
     return float(np.mean(distance < radius))
 
 
-def near_lines(W: np.ndarray, width: float = 0.5) -> float:
-    """Share of the rows of W within ``width`` of a line through 0 along (3, 1) or (1, -4)."""
+def near_lines(W: np.ndarray, width: float = 0.5, hole: float = 1.0) -> float:
+    """Share of the rows of W within ``width`` of a line through 0 along (3, 1) or (1, -4),
+    among those farther than ``hole`` from the origin (where every direction is near both lines)."""
+    W = W[np.linalg.norm(W, axis=1) > hole]
     normal = np.stack([-directions[:, 1], directions[:, 0]], axis=1)
-    return float(np.mean(np.abs(W @ normal.T).min(axis=1) < width))
+    return float(np.mean(np.abs(W @ normal.T).min(axis=1) < width)) if len(W) else 0.0
 
 
 display(Markdown(
-    f"Within 0.5 of the two lines through the origin along $(3, 1)$ and $(1, -4)$: "
+    f"Within 0.5 of the two lines through the origin along $(3, 1)$ and $(1, -4)$, among the samples "
+    f"farther than 1 from the origin: "
     f"{100 * near_lines(samples_2d):.0f} % of the generator's samples, "
     f"{100 * near_lines(random_2d):.0f} % of the random ones. Within 0.75 of one of the four "
     f"peaks: {100 * near_peak(samples_2d):.0f} % against {100 * near_peak(random_2d):.0f} %."))
@@ -392,13 +397,17 @@ beats = {problem: float(np.mean(values < reference[problem][0])) for problem, va
 display(Markdown("; ".join(
     f"{problem}: median {np.median(values):.3g}, from {values.min():.3g} to {values.max():.3g}; "
     f"{100 * beats[problem]:.0f} % of the draws beat RFF" for problem, values in draw_mse.items())
-    + f". The one draw of the summary above: {mse_1d['GFT']:.3g} in 1-D, {mse_2d['GFT']:.3g} in 2-D."))
+    + ". The one draw of the summary above: "
+    + ", ".join(f"{value:.3g} in {problem}, better than {100 * np.mean(draw_mse[problem] > value):.0f} % "
+                "of the fresh draws" for problem, value in (("1-D", mse_1d["GFT"]), ("2-D", mse_2d["GFT"])))
+    + "."))
 
 # %% [markdown]
 # The spread over draws is wide, which is why the protocol averages the generator's
 # validation error over several draws, and why the refinement (GFT-r), which tunes one
 # drawn set on the data, is the model `predict` uses. The single draw of the summary is one
-# sample of this spread (compare it with the median), not its typical value. In 2-D every
+# sample of this spread, not its typical value: its rank among the fresh draws is printed
+# above, and in the summary figure it can look better or worse than a typical draw. In 2-D every
 # draw on this page beats the random features by far; in 1-D with 20 features the draws
 # straddle them on some seeds, as said above, so only the 2-D share is a claim.
 
@@ -434,16 +443,22 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 # validation MSE kept, no refit. `ridges=(1e-7, 1e-4, 1e-2)` also chooses the ridge
 # $\delta$ of the output weights, every pair (λ, δ) in the same batched run.
 # With five folds the search is 30 fits; on large data or a larger budget that takes hours.
-# `model.fit(X, y, checkpoint="cv.pt")` keeps the run's state in that file about every ten
-# minutes, and the same call after a Ctrl-C or a crash goes on from the last save.
+# `model.fit(X, y, checkpoint="cv.pt")` keeps the search's state in that file (and the
+# refit's in `cv.pt.refit`), saved at a validation step at least ten minutes after the
+# last save; the same call after a Ctrl-C or a crash goes on from the last save, provided
+# `random_state` is an int. Every estimator validates on the *last* rows and `cv=5` folds
+# without shuffling: shuffle data sorted by time or by an input first.
 #
 # Cross-validation does not see empty regions of the input box: folds drawn from the
 # same clusters contain no gap. The TV term does, since it is sampled over the whole box of
 # the inputs. [Chapter 06](06_uci_benchmarks.ipynb) measures this on a constructed data set
-# with clustered inputs and test points in the gaps between the clusters: without TV the fit
-# is worse than predicting the mean on three of five draws, while `GFTRegressorCV` beats the
-# mean and the λ = 0 fit on all five. Tuned random features do better still between the
-# clusters on two of the draws and worse than the mean on two others. Beyond the box of
+# with clustered inputs and test points in the gaps between the clusters. At a reduced
+# budget (40 features, a small generator): without TV the fit is worse than predicting the
+# mean on some of the five draws, while `GFTRegressorCV` beats the mean and the λ = 0 fit on
+# all five; tuned random features do better still between the clusters on two draws and
+# worse than the mean on two others. At `GFTRegressor`'s defaults, `GFTRegressorCV` beats
+# the mean on all five draws and is within 10 % of the tuned random features, or better, on
+# every one. Beyond the box of
 # the training inputs nothing constrains a fit: measure how far your test inputs lie from
 # the training inputs, and compare with predicting the mean there.
 
@@ -482,13 +497,16 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #    shrink as both methods approach the accuracy the data allow. At $N = 10$ fewer
 #    features than the band needs may also hold GFT-r back: the printed ratios decide.
 # 3. With `y_noisy = y_train + 0.3 * rng.standard_normal(y_train.shape)`,
-#    `GFTRegressorCV(cv=5, random_state=seed).fit(x_train[:, None], y_noisy)` picks its
-#    $\lambda$ from the paper's grid (`model.tv_weight_`); score both fits against the
-#    noise-free `y_test`. The book has not run this exercise, and its neighbours point both
+#    `GFTRegressorCV.from_preset(preset, n_features=n_features_1d, cv=5, random_state=seed, progress=False)`
+#    fitted on `(x_train[:, None], y_noisy)` picks its $\lambda$ from the paper's grid
+#    (`model.tv_weight_`); fit `GFTRegressor.from_preset(preset, n_features=n_features_1d,
+#    random_state=seed)` on the same noisy labels for λ = 0, and score both against the
+#    noise-free `y_test`. With five folds that is 30 fits and a refit: minutes on a CPU. The book has not run this exercise, and its neighbours point both
 #    ways: on a noisy 1-D curve, [chapter 05](05_ablations.ipynb) finds that a fixed
 #    $\lambda = 10^{-2}$ lowers the test error on every seed and brings the fit's total
 #    variation close to the target's, while in its $\lambda$ sweep on noisy Friedman 1 the
-#    validated $\lambda$ raised GFT-r's test error. Your two test errors decide it for
+#    validated $\lambda$ raised GFT-r's test error in the current run (and lowered it in an
+#    earlier one). Your two test errors decide it for
 #    this curve.
 # ```
 

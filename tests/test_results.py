@@ -161,6 +161,11 @@ def test_compare_methods_only_where_both_exist(folder):
     assert cmp.setting.tolist() == ["polynomial-d5"]
     assert cmp.ratio.iloc[0] == pytest.approx(5e-2 / 2e-3)
     assert report.compare_methods(summary, "gft-r", "nn", "book").empty
+    # a partial cell counts only below its trial count
+    trials = summary.set_index(["setting", "method", "preset"])["trials"]
+    n = int(min(trials["polynomial-d5", "gft-r", "book"], trials["polynomial-d5", "rff", "book"]))
+    assert len(report.compare_methods(summary, "gft-r", "rff", "book", min_trials=n)) == 1
+    assert report.compare_methods(summary, "gft-r", "rff", "book", min_trials=n + 1).empty
 
 
 TINY = {"gft": dict(generator_steps=4, refine_steps=3, hidden=(8,)), "nn": dict(steps=3)}

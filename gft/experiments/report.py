@@ -205,13 +205,15 @@ def _show_styled_tables_as_text() -> None:
         Styler, lambda styler, printer, cycle: printer.text(_styler_text(styler)))
 
 
-def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str) -> pd.DataFrame:
-    """Settings (and activations) where both ``better`` and ``worse`` have results at ``preset``.
+def compare_methods(summary: pd.DataFrame, better: str, worse: str, preset: str,
+                    min_trials: int = 1) -> pd.DataFrame:
+    """Settings (and activations) where both ``better`` and ``worse`` have at least
+    ``min_trials`` trials at ``preset`` (``DEFAULT_TRIALS``: complete cells only).
 
     Returns a frame with columns ``setting, activation, <better>, <worse>, ratio`` (mean test
     MSE of ``worse`` over that of ``better``: > 1 where ``better`` wins).
     """
-    part = summary[(summary["preset"] == preset) & (summary["trials"] > 0)]
+    part = summary[(summary["preset"] == preset) & (summary["trials"] >= max(min_trials, 1))]
     keys = ["setting", "activation"]
     a = part[part["method"] == better].set_index(keys)["test_mse_mean"].rename(better)
     b = part[part["method"] == worse].set_index(keys)["test_mse_mean"].rename(worse)
