@@ -815,11 +815,12 @@ def first_features() -> torch.Tensor:
 (grad_fused, update_fused, ran_fused), (grad_autograd, update_autograd, ran_autograd) = (
     five_steps("fused"), five_steps("autograd"))
 assert (ran_fused, ran_autograd) == ("fused", "autograd")
-A_first = design_matrix(X, first_features(), "fourier")
+W_first = first_features()
+A_first = design_matrix(X, W_first, "fourier")
 kappa_first = torch.linalg.cond(A_first.mH @ A_first + ridge * torch.eye(n_features, **f64)).item()
 accuracy = torch.finfo(torch.float64).eps * kappa_first
-print(f"first step's features: |w| from {first_features().norm(dim=-1).min():.2g} to "
-      f"{first_features().norm(dim=-1).max():.2g}, condition number of S {kappa_first:.3g} "
+print(f"first step's features: |w| from {W_first.norm(dim=-1).min():.2g} to "
+      f"{W_first.norm(dim=-1).max():.2g}, condition number of S {kappa_first:.3g} "
       f"(bound {1 + n_samples / (n_features * ridge):.3g}), eps_64 * kappa(S) = {accuracy:.1e}")
 check("first step's gradient: fused engine = autograd engine", relative_error(grad_fused, grad_autograd), accuracy)
 check("5 Adam steps' update: fused engine = autograd engine", relative_error(update_fused, update_autograd), accuracy)
