@@ -281,7 +281,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             }
             diverged = np.array([_diverged(f) for f in fits]).reshape(shape)
         # a resumed run's earlier time: each member holds its share
-        search = time.perf_counter() - start + _resumed_seconds(fits[0]) * len(fits)
+        search = time.perf_counter() - start + sum(map(_resumed_seconds, fits))
         if self.refine_steps == 0:  # no refinement: GFT-r is GFT
             scores["refine"] = scores["generator"]
         chosen = {phase: candidates[_select(s, candidates, self.selection)] for phase, s in scores.items()}
@@ -297,7 +297,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             refits = fit_batched([self._candidate(c, seed) for c in unique], X, y, refit_file, checkpoint_every)
             self.best_estimator_ = refits[unique.index(chosen["refine"])]
             self.generator_estimator_ = refits[unique.index(chosen["generator"])]
-            refit = time.perf_counter() - start + _resumed_seconds(refits[0]) * len(refits)
+            refit = time.perf_counter() - start + sum(map(_resumed_seconds, refits))
         self.fit_seconds_ = {"search": search, "refit": refit}
         results: dict[str, np.ndarray] = {"tv_weight": np.array([c[0] for c in candidates]),
                                           "ridge": np.array([c[1] for c in candidates])}

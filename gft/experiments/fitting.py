@@ -82,7 +82,7 @@ def _raise_if_interrupted(est: Any) -> None:
         raise KeyboardInterrupt("a fit was interrupted; its trial was not recorded")
 
 
-def _diverged(err: TrainingDivergedError) -> str:
+def _divergence_note(err: TrainingDivergedError) -> str:
     return "diverged: " + str(err).splitlines()[0]
 
 
@@ -100,7 +100,7 @@ def _fit_batched(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], li
         fit_batched(ests, data[0][0] if shared else [d[0] for d in data],
                     data[0][1] if shared else [d[1] for d in data], checkpoint=checkpoint)
     except TrainingDivergedError as err:  # every member keeps its best iterate
-        notes = [_diverged(err)] * len(jobs)
+        notes = [_divergence_note(err)] * len(jobs)
     except ValueError:  # refitted one by one: fit starts afresh
         return None
     for i, est in enumerate(ests):
@@ -124,7 +124,7 @@ def _fit_each(jobs: Sequence[FitJob], checkpoint=None) -> tuple[list[Any], list[
             resumable = checkpoint is not None and isinstance(est, FeatureRegressorBase)
             est.fit(job.data[0], job.data[1], **(dict(checkpoint=checkpoint) if resumable else {}))
         except TrainingDivergedError as err:  # the estimator keeps its best iterate; score that
-            note = _diverged(err)
+            note = _divergence_note(err)
         seconds.append(time.perf_counter() - start + _resumed_seconds(est))
         ests.append(est)
         notes.append(note)

@@ -2,7 +2,7 @@ r"""Random versus learned first-layer features: random-features ridge regression
 
 Symbols (those of the random-features literature this module follows, not the book's
 notation page): ``n`` samples :math:`x\sim N(0, I_d)` in ``d`` dimensions, ``N`` hidden
-features, ``R`` ridges; in :func:`double_descent` ``W`` widths and ``T`` draws. The two-layer network and its random-features model are
+features, ``R`` ridges; in :func:`double_descent` ``n_widths`` widths and ``T`` draws. The two-layer network and its random-features model are
 
 .. math::  f(x) = \frac{1}{\sqrt N}\sum_{j=1}^N a_j\,\sigma(\langle w_j, x\rangle),\qquad
            F = \sigma(XW^\top)/\sqrt N \in \mathbb R^{n\times N},
@@ -338,13 +338,13 @@ class DoubleDescentResult:
 
     Attributes
     ----------
-    n_features : ndarray of shape (W,)
+    n_features : ndarray of shape (n_widths,)
     ridges : ndarray of shape (R,)
-    test_mse : ndarray of shape (W, R, T)
+    test_mse : ndarray of shape (n_widths, R, T)
         Test MSE against the test targets, per draw of the first layer.
-    bias_sq : ndarray of shape (W, R)
+    bias_sq : ndarray of shape (n_widths, R)
         MSE of the draw-averaged predictor.
-    variance : ndarray of shape (W, R)
+    variance : ndarray of shape (n_widths, R)
         Mean over the test points of the variance over draws; ``test_mse.mean(-1) = bias_sq + variance``.
     """
 
@@ -376,14 +376,15 @@ def double_descent(
     ----------
     X, y : ndarray of shape (n, d), (n,)
     X_test, y_test : ndarray of shape (n_test, d), (n_test,)
-    n_features : sequence of int, length W
+    n_features : sequence of int, length n_widths
     ridges : sequence of float >= 0, length R
     n_draws : int
         Independent first layers per width (``T``).
     """
     d = X.shape[1]
-    K, R = len(n_features), len(ridges)
-    test_mse, bias_sq, variance = np.zeros((K, R, n_draws)), np.zeros((K, R)), np.zeros((K, R))
+    n_widths, R = len(n_features), len(ridges)
+    test_mse, bias_sq, variance = (np.zeros((n_widths, R, n_draws)), np.zeros((n_widths, R)),
+                                   np.zeros((n_widths, R)))
     for i, N in enumerate(tqdm(n_features, desc="widths", disable=not progress, leave=False)):
         preds = np.zeros((R, n_draws, X_test.shape[0]))
         for r in range(n_draws):
