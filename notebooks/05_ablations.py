@@ -40,8 +40,8 @@
 #
 # **Claims.** GFT-r reaches a given error with far fewer features than random features,
 # which improve at every step of the $N$ grid, but slowly. With strong label noise and a reduced
-# budget, the $\lambda$ sweep shows no robust benefit of the TV term: whether the validated
-# $\lambda$ lowers the test error changes between two versions of the code, and at the
+# budget, the $\lambda$ sweep shows no robust benefit of the TV term: which $\lambda$ validation
+# picks, and how much it lowers the test error, change between two versions of the code, and at the
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
 # worse than the wider ones, which cost more time. Each claim is checked
@@ -203,6 +203,10 @@ if {"gft-r", "rff"} <= set(n_methods):
     rff_best = float(n_table["rff"].min())
     n_gft = smallest_n_reaching("gft-r", rff_best)
     n_mid = n_values[len(n_values) // 2]
+    middle_ns = [n for n in n_table.index[:-1] if n >= 50]  # from 50 to the one before the largest
+    middle = n_table.loc[middle_ns, "gft-r"]
+    middle_spread = float(middle.max() / middle.min()) if len(middle_ns) > 1 else float("nan")
+    largest_n_jump = float(n_table["gft-r"].iloc[-1] / n_table["gft-r"].min())
     display(Markdown(
         f"The best random-feature model of the sweep (N = {int(n_table['rff'].idxmin())}) has "
         f"mean test MSE {rff_best:.3g}; GFT-r gets there with N = {n_gft:.0f}. At N = {n_mid} "
@@ -210,7 +214,9 @@ if {"gft-r", "rff"} <= set(n_methods):
         f"{n_table.loc[n_mid, 'rff'] / n_table.loc[n_mid, 'gft-r']:.3g}. GFT-r's error is "
         f"smallest at N = {int(n_table['gft-r'].idxmin())} in this sweep "
         f"({n_table['gft-r'].min():.3g}) and grows beyond: {n_table['gft-r'].iloc[-1]:.3g} at "
-        f"N = {n_table.index[-1]}."
+        f"N = {n_table.index[-1]}, {largest_n_jump:.3g} times its best"
+        + (f", while from N = {middle_ns[0]} to {middle_ns[-1]} its mean stays within a factor of "
+           f"{middle_spread:.2g}." if len(middle_ns) > 1 else ".")
         + (f" The NN's mean test MSE is {n_table['nn'].iloc[0]:.3g} at N = {n_table.index[0]} and "
            f"{n_table['nn'].iloc[-1]:.3g} at N = {n_table.index[-1]}; its best is "
            f"{n_table['nn'].min():.3g}, at N = {int(n_table['nn'].idxmin())}." if "nn" in n_table else "")))
@@ -219,8 +225,8 @@ if {"gft-r", "rff"} <= set(n_methods):
 # Random features improve at every step of the $N$ grid: more random frequencies cover the
 # spectrum better, but slowly. The learned features improve much faster at first, and then
 # *not* with more features: at this reduced budget (a third of the book preset's steps)
-# GFT-r's error is about flat from $N = 50$ to $200$ (within the spread of the two seeds;
-# which $N$ is smallest is not a finding) and clearly worse at $N = 400$. Three causes are
+# GFT-r's error moves by a small factor from $N = 50$ to $200$ (printed above; with two seeds,
+# which $N$ is smallest is not a finding) and is far worse at $N = 400$. Three causes are
 # plausible and not separated here: the same number of Adam steps has to place more
 # features; the ridge system of many nearly redundant features is worse conditioned; and
 # $N = 400$ is close to the 450 rows the fit uses (500 training rows less the validation
@@ -245,7 +251,10 @@ if {"gft-r", "rff"} <= set(n_methods):
     claims.check("GFT-r reaches RFF's best error with at most a quarter of RFF's largest N",
                  n_gft, "<=", max(n_values) / 4)
     claims.check("GFT-r is worse at the largest N than at its best N (ratio of mean test MSE)",
-                 float(n_table["gft-r"].iloc[-1] / n_table["gft-r"].min()), ">", 3)
+                 largest_n_jump, ">", 3)
+    if len(middle_ns) > 1:
+        claims.check(f"that step is larger than GFT-r's variation from N = {middle_ns[0]} to {middle_ns[-1]} "
+                     "(ratio of the two factors)", largest_n_jump / middle_spread, ">", 1)
 
 # %% [markdown]
 # ## The TV weight on noisy labels
@@ -381,9 +390,10 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
 # as any effect, and the validation split — a tenth of the noisy training rows, 50 of them
 # — ranks candidates whose validation errors differ by less than that split's own noise
 # (with $\sigma_\varepsilon = 3$ the standard deviation of a mean of 50 squared noise terms
-# is $\sigma_\varepsilon^2\sqrt{2/50} \approx 1.8$). Whether the weight it picks lowers the
-# test error changed with the version of the code, and the largest weight never trained at
-# all (nor, on one seed, did the generator at most of the smaller weights: the list above).
+# is $\sigma_\varepsilon^2\sqrt{2/50} \approx 1.8$). Which weight it picks, on how many
+# seeds that weight lowers the test error and by how much all changed with the version of the
+# code (the two runs above), and the largest weight never trained at all (nor did some
+# generator fits at smaller weights: the list above).
 # Which $\lambda$ is best depends on the noise level and on the target's own variation, which
 # is why the protocol selects it on validation data; the claims here are only those both
 # runs support. Nor do the two runs agree on random features against GFT-r (the per-seed
@@ -543,8 +553,10 @@ display(Markdown(
 
 # %% [markdown]
 # Longer training helps at every width, and the narrow generator stays behind the wider
-# ones even when trained longest. Whether for lack of capacity or of steps, the grid does
-# not tell: the narrowest is still improving at the longest training. Time grows about linearly in the steps; the width costs little on top of the
+# ones even when trained longest, on every seed. Whether for lack of capacity or of steps, the grid does
+# not tell: the narrowest is still improving at the longest training. Which of the two wider
+# generators fits better, it does not tell either: after the longest training their ranges over
+# the seeds overlap. Time grows about linearly in the steps; the width costs little on top of the
 # ridge solves of each step until it is large. The assertions:
 
 # %%
@@ -554,8 +566,14 @@ claims.check("longer training fits better at every width (smallest ratio shortes
              float((gen_mse.iloc[0] / gen_mse.iloc[-1]).min()), ">", 1)
 claims.check(f"width helps: after {longest} steps, ratio width {narrow} / width {wide}",
              gen_mse.loc[longest, narrow] / gen_mse.loc[longest, wide], ">", 1.5)
-claims.check("the widest, longest-trained generator is within 1.5x of the grid's best",
-             gen_mse.loc[longest, wide] / gen_mse.to_numpy().min(), "<=", 1.5)
+at_longest = gen_sweep[gen_sweep["generator_steps"] == longest].pivot(index="seed", columns="width",
+                                                                       values="test_mse")
+wider = at_longest.drop(columns=narrow)
+claims.check(f"after {longest} steps every wider generator beats width {narrow} on every seed "
+             f"(smallest ratio width {narrow} / wider)",
+             float(wider.rtruediv(at_longest[narrow], axis=0).min().min()), ">", 1)
+claims.check("after the longest training the wider generators' ranges over the seeds overlap "
+             "(smallest maximum / largest minimum)", float(wider.max().min() / wider.min().max()), ">", 1)
 
 # %% [markdown]
 # ## Refinement: what the second phase adds
@@ -651,7 +669,7 @@ if pair is not None:
 #    (the claims are this page's and may not hold at another noise level; the sweep is not
 #    stored for this configuration, so it is computed). Does the selected $\lambda$ move?
 # 3. In the sweep over $N$, GFT-r's error grows again for the largest $N$ at a fixed
-#    budget. Design a run that separates the two explanations given there (too few steps
+#    budget. Design a run that separates two of the explanations given there (too few steps
 #    to place more features, and conditioning of the ridge system).
 #
 # ```{admonition} Solutions
