@@ -44,8 +44,10 @@
 # picks, and how much it lowers the test error, change between two versions of the code, and at the
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
-# worse than the wider ones, which cost more time. Each claim is checked
-# where it is computed and listed in the table at the end of the page.
+# worse than the wider ones, which cost more time. On the committed benchmark results, the
+# refinement phase lowers the mean error on every synthetic cell and on three of the six real
+# data sets, and changes it by less than 10 % on two others. Each claim is checked where it is
+# computed and listed in the table at the end of the page.
 #
 # Together the sweeps take longer at the `book` preset than a chapter should spend (each
 # one's time is printed where it is read), so the $N$ and $\lambda$ sweeps use reduced budgets (a
@@ -224,7 +226,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # %% [markdown]
 # Random features improve at every step of the $N$ grid: more random frequencies cover the
 # spectrum better, but slowly. The learned features improve much faster at first, and then
-# *not* with more features: at this reduced budget (a third of the book preset's steps)
+# hardly with more features: at this reduced budget (a third of the book preset's steps)
 # GFT-r's error moves by a small factor from $N = 50$ to $200$ (printed above; with two seeds,
 # which $N$ is smallest is not a finding) and is far worse at $N = 400$. Three causes are
 # plausible and not separated here: the same number of Adam steps has to place more
@@ -245,9 +247,8 @@ assert np.all(n_sweep["train_seconds"] >= 0)
 if {"gft-r", "rff"} <= set(n_methods):
     claims.check("RFF improves at every step of the N grid (steps where it does)",
                  int((np.diff(n_table["rff"].to_numpy()) < 0).sum()), ">=", len(n_table) - 1)
-    above_25 = n_table.index >= 25
-    claims.check("GFT-r beats RFF at equal N for every N >= 25 (smallest ratio RFF / GFT-r)",
-                 float((n_table.loc[above_25, "rff"] / n_table.loc[above_25, "gft-r"]).min()), ">", 1)
+    claims.check("GFT-r beats RFF at equal N for every N (smallest ratio RFF / GFT-r)",
+                 float((n_table["rff"] / n_table["gft-r"]).min()), ">", 1)
     claims.check("GFT-r reaches RFF's best error with at most a quarter of RFF's largest N",
                  n_gft, "<=", max(n_values) / 4)
     claims.check("GFT-r is worse at the largest N than at its best N (ratio of mean test MSE)",
@@ -264,7 +265,8 @@ if {"gft-r", "rff"} <= set(n_methods):
 # stay exact, so the test MSE measures the distance to $f$. Without a regulariser the
 # features are free to fit the noise (the validation split, itself noisy, only stops the
 # training early). The TV term penalises the mean $\ell^1$ norm of the gradient of the fit:
-# a small $\lambda$ removes wiggles, a large one flattens the function itself.
+# a small $\lambda$ removes wiggles, a large one flattens the function itself (in principle:
+# here the largest weight stops the training altogether, below).
 # Random features (no TV term) are drawn as a $\lambda$-independent reference.
 
 # %%
@@ -383,22 +385,27 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
         f"{', '.join(map(str, kept))} of both phases"
         + (": no step improved the validation MSE of the initial features, so the λ = 1 column "
            "shows untrained fits, not over-smoothing." if top_untrained else ".")))
+    claims.check("the two runs of the λ sweep validate different weights (1 if they do)",
+                 int(earlier_lambda != best_lambda), ">=", 1)
 
 # %% [markdown]
 # With labels this noisy and a sixth of the book budget, the sweep does not show that TV
 # helps: each seed is a new data draw with its own noise, the spread over seeds is as large
 # as any effect, and the validation split — a tenth of the noisy training rows, 50 of them
-# — ranks candidates whose validation errors differ by less than that split's own noise
-# (with $\sigma_\varepsilon = 3$ the standard deviation of a mean of 50 squared noise terms
-# is $\sigma_\varepsilon^2\sqrt{2/50} \approx 1.8$). Which weight it picks, on how many
-# seeds that weight lowers the test error and by how much all changed with the version of the
-# code (the two runs above), and the largest weight never trained at all (nor did some
+# — ranks candidates whose mean validation errors differ by a few tenths. On one split the
+# noise terms $\varepsilon_k^2$ common to two candidates $g_1, g_2$ cancel in the difference
+# of their validation errors, but the cross terms $2\varepsilon_k\,(g_2(x_k) - g_1(x_k))$ do not: their
+# mean has standard deviation $2\sigma_\varepsilon \lVert g_1 - g_2 \rVert / \sqrt{50}$, with
+# $\lVert\cdot\rVert$ the root mean square over the 50 points, about $0.85$ for two fits one unit
+# apart ($\sigma_\varepsilon = 3$), more than those tenths. Which weight validation picks, on how
+# many seeds that weight lowers the test error, and by how much all changed with the version
+# of the code (the two runs above); the largest weight never trained at all (nor did some
 # generator fits at smaller weights: the list above).
 # Which $\lambda$ is best depends on the noise level and on the target's own variation, which
 # is why the protocol selects it on validation data; the claims here are only those both
-# runs support. Nor do the two runs agree on random features against GFT-r (the per-seed
-# differences above change sign between them): on data this noisy, a thin learned network
-# has no clear advantage over random features with a validated scale $\sigma$ (chapter 06
+# runs support. Nor do the two runs agree on random features against GFT-r: they compare at
+# different weights, random features' own errors changed with the code, and on one seed the
+# difference changes sign. On data this noisy, the learned features have no clear advantage over random features with a validated scale $\sigma$ (chapter 06
 # shows the same on real data, and shows TV at work where it matters more, on inputs with
 # noise columns). The 1-D example below shows what the penalty does to a single fit.
 
@@ -488,7 +495,8 @@ display(Markdown(
 
 # %% [markdown]
 # Without TV the typical fit follows the noise, with several times the target's total
-# variation (and a fit can also fail outright, staying near its start); with TV its total
+# variation (a fit can also fail outright, staying near its start; the output above says when one
+# does); with TV its total
 # variation is close to the target's. The $\ell^1$ norm of the gradient charges
 # a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
 # causes without charging the step more than any other rise of the same height; it does not
@@ -554,9 +562,10 @@ display(Markdown(
 # %% [markdown]
 # Longer training helps at every width, and the narrow generator stays behind the wider
 # ones even when trained longest, on every seed. Whether for lack of capacity or of steps, the grid does
-# not tell: the narrowest is still improving at the longest training. Which of the two wider
-# generators fits better, it does not tell either: after the longest training their ranges over
-# the seeds overlap. Time grows about linearly in the steps; the width costs little on top of the
+# not tell: the narrowest is still improving at the longest training. Nor does three seeds'
+# grid settle which of the two wider generators is better: after the longest training width
+# 128 has the lower mean in this run (the table), at less cost than the book's 512 (right
+# panel). Time grows about linearly in the steps; the width costs little on top of the
 # ridge solves of each step until it is large. The assertions:
 
 # %%
@@ -572,8 +581,8 @@ wider = at_longest.drop(columns=narrow)
 claims.check(f"after {longest} steps every wider generator beats width {narrow} on every seed "
              f"(smallest ratio width {narrow} / wider)",
              float(wider.rtruediv(at_longest[narrow], axis=0).min().min()), ">", 1)
-claims.check("after the longest training the wider generators' ranges over the seeds overlap "
-             "(smallest maximum / largest minimum)", float(wider.max().min() / wider.min().max()), ">", 1)
+claims.check(f"the widest generator costs more time: {longest} steps, ratio width {wide} / width {narrow}",
+             float(gen_time.loc[longest, wide] / gen_time.loc[longest, narrow]), ">", 1)
 
 # %% [markdown]
 # ## Refinement: what the second phase adds
