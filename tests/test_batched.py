@@ -157,9 +157,17 @@ def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on():
 
 
 def test_every_member_diverging_raises_with_the_best_iterates_restored():
+    """At lr = 1e35 no step validates better than step 0: each member keeps its initial
+    generator, the one an untrained fit (no steps) of the same seed has."""
     X, y = _data()
+    members = [_smoke(lr=1e35, dtype="float32", random_state=s) for s in range(2)]
     with pytest.raises(TrainingDivergedError, match="every member diverged"):
-        fit_batched([_smoke(lr=1e35, dtype="float32", random_state=s) for s in range(2)], X, y)
+        fit_batched(members, X, y)
+    for s, est in enumerate(members):
+        untrained = _smoke(generator_steps=0, refine_steps=0, dtype="float32", random_state=s).fit(X, y)
+        for p, q in zip(est.generator_.parameters(), untrained.generator_.parameters()):
+            torch.testing.assert_close(p, q, rtol=0, atol=0)
+        assert np.isfinite(est.predict(X)).all()
 
 
 def test_cv_none_candidates_are_the_separate_fits_and_selection_is_their_argmin():

@@ -1,6 +1,7 @@
 """GFTRegressor and the shared estimator base: the sklearn contract, bad input, numerics, persistence, interruption."""
 
 import io
+import math
 import pickle
 import warnings
 
@@ -57,10 +58,43 @@ def test_same_random_state_same_predictions(data):
     assert not np.array_equal(a.predict(X), c.predict(X))
 
 
+def _numpy_design(X, W, activation):
+    """Φ(<w_l, x>) / N in NumPy, with the constant column 1/N of the activations with a bias."""
+    N = W.shape[0]
+    if activation == "fourier":
+        return np.exp(2j * np.pi * X @ W.T) / N
+    if activation == "fourier-real":
+        s = 2 * np.pi * X @ W.T
+        return np.hstack([np.cos(s), np.sin(s)]) / N
+    t = X @ W[:, :-1].T + W[:, -1]
+    phi = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "relu": lambda t: np.maximum(t, 0),
+           "cosine": lambda t: np.cos(np.pi * t)}[activation]
+    return np.hstack([phi(t), np.ones((len(X), 1))]) / N
+
+
+def _assert_is_the_ridge_network(m, X, y, activation):
+    """predict = rms(y) Re(A(X) coef_), with coef_ the ridge fit of y / rms(y) on the first 90 %
+    of the rows (NumPy lstsq of [A; sqrt(δ) I] b = [y; 0]), and the fit explains the data."""
+    n_train = len(X) - math.ceil(0.1 * len(X))
+    assert m.y_scale_ == pytest.approx(np.sqrt(np.mean(y**2)), rel=1e-12)
+    A = _numpy_design(X[:n_train], m.features_, activation)
+    P = A.shape[1]
+    b = np.linalg.lstsq(np.vstack([A, np.sqrt(m.ridge) * np.eye(P)]),
+                        np.concatenate([y[:n_train] / m.y_scale_, np.zeros(P)]), rcond=None)[0]
+    A_all = _numpy_design(X, m.features_, activation)
+    pred = m.predict(X)
+    np.testing.assert_allclose(pred, m.y_scale_ * (A_all @ m.coef_).real, rtol=0, atol=1e-12)
+    # N = 100 features on 72 rows: the Cholesky of the dual system and a QR least-squares agree
+    # to about cond * eps
+    np.testing.assert_allclose(pred, m.y_scale_ * (A_all @ b).real, rtol=0, atol=1e-9)
+    assert 1 - np.mean((pred - y) ** 2) / np.var(y) > 0.5  # far from the mean predictor
+
+
 def test_refine_zero_predicts_with_a_generator_draw(data):
     m = smoke(refine_steps=0).fit(*data)
     assert "refine" not in m.history_
     assert np.isinf(m.refine_val_mse_)
+    _assert_is_the_ridge_network(m, *data, "fourier")
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "cosine", "fourier-real"])
@@ -68,7 +102,7 @@ def test_other_activations_fit(activation, data):
     m = smoke(activation=activation).fit(*data)
     D = 3 if activation != "fourier-real" else 2
     assert m.features_.shape == (m.n_features, D)
-    assert np.isfinite(m.predict(data[0])).all()
+    _assert_is_the_ridge_network(m, *data, activation)
 
 
 # -- bad input: a clear message at the boundary ------------------------------------------
@@ -142,12 +176,19 @@ def test_predict_before_fit():
 
 
 def test_integer_and_float32_input(data):
+    """float32 and integer arrays are read as the float64 values they hold: the same fit as
+    from float64 arrays of those values (a truncation or an integer tensor would differ)."""
     X, y = data
-    m32 = smoke().fit(X.astype(np.float32), y.astype(np.float32))
-    assert m32.predict(X.astype(np.float32)).dtype == np.float64
-    Xi = (X * 10).astype(np.int64)
-    mi = smoke().fit(Xi, np.round(y * 10).astype(np.int64))
-    assert np.isfinite(mi.predict(Xi)).all()
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    m32 = smoke().fit(X32, y32)
+    assert m32.predict(X32).dtype == np.float64
+    ref32 = smoke().fit(X32.astype(np.float64), y32.astype(np.float64))
+    np.testing.assert_array_equal(m32.predict(X), ref32.predict(X))
+    Xi, yi = (X * 10).astype(np.int64), np.round(y * 10).astype(np.int64)
+    mi = smoke().fit(Xi, yi)
+    refi = smoke().fit(Xi.astype(np.float64), yi.astype(np.float64))
+    np.testing.assert_array_equal(mi.predict(Xi), refi.predict(Xi))
+    assert mi.y_scale_ == pytest.approx(np.sqrt(np.mean(yi.astype(float) ** 2)), rel=1e-12)
 
 
 # -- numerical robustness ------------------------------------------------------------------

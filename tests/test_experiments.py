@@ -314,21 +314,27 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert path.read_text() == before and sorted(os.listdir(tmp_path)) == [".locks", "cell.csv"]
 
 
-def _run_same_cell(out, q):
-    q.put([r.status for r in run_cells([Cell("polynomial-d5", "stub", preset="smoke")], out,
-                                       n_trials=4, lambdas=[0, 1e-3], verbose=False)])
+def _run_same_cell(out, q, stub):
+    (res,) = run_cells([Cell("polynomial-d5", "stub", preset="smoke")], out, n_trials=4, lambdas=[0, 1e-3],
+                       verbose=False)
+    q.put((res.status, res.new_trials, len(stub.fits)))  # this process's own fits
 
 
 def test_two_processes_on_the_same_sweep_do_not_duplicate(tmp_path, stub):
+    """The cell's lock lets one process fit; the other finds it busy or done. Without the lock
+    both would fit everything (the store's de-duplication would hide it in the rows)."""
     stub.sleep = 0.2
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_run_same_cell, args=(tmp_path, q)) for _ in range(2)]
+    procs = [ctx.Process(target=_run_same_cell, args=(tmp_path, q, stub)) for _ in range(2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
-    assert sorted(q.get() + q.get()) in (["busy", "done"], ["done", "done"])
+    (status_a, new_a, fits_a), (status_b, new_b, fits_b) = q.get(), q.get()
+    assert sorted([status_a, status_b]) in (["busy", "done"], ["done", "done"])
+    assert new_a + new_b == 4
+    assert fits_a + fits_b == 2 + 3  # two selection fits (trial 0 is one of them), three trials
     run_cells([Cell("polynomial-d5", "stub", preset="smoke")], tmp_path, n_trials=4,
               lambdas=[0, 1e-3], verbose=False)
     assert sorted(load_results(tmp_path)["trial"]) == [0, 1, 2, 3]
@@ -425,3 +431,12 @@ def test_gft_cells_train_in_batched_runs_that_equal_separate_fits(tmp_path):
         est = GFTRegressor.from_preset("smoke", tv_weight=lam, random_state=t, progress=False).fit(X, y)
         assert row.test_mse == pytest.approx(np.mean((est.predict(X_test) - y_test) ** 2), rel=1e-6)
         assert row.engine == "fused"
+    # the selection: each λ's validation MSE is its own fit's (GFT-r's: the refinement's), on
+    # trial 0's data with the cell's seed, and the chosen λ is their argmin
+    selection = json.loads((tmp_path / "friedman1-d5__gft-r__fourier__smoke.selection.json").read_text())
+    X, y, _, _ = load_cell_data("friedman1-d5", 0)
+    scores = [GFTRegressor.from_preset("smoke", tv_weight=e["lambda"], random_state=selection["seed"],
+                                       progress=False).fit(X, y).refine_val_mse_ for e in selection["entries"]]
+    assert [e["lambda"] for e in selection["entries"]] == [0, 1e-2]
+    np.testing.assert_allclose([e["val_mse"] for e in selection["entries"]], scores, rtol=1e-6)
+    assert selection["selected_lambda"] == lam == selection["entries"][int(np.argmin(scores))]["lambda"]

@@ -98,10 +98,34 @@ def test_keyboard_interrupt_from_the_callback_keeps_best_iterate_and_warns():
     assert float(obj.validation_mse(params.W)) == pytest.approx(hist.val_mse.min(), rel=1e-12)
 
 
-def test_validation_average_over_draws_is_batched():
-    obj = _objective(tv=0.0)
-    W = torch.randn(4, 8, 2, dtype=torch.float64)
+def _numpy_design(X, W, activation):
+    """The design matrix of the notation page in NumPy: Φ(<w_l, x_k>) / N, a 1/N column for a bias."""
+    N = W.shape[0]
+    if activation == "fourier":
+        return np.exp(2j * np.pi * X @ W.T) / N
+    if activation == "fourier-real":
+        s = 2 * np.pi * X @ W.T
+        return np.hstack([np.cos(s), np.sin(s)]) / N
+    assert activation == "sigmoid"
+    t = X @ W[:, :-1].T + W[:, -1]
+    return np.hstack([1 / (1 + np.exp(-t)), np.ones((len(X), 1))]) / N
+
+
+@pytest.mark.parametrize("activation", ["fourier", "fourier-real", "sigmoid"])
+def test_validation_mse_is_a_ridge_fit_on_the_training_rows_scored_on_the_validation_rows(activation):
+    """NumPy: b by lstsq of [A; sqrt(δ) I] b = [y; 0] on the 50 training rows, then the MSE of
+    Re(A_val b) on the 10 validation rows; for a batch of 4 feature sets at once."""
+    obj = _objective(activation, tv=0.0)
+    D = obj.activation.feature_dim(2)
+    W = torch.randn(4, 8, D, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     batched = obj.validation_mse(W)
     assert batched.shape == (4,)
+    X_tr, y_tr = obj.X.numpy(), obj.y.numpy()
+    X_val, y_val = obj.X_val.numpy(), obj.y_val.numpy()
     for i in range(4):
-        assert float(obj.validation_mse(W[i])) == pytest.approx(float(batched[i]), rel=1e-10)
+        A = _numpy_design(X_tr, W[i].numpy(), activation)
+        P = A.shape[1]
+        b = np.linalg.lstsq(np.vstack([A, np.sqrt(1e-6) * np.eye(P)]), np.concatenate([y_tr, np.zeros(P)]),
+                            rcond=None)[0]
+        expected = np.mean(((_numpy_design(X_val, W[i].numpy(), activation) @ b).real - y_val) ** 2)
+        assert float(batched[i]) == pytest.approx(expected, rel=1e-8)
