@@ -140,6 +140,29 @@ def test_bench_prints_fit_timings_floor_and_ceiling_against_their_targets(capsys
     assert "GFLOP/s" in out and "ceiling" in out
 
 
+def test_bench_speedup_and_ceiling_are_medians_of_each_repeats_own_ratios(monkeypatch):
+    """Scripted seconds per step over three repeats: gft 1, 2, 2; reference 2, 1, 8; floor 1, 4, 2.
+    The repeats' ratios are 2, 0.5, 4 and their ceilings 2, 0.25, 4: medians 2 and 2, where a
+    ratio of medians would give 2 / 2 = 1 for both."""
+    from gft.experiments import bench
+
+    def scripted(per_step):
+        calls = iter([per_step[0]] + [s for s in per_step for _ in range(2)])  # warm-up, then (short, long)
+
+        def seconds(*args):
+            n = args[2]
+            return 5.0 + n * next(calls)  # a fixed set-up cost, which the difference removes
+        return seconds
+
+    monkeypatch.setattr(bench, "fit_seconds", scripted([1.0, 2.0, 2.0]))
+    monkeypatch.setattr(bench, "reference_seconds", scripted([2.0, 1.0, 8.0]))
+    floors = iter([1.0, 4.0, 2.0])
+    out = bench.per_step_through_fit(tv_weights=(0.0,), repeats=3, short=2, long=12,
+                                     floor=lambda: {"floor": next(floors)})[0.0]
+    assert out["gft"] == 2.0 and out["reference"] == 2.0 and out["floor"] == 2.0
+    assert out["ratio"] == 2.0 and out["ceiling"] == 2.0
+
+
 def test_bench_verdict_uses_the_ceiling_only_where_it_is_below_the_target():
     from gft.experiments.bench import _verdict
 

@@ -124,3 +124,7 @@ def test_fused_float32_is_stable_for_nearly_identical_features():
     mse, b = fourier_reduced_mse(X, W, y, 1e-7)
     mse.backward()
     assert torch.isfinite(mse) and torch.isfinite(b).all() and torch.isfinite(W.grad).all()
+    # the fit (not b, which such features leave undetermined) is the float64 ridge fit's
+    A = design_matrix(X.double(), W.detach().double())
+    reference = mean_squared_error(A, ridge_solve(A, y.double(), 1e-7), y.double())
+    assert float(mse.detach()) == pytest.approx(float(reference), rel=1e-6)

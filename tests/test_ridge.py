@@ -100,6 +100,10 @@ def test_singular_float32_system_retries_with_warning_and_no_nan():
         b = ridge_solve(A, torch.sin(x), 1e-12)
     assert torch.isfinite(b).all()
     assert b.dtype == torch.float32
+    # the fit A b = c sum(b) is the projection of y on the column c (b itself is not determined):
+    # sum(b) = <c, y> / |c|^2
+    c, y = torch.cos(x).double(), torch.sin(x).double()
+    assert float(b.sum()) == pytest.approx(float(c @ y / (c @ c)), rel=1e-5)
 
 
 def test_nan_design_matrix_raises_clear_error():
