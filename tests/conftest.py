@@ -61,6 +61,21 @@ def uci_data_dir() -> tuple[Path | None, str]:
     return folder, ""
 
 
+def numpy_design(X, W, activation="fourier"):
+    """The design matrix in NumPy, independent of gft: Φ(<w_l, x_k>) / N, with the constant
+    column 1/N of the activations with an input bias (the last coordinate of w_l)."""
+    N = W.shape[0]
+    if activation == "fourier":
+        return np.exp(2j * np.pi * X @ W.T) / N
+    if activation == "fourier-real":
+        s = 2 * np.pi * X @ W.T
+        return np.hstack([np.cos(s), np.sin(s)]) / N
+    t = X @ W[:, :-1].T + W[:, -1]
+    phi = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "relu": lambda t: np.maximum(t, 0),
+           "cosine": lambda t: np.cos(np.pi * t)}[activation]
+    return np.hstack([phi(t), np.ones((len(X), 1))]) / N
+
+
 def smoke(**kw):
     """A ``GFTRegressor`` at the ``smoke`` preset, quiet and seeded (overrides in ``kw``)."""
     from gft import GFTRegressor

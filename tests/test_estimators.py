@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 import gft
 from gft import PRESETS, GFTRegressor
 from gft.presets import get_preset
-from conftest import smoke
+from conftest import numpy_design, smoke
 
 
 @pytest.fixture(scope="module")
@@ -58,30 +58,16 @@ def test_same_random_state_same_predictions(data):
     assert not np.array_equal(a.predict(X), c.predict(X))
 
 
-def _numpy_design(X, W, activation):
-    """Φ(<w_l, x>) / N in NumPy, with the constant column 1/N of the activations with a bias."""
-    N = W.shape[0]
-    if activation == "fourier":
-        return np.exp(2j * np.pi * X @ W.T) / N
-    if activation == "fourier-real":
-        s = 2 * np.pi * X @ W.T
-        return np.hstack([np.cos(s), np.sin(s)]) / N
-    t = X @ W[:, :-1].T + W[:, -1]
-    phi = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "relu": lambda t: np.maximum(t, 0),
-           "cosine": lambda t: np.cos(np.pi * t)}[activation]
-    return np.hstack([phi(t), np.ones((len(X), 1))]) / N
-
-
 def _assert_is_the_ridge_network(m, X, y, activation):
     """predict = rms(y) Re(A(X) coef_), with coef_ the ridge fit of y / rms(y) on the first 90 %
     of the rows (NumPy lstsq of [A; sqrt(δ) I] b = [y; 0]), and the fit explains the data."""
     n_train = len(X) - math.ceil(0.1 * len(X))
     assert m.y_scale_ == pytest.approx(np.sqrt(np.mean(y**2)), rel=1e-12)
-    A = _numpy_design(X[:n_train], m.features_, activation)
+    A = numpy_design(X[:n_train], m.features_, activation)
     P = A.shape[1]
     b = np.linalg.lstsq(np.vstack([A, np.sqrt(m.ridge) * np.eye(P)]),
                         np.concatenate([y[:n_train] / m.y_scale_, np.zeros(P)]), rcond=None)[0]
-    A_all = _numpy_design(X, m.features_, activation)
+    A_all = numpy_design(X, m.features_, activation)
     pred = m.predict(X)
     np.testing.assert_allclose(pred, m.y_scale_ * (A_all @ m.coef_).real, rtol=0, atol=1e-12)
     # N = 100 features on 72 rows: the Cholesky of the dual system and a QR least-squares agree

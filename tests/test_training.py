@@ -14,6 +14,7 @@ from gft.training import (
     TrainingDivergedError,
     optimise,
 )
+from conftest import numpy_design
 
 
 def _objective(activation="fourier", tv=1e-3, d=2, M=60):
@@ -98,19 +99,6 @@ def test_keyboard_interrupt_from_the_callback_keeps_best_iterate_and_warns():
     assert float(obj.validation_mse(params.W)) == pytest.approx(hist.val_mse.min(), rel=1e-12)
 
 
-def _numpy_design(X, W, activation):
-    """The design matrix of the notation page in NumPy: Φ(<w_l, x_k>) / N, a 1/N column for a bias."""
-    N = W.shape[0]
-    if activation == "fourier":
-        return np.exp(2j * np.pi * X @ W.T) / N
-    if activation == "fourier-real":
-        s = 2 * np.pi * X @ W.T
-        return np.hstack([np.cos(s), np.sin(s)]) / N
-    assert activation == "sigmoid"
-    t = X @ W[:, :-1].T + W[:, -1]
-    return np.hstack([1 / (1 + np.exp(-t)), np.ones((len(X), 1))]) / N
-
-
 @pytest.mark.parametrize("activation", ["fourier", "fourier-real", "sigmoid"])
 def test_validation_mse_is_a_ridge_fit_on_the_training_rows_scored_on_the_validation_rows(activation):
     """NumPy: b by lstsq of [A; sqrt(δ) I] b = [y; 0] on the 50 training rows, then the MSE of
@@ -123,9 +111,9 @@ def test_validation_mse_is_a_ridge_fit_on_the_training_rows_scored_on_the_valida
     X_tr, y_tr = obj.X.numpy(), obj.y.numpy()
     X_val, y_val = obj.X_val.numpy(), obj.y_val.numpy()
     for i in range(4):
-        A = _numpy_design(X_tr, W[i].numpy(), activation)
+        A = numpy_design(X_tr, W[i].numpy(), activation)
         P = A.shape[1]
         b = np.linalg.lstsq(np.vstack([A, np.sqrt(1e-6) * np.eye(P)]), np.concatenate([y_tr, np.zeros(P)]),
                             rcond=None)[0]
-        expected = np.mean(((_numpy_design(X_val, W[i].numpy(), activation) @ b).real - y_val) ** 2)
+        expected = np.mean(((numpy_design(X_val, W[i].numpy(), activation) @ b).real - y_val) ** 2)
         assert float(batched[i]) == pytest.approx(expected, rel=1e-8)
