@@ -122,6 +122,29 @@ def test_setting_function_known_values(name, coordinate, expected):
     np.testing.assert_allclose(setting.function(X), expected, rtol=1e-12, atol=1e-12)
 
 
+FRIEDMAN1_AT_TENTHS = 10 * math.sin(0.02 * math.pi) + 20 * 0.2**2 + 10 * 0.4 + 5 * 0.5
+# x_i = i / 10 (x_i = i / 20 for d = 20): every coordinate distinct, so a formula that reads the
+# wrong input (x5 for x4, x3 for x2) fails, which equal coordinates cannot show
+DISTINCT_VALUES = [
+    ("polynomial-d5", 0.4**2 + 0.2 * 0.3 + 0.1 * 0.2 + 0.4),
+    ("polynomial-d10", 0.4**2 + 0.2 * 0.3 + 0.1 * 0.2 + 0.4),
+    ("ishigami-d5", math.sin(0.1) + 7 * math.sin(0.2) ** 2 + 0.1 * 0.3**4 * math.sin(0.1)),
+    ("ishigami-d10", math.sin(0.1) + 7 * math.sin(0.2) ** 2 + 0.1 * 0.3**4 * math.sin(0.1)),
+    ("friedman1-d5", FRIEDMAN1_AT_TENTHS),
+    ("friedman1-d10", FRIEDMAN1_AT_TENTHS),
+    ("sin-sum-d10", math.sin(5.5) + 3.85**2),  # sum of i/10 is 5.5, of (i/10)^2 is 3.85
+    ("shifted-norm-d20", math.sqrt(5.0)),  # sum over i of |i/20 - 1/2| = (45 + 55) / 20
+    ("sqrt-friedman1-d5", math.sqrt(FRIEDMAN1_AT_TENTHS)),
+]
+
+
+@pytest.mark.parametrize("name,expected", DISTINCT_VALUES)
+def test_setting_function_at_distinct_coordinates(name, expected):
+    d = datasets.SETTINGS[name].d
+    x = np.arange(1, d + 1) / (20 if d == 20 else 10)
+    np.testing.assert_allclose(datasets.SETTINGS[name].function(x[None, :]), expected, rtol=1e-13)
+
+
 def test_kreuz_variants_at_points_they_map_to_known_values():
     """Hand-computed values: x A lands on (1/2, 0) or (0, 1/2), where kreuz has a closed form."""
     c, s1 = math.cos(math.pi / 4), math.sin(1.0)

@@ -1,5 +1,6 @@
 """Every committed results row carries its provenance (command, preset, seed, commit, machine, date, wall time)."""
 
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -33,3 +34,24 @@ def test_every_committed_row_has_complete_provenance(path):
     folder_preset = path.relative_to(RESULTS).parts[0]
     if folder_preset in ("smoke", "book", "paper"):
         assert (df["preset"] == folder_preset).all(), f"{path}: rows of another preset than its folder"
+
+
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(RESULTS), *args], capture_output=True, text=True)
+
+
+@pytest.mark.skipif(not FILES, reason="no committed results files yet")
+def test_every_recorded_commit_is_in_this_repository_history():
+    """A row's commit must name a commit this repository has (not a placeholder, a rebased-away
+    commit or another checkout's HEAD), so that the code behind a number can be checked out."""
+    if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
+        pytest.skip("not a git checkout")
+    if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        pytest.skip("a shallow clone lacks the older commits")
+    commits = set()
+    for path in FILES:
+        df = pd.read_csv(path)
+        if "commit" in df:
+            commits |= set(df["commit"].dropna().astype(str))
+    unknown = sorted(c for c in commits if _git("cat-file", "-e", f"{c}^{{commit}}").returncode != 0)
+    assert not unknown, f"results name commits this repository does not have: {unknown}"
