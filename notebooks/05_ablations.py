@@ -405,7 +405,8 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
 # is why the protocol selects it on validation data; the claims here are only those both
 # runs support. Nor do the two runs agree on random features against GFT-r: they compare at
 # different weights, random features' own errors changed with the code, and on one seed the
-# difference changes sign. On data this noisy, the learned features have no clear advantage over random features with a validated scale $\sigma$ (chapter 06
+# difference changes sign. On data this noisy, the learned features have no clear advantage
+# over random features with a validated scale $\sigma$ (chapter 06
 # shows the same on real data, and shows TV at work where it matters more, on inputs with
 # noise columns). The 1-D example below shows what the penalty does to a single fit.
 
@@ -562,8 +563,8 @@ display(Markdown(
 # %% [markdown]
 # Longer training helps at every width, and the narrow generator stays behind the wider
 # ones even when trained longest, on every seed. Whether for lack of capacity or of steps, the grid does
-# not tell: the narrowest is still improving at the longest training. Nor does three seeds'
-# grid settle which of the two wider generators is better: after the longest training width
+# not tell: the narrowest is still improving at the longest training. Nor does a grid with
+# three seeds settle which of the two wider generators is better: after the longest training width
 # 128 has the lower mean in this run (the table), at less cost than the book's 512 (right
 # panel). Time grows about linearly in the steps; the width costs little on top of the
 # ridge solves of each step until it is large. The assertions:
