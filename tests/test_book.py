@@ -44,6 +44,11 @@ def build(tmp_path_factory):
         html = Path(os.environ["GFT_BOOK_HTML"])
         if not (html / "index.html").exists():
             pytest.fail(f"GFT_BOOK_HTML={html} holds no built book: run `make book` first")
+        # a build older than a chapter it shows would test the old pages
+        stale = [doc for doc in NOTEBOOK_PAGES if (html / f"{doc}.html").exists()
+                 and (html / f"{doc}.html").stat().st_mtime < (REPO / f"{doc}.ipynb").stat().st_mtime]
+        if stale:
+            pytest.fail(f"GFT_BOOK_HTML={html} is older than {stale}: run `make book` again")
         done = subprocess.CompletedProcess(args=["make book"], returncode=0, stdout="", stderr="")
         return done, html
     out = tmp_path_factory.mktemp("book")
