@@ -501,13 +501,12 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #    fitted on `(x_train[:, None], y_noisy)` picks its $\lambda$ from the paper's grid
 #    (`model.tv_weight_`); fit `GFTRegressor.from_preset(preset, n_features=n_features_1d,
 #    random_state=seed)` on the same noisy labels for λ = 0, and score both against the
-#    noise-free `y_test`. With five folds that is 30 fits and a refit: minutes on a CPU. The book has not run this exercise, and its neighbours point both
-#    ways: on a noisy 1-D curve, [chapter 05](05_ablations.ipynb) finds that a fixed
-#    $\lambda = 10^{-2}$ lowers the test error on every seed and brings the fit's total
-#    variation close to the target's, while in its $\lambda$ sweep on noisy Friedman 1 the
-#    validated $\lambda$ raised GFT-r's test error in the current run (and lowered it in an
-#    earlier one). Your two test errors decide it for
-#    this curve.
+#    noise-free `y_test`. With five folds that is 30 fits and a refit: minutes on a CPU. The
+#    book has not run this exercise, and its neighbours point both ways: on a noisy 1-D curve,
+#    [chapter 05](05_ablations.ipynb) finds that a fixed $\lambda = 10^{-2}$ lowers the test
+#    error on every seed and brings the fit's total variation close to the target's, while in
+#    its $\lambda$ sweep on noisy Friedman 1, which $\lambda$ validation picks and how much it
+#    helps change between versions of the code. Your two test errors decide it for this curve.
 # ```
 
 # %% [markdown]
