@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import numpy_design
 from gft.baselines import (
     DEFAULT_SIGMA_GRIDS,
     NetworkObjective,
@@ -19,7 +20,7 @@ from gft.ridge import ridge_coefficients
 from gft.baselines.nn import network_output
 from gft.features import ACTIVATIONS, design_matrix
 from gft.objective import ReducedObjective
-from gft.regularizers import sample_box, tv_penalty
+from gft.regularizers import sample_box
 from gft.training import TrainingDivergedError, TrainingHistory
 
 QUIET = dict(progress=False)
@@ -268,8 +269,15 @@ def test_nn_objective_adds_the_tv_penalty_of_the_network(activation):
     b = ridge_coefficients(design_matrix(X, W, act), y, 1e-3)
     objective = NetworkObjective(X, y, activation, tv_weight=0.5, n_tv_points=50)
     loss, mse, tv = objective((W, b), torch.Generator().manual_seed(7))
-    xi = sample_box(X.min(0).values, X.max(0).values, 50, torch.Generator().manual_seed(7))
-    np.testing.assert_allclose(float(tv), float(tv_penalty(W, b, xi, activation)), rtol=1e-10)
+    # TV of the NumPy network at the same points, its input gradient by central differences
+    xi = sample_box(X.min(0).values, X.max(0).values, 50, torch.Generator().manual_seed(7)).numpy()
+    Wn, bn, h = W.numpy(), b.numpy(), 1e-6
+
+    def f(points):
+        return (numpy_design(points, Wn, activation) @ bn).real
+
+    grad = np.stack([(f(xi + h * e) - f(xi - h * e)) / (2 * h) for e in np.eye(2)], axis=-1)
+    np.testing.assert_allclose(float(tv), np.abs(grad).sum(-1).mean(), rtol=1e-7)
     np.testing.assert_allclose(float(mse), float(((design_matrix(X, W, act) @ b).real - y).square().mean()))
     np.testing.assert_allclose(float(loss), float(mse + 0.5 * tv))
 

@@ -12,7 +12,7 @@ from gft.estimators import _PREDICT_CHUNK
 from gft.generator import Generator
 from gft.objective import ReducedObjective
 from gft.training import LatentFeatures, optimise
-from conftest import smoke
+from conftest import numpy_design, smoke
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def fitted(data):
 
 def network(X, W, b, y_scale):
     """The Fourier network in float64 NumPy: y_scale * Re(sum_l b_l exp(2 pi i <w_l, x>)) / N."""
-    return y_scale * (np.exp(2j * np.pi * X @ W.T) @ b).real / W.shape[0]
+    return y_scale * (numpy_design(X, W, "fourier") @ b).real
 
 
 def test_predict_is_the_network_formula_across_chunks(fitted):
