@@ -30,7 +30,7 @@ from .objective import ReducedObjective
 from .presets import PRESETS
 from .regularizers import tv_penalty
 from .ridge import RidgeSolveError, RidgeSolveWarning, ridge_solve
-from .training import TrainingDivergedError, TrainingHistory, optimise
+from .training import TrainingDivergedError, TrainingHistory, TrainingInterruptedWarning, optimise
 
 __version__ = "0.1.0"
 
@@ -51,6 +51,7 @@ __all__ = [
     "RidgeSolveWarning",
     "TrainingDivergedError",
     "TrainingHistory",
+    "TrainingInterruptedWarning",
     "design_matrix",
     "fit_batched",
     "input_gradient",

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .estimators import GFTRegressor, _fit_batched, _interrupted, _resumed_seconds, _warn_if_unseeded, fit_batched
 from .presets import PRESETS, get_preset
-from .training import TrainingDivergedError
+from .training import TrainingDivergedError, TrainingInterruptedWarning
 
 __all__ = ["GFTRegressorCV"]
 
@@ -260,7 +260,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # the loop's "keeping each member's best iterate" does not hold here: an
                 # interrupted search ends the fit, with its own message below
-                warnings.filterwarnings("ignore", message=r".* interrupted at step \d+: keeping", category=RuntimeWarning)
+                warnings.filterwarnings("ignore", category=TrainingInterruptedWarning)
                 fits = _fit_batched(
                     [self._candidate(c, seed) for c in candidates for _ in folds],
                     [X[train[:size]] for _ in candidates for train, _ in folds],

@@ -37,6 +37,7 @@ __all__ = [
     "DirectFeatures",
     "TrainingHistory",
     "TrainingDivergedError",
+    "TrainingInterruptedWarning",
     "optimise",
     "optimise_keeping_best",
     "make_adam_step",
@@ -58,6 +59,14 @@ class TrainingDivergedError(FloatingPointError):
     """
 
     history: "TrainingHistory | None" = None
+
+
+class TrainingInterruptedWarning(RuntimeWarning):
+    """Ctrl-C stopped :func:`optimise`; the best iterate so far is kept (``history.interrupted``).
+
+    Filter it by category (``warnings.filterwarnings("ignore", category=...)``) where a caller
+    reports the interruption itself.
+    """
 
 
 @dataclass
@@ -578,7 +587,7 @@ def _optimise_single(params, objective, steps, val_every, progress, name, step_f
         warnings.warn(
             f"{name or 'training'} interrupted at step {step}: keeping the best iterate so far "
             f"(step {best_step}, validation MSE {best_val:.3e}).",
-            RuntimeWarning,
+            TrainingInterruptedWarning,
             stacklevel=3,
         )
     except BaseException as err:
@@ -740,7 +749,7 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     except KeyboardInterrupt:
         history.interrupted = True
         warnings.warn(f"{label} interrupted at step {at[0]}: keeping each member's best iterate so far.",
-                      RuntimeWarning, stacklevel=3)
+                      TrainingInterruptedWarning, stacklevel=3)
     except BaseException as err:
         params.restore(best_state)
         if isinstance(err, TrainingDivergedError):

@@ -320,7 +320,7 @@ def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
     calls = []
     _assert_same_cv(_cv().fit(X, y), _cv(_counting(calls)).fit(X, y, checkpoint=path, checkpoint_every=0))
     assert len(calls) == 100 - 30 + 100 and not path.exists()
-    with pytest.warns(RuntimeWarning, match="interrupted at step 34"):
+    with pytest.warns(gft.TrainingInterruptedWarning, match="interrupted at step 34"):
         stopped = _cv(ctrl_c, cv=None).fit(X, y, checkpoint=path, checkpoint_every=0)
     assert stopped.best_estimator_.history_["generator"].interrupted and path.exists()
     calls = []

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import gft
 from gft.generator import Generator
 from gft.objective import ReducedObjective
 from gft.training import (
@@ -90,7 +91,7 @@ def test_keyboard_interrupt_from_the_callback_keeps_best_iterate_and_warns():
         if step == 11:
             raise KeyboardInterrupt
 
-    with pytest.warns(RuntimeWarning, match="interrupted at step 11"):
+    with pytest.warns(gft.TrainingInterruptedWarning, match="interrupted at step 11"):
         hist = optimise(params, obj, steps=50, lr=1e-2, val_every=5, progress=False, callback=interrupt)
     assert hist.interrupted and hist.engine == "fused"
     assert seen == list(range(12)) and len(hist.train_loss) == 11
