@@ -8,7 +8,7 @@ imported from ``cli`` when called, so that a plan line means what the same ``run
   layer (its backward pass by the implicit function theorem), the TV penalty;
 - ``generator``, ``objective``, ``training``: the feature generator, the reduced objective
   (the one definition of the loss) and the training loop with its engines (``_checkpoint``:
-  the state a batched run saves and resumes from); ``_fourier/``
+  the state a training run saves and resumes from); ``_fourier/``
   the fused Fourier engine, private (its TV and MSE nodes serve the line above, its
   training step this one);
 - ``estimators``, ``model_selection``, ``presets``: ``GFTRegressor``, ``fit_batched``,

@@ -1,7 +1,7 @@
 """A training run's state in one file, so that a run stopped part-way goes on from its last save.
 
-:func:`gft.fit_batched` keeps one (its ``checkpoint`` argument) for the protocol's batched
-runs, which at the paper preset last hours. The training loop writes, at a validation
+:func:`gft.fit_batched` and the estimators' ``fit`` keep one (their ``checkpoint`` argument):
+the protocol's runs last hours at the paper preset. The training loop writes, at a validation
 step at most every ``every_seconds``, what the rest of a phase depends on: the trained
 tensors, the optimizer's and the schedule's state, the random generators' states, and the
 loop's record (losses, validations, best iterates). At the end of a phase it writes the

@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "auto); without it, dask and ray start a local one")
     where.add_argument("--data-dir", default=None,
                        help="folder of the UCI files (default: $GFT_DATA_DIR, else "
-                            "$XDG_CACHE_HOME/gft/datasets, i.e. ~/.cache/gft/datasets)")
+                            "$XDG_CACHE_HOME/gft/datasets, by default ~/.cache/gft/datasets)")
     where.add_argument("--fit-progress", action="store_true",
                        help="show the estimators' progress bars (off by default)")
     where.add_argument("--quiet", action="store_true",

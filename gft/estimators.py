@@ -145,8 +145,9 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             and ``resumed_seconds``); a file written for another fit is ignored with a
             warning and overwritten. Resuming needs an int ``random_state``: with ``None``
             each fit draws another seed (a warning says so). The file is removed when the
-            fit ends, unless Ctrl-C stopped it. Estimators that do not train iteratively
-            never write it.
+            fit ends, by divergence too (a rerun would diverge again), unless Ctrl-C stopped
+            it. Estimators that do not train iteratively (random and sparse random features)
+            never write it, but like every fit they remove a file at that path when they end.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
         """
@@ -273,8 +274,9 @@ class GFTRegressor(FeatureRegressorBase):
         phase's own (``lr`` or ``refine_lr``).
     dtype : {"float32", "float64"}
         Precision of the generator and the features (the fitted model is stored in
-        float64). float32 is about twice as fast; the Gram matrix, the ridge solve and
-        everything after it run in float64 either way (see :class:`gft.ReducedObjective`).
+        float64). float32 is about twice as fast; the design matrix, the Gram matrix, the
+        ridge solve and the MSE run in float64 either way, the TV term in ``dtype`` (see
+        :class:`gft.ReducedObjective`).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     random_state : int, RandomState or None
@@ -313,8 +315,9 @@ class GFTRegressor(FeatureRegressorBase):
     Raises
     ------
     TrainingDivergedError
-        From :meth:`fit`, when the training loss becomes non-finite; the fitted
-        attributes are set first, from the best iterate before the divergence.
+        From :meth:`fit`, when the training loss becomes NaN or inf or a ridge system cannot
+        be factorised; the fitted attributes are set first, from the best iterate before the
+        divergence.
     """
 
     presets = {name: dict(p) for name, p in PRESETS.items()}
@@ -497,7 +500,7 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
 
     Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
     on the CPU bit for bit (features, training losses, kept steps; the refined validation MSE,
-    a batched ridge solve, to about 1e-12), so a batched λ path chooses what separate fits
+    a batched ridge solve, to rounding: tested to 1e-10 relative), so a batched λ path chooses what separate fits
     choose. That holds from ``n_features = 5`` on (checked for 5 to 100 on the development
     CPU); with 1 to 4 features MKL computes a batched product of so few rows otherwise than
     the single one, and the two runs differ from the first step, by about 1e-12 in float64.
@@ -514,19 +517,19 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     estimators : sequence of GFTRegressor
         Unfitted or fitted (they are refitted), with equal parameters except ``tv_weight``,
         ``ridge`` and ``random_state``.
-    X, y : array-like of shapes (M, d) and (M,), or sequences of B such arrays
+    X, y : array-like of shapes (M, d) and (M,), or lists (or tuples) of B such arrays
         One data set for every member, or one per member; all members' data must have
         the same shape (the protocol's trials are fresh draws of one size).
     checkpoint : path-like, optional
         A file in which the run keeps its state, at a validation step at most every
-        ``checkpoint_every`` seconds and at the end of the generator phase. A run given a
+        ``checkpoint_every`` seconds and when a phase ends. A run given a
         file that a stopped run of the same estimators and data wrote goes on from its last
         save instead of starting afresh (on the same machine and code it ends bit for bit as
         an uninterrupted run; each phase's history records ``resumed_step`` and
         ``resumed_seconds``); a file written for other estimators or data is ignored with a
         warning and overwritten. Resuming needs int ``random_state``: with ``None`` each run
-        draws other seeds (a warning says so). The file is removed when the run ends, unless
-        Ctrl-C stopped it.
+        draws other seeds (a warning says so). The file is removed when the run ends, by
+        divergence too, unless Ctrl-C stopped it.
     checkpoint_every : float
         Least seconds between two saves of an unfinished phase.
 

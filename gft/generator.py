@@ -61,8 +61,10 @@ class GeneratorStack(nn.Module):
     Member ``i`` computes what the :class:`Generator` it was built from computes, up to
     floating-point rounding (a batched product may sum in another order);
     layer ``k`` holds ``weights[k]`` of shape ``(B, out, in)`` and ``biases[k]`` of shape
-    ``(B, out)``, so a forward pass is one ``baddbmm`` per layer for all members and an
-    elementwise optimiser (Adam) updates every member as it would update it alone.
+    ``(B, out)``, so a forward pass is one ``baddbmm`` per layer for all members. An elementwise optimiser (Adam) updates every
+    member as it would update it alone up to rounding: torch's fused Adam kernel vectorises a
+    stacked tensor otherwise than a member's own, so that, updated whole, the members drift
+    apart from lone fits by rounding (the fused engine therefore updates member by member).
 
     Parameters
     ----------

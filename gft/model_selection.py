@@ -51,7 +51,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     ridges : sequence of float or None, default None
         Candidate ridges :math:`\delta > 0`, crossed with ``tv_weights`` (every pair is a
         candidate); None: ``ridge`` only.
-    cv : int, cross-validation splitter, iterable or None
+    cv : int, cross-validation splitter, iterable or None, default 5
         ``int``: that many :class:`~sklearn.model_selection.KFold` folds (no shuffling);
         a splitter or an iterable of ``(train, test)`` index arrays as in scikit-learn;
         ``None``: the protocol's single split — each candidate is fitted once on all rows,
@@ -203,8 +203,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             estimator (with an int ``random_state``) and data wrote goes on from its last
             save. With folds, the finished search's file stays until the refit has ended (a
             rerun then restores the search without training it), and the refit keeps its own
-            state in ``<checkpoint>.refit``. Both files are removed when the fit ends, unless
-            Ctrl-C stopped it.
+            state in ``<checkpoint>.refit``. Both files are removed when the fit ends, by
+            divergence too, unless Ctrl-C stopped it.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
 
@@ -219,6 +219,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             candidates that did not finish (with ``cv=None``, as with :class:`GFTRegressor`,
             the candidates' best iterates so far are kept and their histories say
             ``interrupted``).
+        TrainingDivergedError
+            When every candidate (and fold) of a batched run diverged; the checkpoint files
+            are removed.
         """
         self._validate_params()  # scikit-learn, against _parameter_constraints
         self._check_params()

@@ -21,7 +21,7 @@ __all__ = ["ReducedObjective", "mean_squared_error"]
 
 
 def mean_squared_error(A: Tensor, b: Tensor, y: Tensor) -> Tensor:
-    r""":math:`\frac1M\|\mathrm{Re}(A b) - y\|^2`, shape ``(*)``, for ``A`` (*, M, P), ``b`` (*, P), ``y`` (M,)."""
+    r""":math:`\frac1M\|\mathrm{Re}(A b) - y\|^2`, shape ``(*)``, for ``A`` (*, M, P), ``b`` (*, P), ``y`` (M,) or (*, M)."""
     pred = torch.matmul(A, b.unsqueeze(-1)).squeeze(-1)
     if pred.is_complex():
         pred = pred.real
@@ -49,7 +49,7 @@ class ReducedObjective:
     :math:`N\epsilon_{32}\,\mathrm{mean}(\mathrm{diag})`, far above :math:`\delta = 10^{-7}`);
     the TV term runs in ``W``'s dtype.
 
-    **Members.** With ``X`` of shape ``(B, M, d)`` (or ``tv_weight`` of shape ``(B,)``) the
+    **Members.** With ``X`` of shape ``(B, M, d)`` (or ``tv_weight`` or ``ridge`` of shape ``(B,)``) the
     objective holds ``B`` independent problems, one per member of a batched run: features
     ``W`` of shape ``(B, N, D)`` give values of shape ``(B,)``, member ``i`` with the data
     ``X[i], y[i]``, the weight ``tv_weight[i]`` and its own box. Each member then draws its
@@ -153,8 +153,8 @@ class ReducedObjective:
 
     def ridge_for(self, W: Tensor, trailing: int = 0) -> float | Tensor:
         r""":math:`\delta` for features ``W`` of shape ``(*, N, D)``: the number ``ridge``, or the
-        members' ``ridges`` shaped ``(B, 1, …)`` to broadcast against ``W``'s batch dimensions
-        followed by ``trailing`` more."""
+        members' ``ridges`` shaped ``(B,)`` followed by ``W.dim() - 3 + trailing`` singleton
+        dimensions, to broadcast against ``W``'s batch dimensions and ``trailing`` more."""
         if not self.per_member_ridge:
             return self.ridge
         return self.ridges.reshape(-1, *([1] * (W.dim() - 3 + trailing)))

@@ -399,6 +399,21 @@ def plot_summary(summary: pd.DataFrame, ax: Axes | None = None, preset_markers: 
     results is a grey "×" in a shaded strip along the bottom of the axes, below every value
     drawn (legend: "not computed"), never a value; a preset without any result gets no slot
     and is named beside the axes.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`gft.experiments.report.summarise`'s frame.
+    ax : Axes, optional
+    preset_markers, method_labels : mapping, optional
+        Marker per preset (added to square, circle and star for smoke, book and paper) and
+        label per method.
+    trials : DataFrame, optional
+        One row per trial, as above.
+
+    Returns
+    -------
+    Axes
     """
     ax = plt.subplots(figsize=(10, 4))[1] if ax is None else ax
     markers = dict(smoke="s", book="o", paper="*", **(preset_markers or {}))

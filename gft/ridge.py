@@ -72,7 +72,7 @@ def cholesky_with_retry(
     Returns
     -------
     Tensor of shape (*, P, P)
-        ``S``'s dtype, or float64 after a retry.
+        ``S``'s dtype, or float64 (complex128 for complex ``S``) after a retry.
     """
     try:  # the common case: one call, the check done inside (no extra kernels from Python)
         return torch.linalg.cholesky(S, upper=upper)
@@ -173,7 +173,9 @@ def ridge_solve(A: Tensor, y: Tensor, ridge: float | Tensor = 1e-7) -> Tensor:
         ``ridge`` is a negative (or NaN) number. A tensor ``ridge`` is not checked here (that
         would read device memory on the host).
     RidgeSolveError
-        When even that fails (NaN or inf in ``A``, or a negative tensor ``ridge``).
+        When :math:`S` cannot be factorised even in float64 with the largest diagonal jitter
+        (NaN or inf in ``A``, or a tensor ``ridge`` negative enough to make :math:`S`
+        indefinite; a slightly negative tensor ``ridge`` goes undetected).
     """
     if A.dim() < 2:
         raise ValueError(f"A must have shape (*, M, P), got {tuple(A.shape)}")

@@ -7,8 +7,9 @@ The parameterisations here:
 - :class:`LatentFeatures` — GFT-r: :math:`G_\theta` frozen, optimise one latent set ``z``;
 - :class:`DirectFeatures` — VarPro: optimise ``W`` itself.
 
-Each takes a :class:`~gft.generator.GeneratorStack` as well as a :class:`~gft.Generator` (``B``
-independent members, see :func:`optimise`). The NN baseline brings a fourth
+:class:`GeneratorFeatures` and :class:`LatentFeatures` take a
+:class:`~gft.generator.GeneratorStack` as well as a :class:`~gft.Generator` (``B`` independent
+members, see :func:`optimise`); :class:`DirectFeatures` trains one model. The NN baseline brings a fourth
 (:class:`gft.baselines.nn.NetworkParameters`, ``W`` and ``b`` trained jointly).
 """
 
@@ -75,6 +76,8 @@ class TrainingHistory:
 
     Attributes
     ----------
+    name : str
+        The run's label (``optimise``'s ``name``; a checkpoint's phase key).
     train_loss : ndarray of shape (steps,)
         Loss of every step (MSE + λ·TV on the draw of that step).
     val_steps, val_mse : ndarray of shape (n_val,)
@@ -327,7 +330,8 @@ def make_adam_step(
         For the TV points (a sequence of ``B`` in a batched run); the latents of
         :class:`GeneratorFeatures` come from its own ``rng``.
     total_steps : int, optional
-        Length of the run; needed by ``schedule="cosine"``.
+        Length of the run, the period of ``schedule="cosine"`` (which raises ``ValueError``
+        without it).
     schedule : {"constant", "cosine"}
     engine : {"auto", "autograd", "fused"}
 
@@ -346,8 +350,10 @@ def make_adam_step(
         raise ValueError(f"Unknown schedule {schedule!r}. Must be one of {list(SCHEDULES)}")
     sched = None
     if schedule == "cosine":
+        if total_steps is None:  # without it CosineAnnealingLR's period would be 2 steps
+            raise ValueError("schedule='cosine' needs total_steps, the length of the run it anneals over")
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(int(total_steps or 1), 1), eta_min=lr / 100
+            opt, T_max=max(int(total_steps), 1), eta_min=lr / 100
         )
     step = (_fused_step(params, objective, opt, rng, sched) if name == "fused"
             else _AutogradStep(params, objective, opt, rng, sched))
@@ -408,8 +414,8 @@ def optimise(
     restored at the end. The loss and the ridge factorisations are checked at those
     validations (the fused engine reads nothing from the device in between): a NaN or inf loss restores the best
     iterate and raises :class:`TrainingDivergedError` naming the first bad step, as does a
-    ridge system that could not be factorised; Ctrl-C restores it, warns and returns with
-    ``history.interrupted = True``.
+    ridge system that could not be factorised; Ctrl-C restores it, warns
+    (:class:`TrainingInterruptedWarning`) and returns with ``history.interrupted = True``.
 
     **Members.** Parameters over a :class:`~gft.generator.GeneratorStack` (``params.members
     == (B,)``) with a batched objective train ``B`` independent models in one run, each as
@@ -453,7 +459,8 @@ def optimise(
     checkpoint : RunCheckpoint, optional
         (:func:`gft.fit_batched` and the estimators' ``fit`` make one.) At a validation step, at most
         every ``checkpoint.every_seconds``, the state of the run is saved under the phase
-        ``name``, and once more when the phase ends. Given a checkpoint with a save of this
+        ``name``, and once more when the phase ends (not after Ctrl-C or an error: the last
+        save stays). Given a checkpoint with a save of this
         phase, the run restores it and goes on from that step (a finished phase is restored
         whole), as the run that wrote it would have gone on: bit for bit on the same machine
         and code. Everything else must be as in that run (the same objects, seeded alike);
@@ -471,6 +478,11 @@ def optimise(
     TrainingDivergedError
         When the loss becomes NaN or inf or a ridge system breaks down (of a batched run:
         when every member has); ``err.history`` holds the history up to then.
+
+    Warns
+    -----
+    TrainingInterruptedWarning
+        When Ctrl-C stopped the run (the best iterate is kept, ``history.interrupted``).
     """
     step_fn = make_adam_step(params, objective, lr, rng, steps, schedule, engine)
     members = tuple(getattr(params, "members", ()))

@@ -424,6 +424,19 @@ def test_machine_floor_is_timed_with_the_threads_the_fits_use(monkeypatch):
     assert seen == [2, 2] and floor["threads"] == 2
 
 
+def test_preset_floor_counts_each_generator_and_refinement_step_of_the_preset():
+    # a generator step: the measured floor; a refinement step: per h x h layer a forward and
+    # an input gradient, 2 products for the smoke preset's two hidden layers, 4 for 3 x 512
+    from gft.experiments import bench
+    from gft.presets import get_preset
+
+    for preset, products in (("smoke", 2), ("book", 4)):
+        kw = get_preset(preset)
+        floor = dict(mm=1e-3, adam=5e-4, floor=7e-3, hidden=tuple(kw["hidden"]))
+        expected = kw["generator_steps"] * 7e-3 + kw["refine_steps"] * products * 1e-3
+        assert bench.preset_floor_seconds(preset, floor) == pytest.approx(expected, rel=1e-12)
+
+
 def test_time_to_accuracy_prices_the_reference_around_each_fit(monkeypatch):
     # the reference's price drifts (each call dearer than the last): each fit must be
     # compared with the mean of the two prices taken just before and just after it

@@ -102,6 +102,26 @@ def test_hand_written_step_gradient_matches_finite_differences():
     torch.testing.assert_close(grad, fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("engine", ["fused", "autograd"])
+def test_cosine_schedule_anneals_from_lr_to_a_hundredth_over_the_run(engine):
+    """After k of T steps the rate is lr/100 + (lr - lr/100)(1 + cos(pi k / T)) / 2; the
+    schedule needs T (torch's default period would make the rate alternate every step)."""
+    obj = _objective(torch.float64, 0.0)
+    rng = torch.Generator().manual_seed(5)
+    params = _params("direct", torch.float64, rng)
+    lr, T = 1e-2, 10
+    step = make_adam_step(params, obj, lr, rng, T, "cosine", engine=engine)
+    rates = []
+    for _ in range(T):
+        step()
+        rates.append(step.optimizer.param_groups[0]["lr"])
+    k = torch.arange(1, T + 1, dtype=torch.float64)
+    expected = lr / 100 + (lr - lr / 100) * (1 + torch.cos(math.pi * k / T)) / 2
+    torch.testing.assert_close(torch.tensor(rates, dtype=torch.float64), expected, rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="schedule='cosine' needs total_steps"):
+        make_adam_step(params, obj, lr, rng, None, "cosine", engine=engine)
+
+
 def test_engines_are_resolved_in_one_place_with_reasons():
     rng = torch.Generator().manual_seed(0)
     base = _objective(torch.float64, 0.0)

@@ -17,8 +17,9 @@ random draws:
 4. the MLP's backward pass by hand into preallocated ``.grad`` tensors
    (:math:`\bar W_i = \bar h_i^\top h_{i-1}`, :math:`\bar b_i = \mathbf 1^\top\bar h_i`,
    :math:`\bar h_{i-1} = (\bar h_i W_i)\odot[h_{i-1} > 0]`);
-5. the optimizer's Adam update — from the second step on, the fused Adam kernel called
-   on the optimizer's own state, which skips ``Optimizer.step``'s bookkeeping (about
+5. the optimizer's Adam update — from the first step on, the fused Adam kernel called
+   on the optimizer's state (created here where there is none, as ``opt.step()`` would
+   create it), which skips ``Optimizer.step``'s bookkeeping (about
    0.1 ms of a 2.3 ms step; the parameters' step counts are then views of one tensor, so one
    kernel advances them all); any other optimizer or setting goes through ``optimizer.step()``.
 

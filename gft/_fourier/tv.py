@@ -3,7 +3,7 @@ r"""The Monte-Carlo TV of the Fourier model as one autograd node, with a backwar
 For :math:`f(x) = \mathrm{Re}\sum_l b_l\,e^{2\pi i\langle w_l, x\rangle}/N` the input gradient at
 the points :math:`\Xi` (shape ``(P, d)``) is
 
-.. math:: G = c\,\bigl(\sin(s)\,\mathrm{diag}(u) + \cos(s)\,\mathrm{diag}(v)\bigr)W
+.. math:: G = c\,\bigl(\sin(s)^\top\mathrm{diag}(u) + \cos(s)^\top\mathrm{diag}(v)\bigr)W
             = c\,\Sigma^\top\,[\mathrm{diag}(u)W; \mathrm{diag}(v)W], \qquad
           s = 2\pi\,W\Xi^\top, \quad b = u + iv, \quad c = -2\pi/N,
 

@@ -284,8 +284,9 @@ class SparseRFRegressor(RFFRegressor):
         The kept round's features: ``n_kept = history_.n_features[history_.kept_round]``,
         which is ``n_features`` or, with ``select_size=True``, possibly more.
     coef_, sigma_, sigma_grid_, sigma_val_mse_, val_mse_
-        As in :class:`RFFRegressor` (``coef_`` of shape ``(n_kept,)``, ``sigma_val_mse_`` for
-        the initial model).
+        As in :class:`RFFRegressor` (``coef_`` of shape ``(P,)`` for the ``n_kept`` kept
+        features: ``n_kept`` for ``fourier``, ``2 n_kept`` for ``fourier-real``, ``n_kept + 1``
+        for the activations with a bias column; ``sigma_val_mse_`` for the initial model).
     """
 
     presets: dict[str, dict[str, Any]] = {

@@ -63,6 +63,13 @@ def clustered_with_gaps(
     Returns
     -------
     X_train (n_train, d), y_train (n_train,), X_test (n_test, d), y_test (n_test,)
+
+    Raises
+    ------
+    ValueError
+        If ``test_region`` is neither ``"box"`` nor ``"unit"``, or if 1000 rounds of
+        ``4 n_test`` candidates hold fewer than ``n_test`` points ``gap`` away from the
+        training inputs (a smaller ``gap`` or ``spread`` helps).
     """
     if test_region not in ("box", "unit"):
         raise ValueError(f"test_region must be 'box' or 'unit', got {test_region!r}")

@@ -55,9 +55,12 @@ BATCHED_TARGET = 0.75
 CEILING_SHARE = 0.8
 #: Time to accuracy: how much less time than the straightforward code's paper protocol.
 ACCURACY_SPEEDUP = 20.0
-#: Products of the generator's size per refinement step: per h x h layer a forward and an
-#: input gradient (the frozen generator's weights get no gradient).
-REFINE_MM = 4
+
+
+def refine_products(hidden) -> int:
+    """Products of the generator's size per refinement step: per h x h layer a forward and an
+    input gradient (the frozen generator's weights get no gradient); 4 for 3 x 512."""
+    return 2 * (len(hidden) - 1)
 
 
 def straightforward_step(
@@ -223,8 +226,8 @@ def preset_floor_seconds(preset: str, floor: dict[str, float] | None = None, dev
 
     Every generator step costs ``floor["floor"]`` (:func:`machine_floor` for the preset's
     hidden widths: ``floor`` when it was measured for them, else measured here), every
-    refinement step ``REFINE_MM`` (4)
-    products of ``floor["mm"]`` seconds (its Adam update of the ``(N, k)`` latents is
+    refinement step :func:`refine_products` (4 for the 3 x 512 generator)
+    products of ``floor["mm"]`` seconds (its Adam update of the ``(N, D)`` latents is
     negligible); validation, ridge solves and features are left out, so a fit at ``preset``
     cannot take less.
     """
@@ -232,7 +235,7 @@ def preset_floor_seconds(preset: str, floor: dict[str, float] | None = None, dev
     if floor is None or floor["hidden"] != tuple(kw["hidden"]):
         floor = machine_floor(hidden=kw["hidden"], device=device)
     generator_steps, refine_steps = (kw["generator_steps"], kw["refine_steps"]) if steps is None else (steps, steps)
-    return generator_steps * floor["floor"] + refine_steps * REFINE_MM * floor["mm"]
+    return generator_steps * floor["floor"] + refine_steps * refine_products(kw["hidden"]) * floor["mm"]
 
 
 def time_to_accuracy(preset: str = "book", seeds=(0, 1, 2), reference: Callable[[], dict] | None = None,
@@ -479,7 +482,7 @@ def run(args: argparse.Namespace) -> dict:
           f"book preset (validation every {book['val_every']} steps, {book['lr_schedule']} schedule); "
           f"a step is (t({args.long}) - t({args.short})) / {args.long - args.short}, median of "
           f"{args.repeats} interleaved repeats.\n")
-    print(f"floor: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, {floor['gflops']:.0f} GFLOP/s) "
+    print(f"floor: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x{floor['hidden'][0]}x{floor['hidden'][0]} mm, {floor['gflops']:.0f} GFLOP/s) "
           f"+ Adam {floor['adam'] * 1e3:.3f} ms = {floor['floor'] * 1e3:.2f} ms per step, "
           f"{floor['threads']} thread(s)\n")
     times = per_step_through_fit(repeats=args.repeats, short=args.short, long=args.long, device=device,
@@ -524,7 +527,8 @@ def run(args: argparse.Namespace) -> dict:
     verdict = _verdict(speedup, ACCURACY_SPEEDUP, ceiling) if med_mse <= TARGET_MSE else "missed (accuracy)"
     print(f"\nfloor of preset {args.preset!r}: its generator steps at the floor"
           f"{' above' if same_generator else ' of its generator'}, its refinement steps at "
-          f"{REFINE_MM} products each = {preset_floor:.1f} s; median ceiling {ceiling:.1f}x")
+          f"{refine_products(get_preset(args.preset)['hidden'])} products each = {preset_floor:.1f} s; "
+          f"median ceiling {ceiling:.1f}x")
     print(f"gft preset {args.preset!r}: median fit {med_sec:.1f} s against a median {paper_seconds:.0f} s; "
           f"median speed-up {speedup:.1f}x ({speedup / ceiling:.0%} of the ceiling), median test MSE "
           f"{med_mse:.2e} ({'<=' if med_mse <= TARGET_MSE else '>'} {TARGET_MSE:.1e}): "
@@ -546,11 +550,12 @@ def run_batched(args: argparse.Namespace, device: str, floor: dict) -> dict:
           f"{budget.get('dtype', 'float32')}, {torch.get_num_threads()} threads; {args.rounds} round(s) per "
           f"row: each batched run between two sequential ones (sequential, batched, sequential, ...), "
           f"compared with their mean; times averaged over the rounds.")
-    print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x512x512 mm, "
+    print(f"floor of one member: {floor['n_mm']} x {floor['mm'] * 1e3:.3f} ms (100x{floor['hidden'][0]}x{floor['hidden'][0]} mm, "
           f"{floor['gflops']:.0f} GFLOP/s) + Adam {floor['adam'] * 1e3:.3f} ms = "
           f"{floor['floor'] * 1e3:.2f} ms per step, {floor['threads']} thread(s)\n")
     member_floor = preset_floor_seconds(args.preset, floor, device, args.steps)
-    print(f"floor of one fit: its generator steps at that floor, its refinement steps at {REFINE_MM} "
+    print(f"floor of one fit: its generator steps at that floor, its refinement steps at "
+          f"{refine_products(get_preset(args.preset)['hidden'])} "
           f"products each = {member_floor:.1f} s\n")
     print("The target compares the batched fits with the sequential fits they replace: the search "
           "(every (λ, fold) pair; with cv=None the whole fit); with cv > 0 GFTRegressorCV then "

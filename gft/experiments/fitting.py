@@ -137,10 +137,19 @@ def fit_and_score(jobs: Sequence[FitJob], checkpoint: str | os.PathLike | None =
     When every estimator is a :class:`~gft.GFTRegressor` and there are several, or a
     ``checkpoint`` file is given, they train in one batched run (that keeps its state in
     ``checkpoint`` and resumes from it, see :func:`gft.fit_batched`), and each job's
-    ``train_seconds`` is the run's time divided by the number of jobs; otherwise (or when
+    ``train_seconds`` is the run's time divided by the number of jobs (plus, for a run
+    resumed from ``checkpoint``, each job's share of the stopped run's time up to its save);
+    otherwise (or when
     their parameters or data shapes cannot share a run) the jobs are fitted one after the
     other (each estimator is fitted in place; one other estimator given a ``checkpoint``
     keeps its training's state there, see :meth:`gft.estimators.FeatureRegressorBase.fit`).
+
+    Parameters
+    ----------
+    jobs : sequence of FitJob
+    checkpoint : path-like, optional
+        A file for the run's state: the batched GFT run's (every job GFT), or one other
+        estimator's single fit (``ValueError`` for several jobs that cannot share one batched run).
 
     Returns
     -------

@@ -104,7 +104,10 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
     of ``B`` members records each member's share of the run). Cells that share fits show the
-    same ``seconds``; :func:`progress_by_block` counts them once.
+    same ``seconds``; :func:`progress_by_block` counts them once. What ``seconds`` sums, for
+    :func:`progress_by_block` to price by: ``problem`` (the cell without its preset),
+    ``n_selection_fits``, ``lambda0_seconds`` (the selection's λ = 0 fit),
+    ``selection_seconds``, ``trial_seconds`` and ``n_trial_fits``.
     """
     lines = read_plan(plan) if not isinstance(plan, list) else plan
     folder = Path(folder)
@@ -263,8 +266,8 @@ def status_markdown(plan: str | Path | list[PlanLine], folder: str | Path,
 
 
 def unfinished_runs(folder: str | Path) -> list[str]:
-    """What stopped runs have kept in ``folder``, a line each: the phases and steps a batched
-    run's ``<cell>.partial-run.pt`` holds, and the λ a ``<cell>.partial-selection.json`` has
+    """What stopped runs have kept in ``folder``, a line each: the phases and steps a stopped
+    run's (batched or single) ``<cell>.partial-run.pt`` holds, and the λ a ``<cell>.partial-selection.json`` has
     fitted (a rerun goes on from there)."""
     import torch  # here: the status of a plan is read without torch otherwise
 
