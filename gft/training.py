@@ -592,7 +592,7 @@ def _optimise_single(params, objective, steps, val_every, progress, name, step_f
     at = [first]
     try:
         _run_steps(step_fn, losses, steps, val_every, at_validation, callback, bar,
-                   lambda: dict(val_mse=f"{val_mses[-1]:.3e}"), at, start=first)
+                   lambda: dict(val_mse=f"{val_mses[-1]:.3e}"), at, start=first, resumed=saved is not None)
     except KeyboardInterrupt:
         step = at[0]
         history.interrupted = True
@@ -633,13 +633,14 @@ def _optimise_single(params, objective, steps, val_every, progress, name, step_f
     return record(at[0])
 
 
-def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at, start=0) -> None:
+def _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar, postfix, at, start=0,
+               resumed=False) -> None:
     """Steps ``start .. steps - 1`` with ``checkpoint(step)`` before every ``val_every``-th step
-    and after the last; ``at[0]`` is the step reached, for the caller's error paths. A run
-    resumed at ``start > 0`` had its checkpoint at ``start`` before it was saved."""
+    and after the last; ``at[0]`` is the step reached, for the caller's error paths. A
+    ``resumed`` run had its checkpoint at ``start`` (step 0 included) before it was saved."""
     for step in range(start, steps):
         at[0] = step
-        if step % val_every == 0 and (step > start or start == 0):
+        if step % val_every == 0 and (step > start or not resumed):
             checkpoint(step)
             bar.set_postfix(**postfix(), refresh=False)
         losses[step] = step_fn()
@@ -757,7 +758,8 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     at = [first]
     try:
         _run_steps(step_fn, losses, steps, val_every, checkpoint, callback, bar,
-                   lambda: dict(best_val_mse=f"{np.nanmin(best_val):.3e}"), at, start=first)
+                   lambda: dict(best_val_mse=f"{np.nanmin(best_val):.3e}"), at, start=first,
+                   resumed=saved is not None)
     except KeyboardInterrupt:
         history.interrupted = True
         warnings.warn(f"{label} interrupted at step {at[0]}: keeping each member's best iterate so far.",
