@@ -646,13 +646,20 @@ def _resumed_seconds(est: Any) -> float:
 
 
 def _plain_params(est: FeatureRegressorBase) -> dict[str, Any]:
-    """The parameters that shape a fit, as plain values (the key of a checkpoint)."""
+    """The parameters that shape a fit, as plain values (the key of a checkpoint): an array
+    (``init_features``) by a fingerprint of all its values (its ``repr`` elides the middle of
+    a large one), a NumPy random state by its type (its ``repr`` holds an address that changes
+    every process; the seed drawn from it is in the key on its own)."""
     plain = {}
     for k, v in est.get_params().items():
         if k in ("progress", "callback"):
             continue
         if isinstance(v, (list, tuple)):
             v = list(v)
+        elif isinstance(v, (np.ndarray, torch.Tensor)):
+            v = "array " + _fingerprint([torch.as_tensor(v)])
+        elif isinstance(v, (np.random.RandomState, np.random.Generator)):
+            v = type(v).__name__
         elif not (v is None or isinstance(v, (bool, int, float, str))):
             v = repr(v)
         plain[k] = v

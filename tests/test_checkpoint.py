@@ -198,6 +198,42 @@ def test_a_stopped_single_fit_goes_on_from_its_last_save_bit_for_bit(tmp_path, m
         assert not path.exists()
 
 
+def test_a_fit_from_other_initial_features_does_not_resume_and_a_fresh_random_state_does(tmp_path, monkeypatch):
+    """The key holds every value of an array parameter: VarPro stopped from 600 initial
+    features is not resumed by a fit whose features differ in row 300 only (NumPy's repr,
+    which the key once held, elides the middle of an array this large). A
+    ``np.random.RandomState(0)`` made afresh for the rerun resumes as the int 0 does (its
+    repr holds an address)."""
+    X, y = _data()
+    path = tmp_path / "fit.pt"
+    W0 = np.random.default_rng(1).standard_normal((600, 3))
+    W1 = W0.copy()
+    W1[300] += 1.0
+
+    def varpro(W, random_state=3):
+        return VarProRegressor(steps=40, val_every=10, n_features=600, init_features=W,
+                               random_state=random_state, progress=False)
+
+    _with_callback(monkeypatch, gft.baselines.varpro, _stop_after(25))
+    with pytest.raises(Stop):
+        varpro(W0).fit(X, y, checkpoint=path, checkpoint_every=0)
+    monkeypatch.undo()
+    with pytest.warns(RuntimeWarning, match="written for another run"):
+        got = varpro(W1).fit(X, y, checkpoint=path, checkpoint_every=0)
+    assert got.history_.resumed_step == 0
+    np.testing.assert_array_equal(got.features_, varpro(W1).fit(X, y).features_)
+
+    _with_callback(monkeypatch, gft.baselines.varpro, _stop_after(25))
+    with pytest.raises(Stop):
+        varpro(W0, np.random.RandomState(0)).fit(X, y, checkpoint=path, checkpoint_every=0)
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = varpro(W0, np.random.RandomState(0)).fit(X, y, checkpoint=path, checkpoint_every=0)
+    assert got.history_.resumed_step == 20
+    np.testing.assert_array_equal(got.features_, varpro(W0, np.random.RandomState(0)).fit(X, y).features_)
+
+
 def test_a_single_fits_checkpoint_is_not_a_batched_runs(tmp_path):
     """The two save their phases differently: a file of a one-member batched run is ignored
     by a single fit of the same estimator (a warning), and the other way round."""
