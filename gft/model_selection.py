@@ -218,7 +218,8 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             With folds, when Ctrl-C stopped the search: the refit would start from
             candidates that did not finish (with ``cv=None``, as with :class:`GFTRegressor`,
             the candidates' best iterates so far are kept and their histories say
-            ``interrupted``).
+            ``interrupted``; a candidate stopped before its refinement is its generator's
+            model, and GFT-r's λ is chosen on those models' validation MSE).
         TrainingDivergedError
             When every candidate (and fold) of a batched run diverged; the checkpoint files
             are removed.
@@ -256,6 +257,10 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             fits = fit_batched([self._candidate(c, seed) for c in candidates], X, y, search_file, checkpoint_every)
             scores = {phase: np.array([[getattr(f, f"{phase}_val_mse_")] for f in fits])
                       for phase in ("generator", "refine")}
+            # a candidate that never refined (Ctrl-C in its generator phase) is its generator's
+            # model, and scored as that: its refine score, inf, would leave the choice to order
+            unrefined = np.array([["refine" not in f.history_] for f in fits])
+            scores["refine"] = np.where(unrefined, scores["generator"], scores["refine"])
             diverged = np.array([[_diverged(f)] for f in fits])
         else:
             folds = self._folds(X, y)

@@ -371,6 +371,28 @@ def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
     assert len(calls) == 100 - 30 and not path.exists()
 
 
+def test_ctrl_c_in_the_generator_phase_of_a_cv_none_fit_chooses_by_the_generators_scores():
+    """With ``cv=None`` the candidates stopped before their refinement are their generators'
+    models (GFT, not GFT-r), and GFT-r's choice is made on those models' validation MSE: λ = 1,
+    which stops training, listed first, is not chosen by order (its refine score was inf like
+    every other's)."""
+    X, y = _data()
+
+    def ctrl_c(step, loss):
+        if step == 34:
+            raise KeyboardInterrupt
+
+    with pytest.warns(gft.TrainingInterruptedWarning):
+        stopped = GFTRegressorCV(tv_weights=(1.0, 0.0), cv=None, random_state=3, callback=ctrl_c,
+                                 **BUDGET).fit(X, y)
+    assert "refine" not in stopped.best_estimator_.history_
+    results = stopped.cv_results_
+    np.testing.assert_array_equal(results["mean_val_mse_refine"], results["mean_val_mse_generator"])
+    assert results["mean_val_mse_generator"][1] < results["mean_val_mse_generator"][0]
+    assert stopped.tv_weight_ == stopped.generator_tv_weight_ == 0.0
+    np.testing.assert_array_equal(stopped.predict(X), stopped.generator_estimator_.predict(X))
+
+
 def test_a_cv_fit_that_ends_removes_a_stale_refit_file(tmp_path):
     """``<checkpoint>.refit`` of an earlier fit with folds goes when a ``cv=None`` fit on the
     same path ends: no file outlives a fit that ended."""
