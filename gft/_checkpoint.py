@@ -42,10 +42,21 @@ class RunCheckpoint:
         the file).
     every_seconds : float
         Least time between two saves of an unfinished phase (a finished phase is saved at once).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder of ``path`` does not exist (checked here, before any training: the
+        first save comes minutes or hours later). A save that fails later (a full disk)
+        warns and the run goes on without it.
     """
 
     def __init__(self, path: str | os.PathLike, key: dict, every_seconds: float = 600.0):
         self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"checkpoint={str(path)!r}: its folder {str(self.path.parent)!r} does "
+                                    "not exist; create it first (the first save comes after the training "
+                                    "has run for a while)")
         self.key = key
         self.every_seconds = float(every_seconds)
         self._phases: dict[str, dict[str, Any]] = {}
@@ -77,8 +88,12 @@ class RunCheckpoint:
     def save(self, name: str, state: dict[str, Any]) -> None:
         """Keep ``state`` as phase ``name`` and write every phase to the file."""
         self._phases[name] = state
-        replace_atomically(self.path, lambda fh: torch.save(dict(key=self.key, phases=self._phases), fh),
-                           binary=True)
+        try:
+            replace_atomically(self.path, lambda fh: torch.save(dict(key=self.key, phases=self._phases), fh),
+                               binary=True)
+        except OSError as err:  # the checkpoint serves the run: losing a save must not lose the run
+            warnings.warn(f"{self.path} could not be written ({err}); the run goes on, and a rerun "
+                          "would go on from its last save, if any.", RuntimeWarning, stacklevel=3)
         self._last_save = time.monotonic()
 
     def remove(self) -> None:

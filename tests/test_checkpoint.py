@@ -234,6 +234,31 @@ def test_a_fit_from_other_initial_features_does_not_resume_and_a_fresh_random_st
     np.testing.assert_array_equal(got.features_, varpro(W0, np.random.RandomState(0)).fit(X, y).features_)
 
 
+def test_a_checkpoint_in_a_missing_folder_fails_before_training_and_a_failed_save_only_warns(tmp_path, monkeypatch):
+    """The folder is checked when the fit starts (its first save would come after the
+    training); a save that fails (a full disk) warns, and the fit ends as one without a file."""
+    X, y = _data()
+    calls = []
+    missing = tmp_path / "no such folder" / "fit.pt"
+    with pytest.raises(FileNotFoundError, match="its folder .*no such folder' does not exist"):
+        GFTRegressor(random_state=3, callback=_counting(calls), **BUDGET).fit(X, y, checkpoint=missing)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        fit_batched(_members("fourier"), X, y, checkpoint=missing)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        _cv(cv=None).fit(X, y, checkpoint=missing)
+    assert calls == []
+
+    def disk_full(path, write, binary=False):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gft._checkpoint, "replace_atomically", disk_full)
+    path = tmp_path / "fit.pt"
+    with pytest.warns(RuntimeWarning, match="could not be written .*No space left on device"):
+        got = GFTRegressor(random_state=3, **BUDGET).fit(X, y, checkpoint=path, checkpoint_every=0)
+    _assert_same_fits([GFTRegressor(random_state=3, **BUDGET).fit(X, y)], [got])
+    assert not path.exists()
+
+
 def test_a_single_fits_checkpoint_is_not_a_batched_runs(tmp_path):
     """The two save their phases differently: a file of a one-member batched run is ignored
     by a single fit of the same estimator (a warning), and the other way round."""
