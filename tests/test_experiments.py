@@ -216,6 +216,27 @@ def test_a_selection_fitted_one_after_the_other_resumes_from_its_finished_fits(t
     assert [f["tv_weight"] for f in stub.fits] == list(LAMBDA_GRID)
 
 
+def test_trial_0_from_a_kept_selection_fit_names_the_run_that_fitted_it(tmp_path, stub):
+    """The selected λ's fit, kept from an interrupted run, becomes trial 0: its row names
+    that run's commit and machine, as its selection entry records them; trial 1 names the
+    run that fitted it."""
+    cell = Cell("friedman1-d5", "stub", preset="smoke")
+    partial = tmp_path / "friedman1-d5__stub__fourier__smoke.partial-selection.json"
+    stub.fail_on_lambda = LAMBDA_GRID[3]  # 0, 1e-4 and 1e-3 (the one selected) are kept
+    run_cells([cell], tmp_path, n_trials=2, seed=10, verbose=False)
+    kept = json.loads(partial.read_text())
+    assert all({"commit", "dirty", "host", "torch", "threads"} <= set(e) for e in kept["entries"])
+    for e in kept["entries"]:
+        e.update(host="the-other-machine", torch="0.0.0", threads=64)
+    partial.write_text(json.dumps(kept))
+    stub.fail_on_lambda = None
+    run_cells([cell], tmp_path, n_trials=2, seed=10, verbose=False)
+    rows = load_results(tmp_path).set_index("trial")
+    assert rows.loc[0, "lambda"] == 1e-3 and bool(rows.loc[0, "selection_fit"])
+    assert (rows.loc[0, "host"], rows.loc[0, "torch"], int(rows.loc[0, "threads"])) == ("the-other-machine", "0.0.0", 64)
+    assert rows.loc[1, "host"] != "the-other-machine" and rows.loc[1, "torch"] == torch.__version__
+
+
 @pytest.mark.parametrize("mode", ["raised", "caught"])
 def test_ctrl_c_stops_the_run_and_records_no_partial_trial(tmp_path, stub, mode):
     setattr(stub, "interrupt_on" if mode == "raised" else "caught_interrupt_on", 3)

@@ -162,6 +162,8 @@ def _partial_key(cfg: RunConfig, c: Cell, grid: list) -> dict[str, Any]:
 
 
 _SCORES = ("val_mse", "test_mse", "train_seconds", "wall_seconds")
+#: What a selection entry records of the run that fitted it, for the row of trial 0.
+_FIT_PROVENANCE = ("commit", "dirty", "host", "torch", "device", "device_name", "threads")
 
 
 def _numbers(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -202,7 +204,8 @@ def _select(active, records, cfg: RunConfig, device, machine) -> None:
         for (members, lam, _, _), scores in zip(group, _fit_and_score(group, device, cfg, batched)):
             for c, score in scores.items():
                 if not fitted(c, lam):
-                    entries[c].append({"lambda": lam, **score, "commit": cfg.commit, "date": store.utc_now()})
+                    entries[c].append({"lambda": lam, **score, "commit": cfg.commit, "dirty": cfg.dirty,
+                                       **machine, "date": store.utc_now()})
             if keep:
                 for c, _ in members:
                     store.write_selection(_partial_path(cfg, c),
@@ -266,7 +269,9 @@ def _trials(active, records, cfg: RunConfig, device, machine, counts) -> None:
             score.update(note=entry.get("note", ""), engine=entry.get("engine", ""),
                          fitted=entry.get("fitted", ""),
                          n_features=entry["n_features"])
-            fitted_by = dict(rec, commit=entry.get("commit", rec["commit"]))  # a kept fit: its own commit
+            # a fit kept from an interrupted run: its own commit and machine (older entries
+            # hold the commit only)
+            fitted_by = dict(rec, **{k: entry[k] for k in _FIT_PROVENANCE if k in entry})
             _write(c, cfg, _row(c, cfg, 0, rec["selected_lambda"], score, fitted_by, True,
                                 entry.get("date", rec["date"])), counts, done)
     # the other trials (each its own data draw and seed), grouped by the selected lambda:
