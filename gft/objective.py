@@ -21,7 +21,8 @@ __all__ = ["ReducedObjective", "mean_squared_error"]
 
 
 def mean_squared_error(A: Tensor, b: Tensor, y: Tensor) -> Tensor:
-    r""":math:`\frac1M\|\mathrm{Re}(A b) - y\|^2`, shape ``(*)``, for ``A`` (*, M, P), ``b`` (*, P), ``y`` (M,) or (*, M)."""
+    r""":math:`\frac1M\|\mathrm{Re}(A b) - y\|^2`, shape ``(*)``, for ``A`` of shape ``(*, M, P)``,
+    ``b`` ``(*, P)`` and ``y`` ``(M,)`` or ``(*, M)``."""
     pred = torch.matmul(A, b.unsqueeze(-1)).squeeze(-1)
     if pred.is_complex():
         pred = pred.real

@@ -33,11 +33,14 @@ __all__ = [
 
 TargetFunction = Callable[[np.ndarray], np.ndarray]
 
-#: Rotation by pi/4, applied to row vectors as ``x @ ROTATION_PI_4``.
+#: The rotation by +pi/4 of column vectors (``R @ x``). Applied to row vectors,
+#: ``x @ ROTATION_PI_4`` rotates points by -pi/4, so ``kreuz(x @ ROTATION_PI_4)`` is the graph
+#: of ``kreuz`` rotated by +pi/4.
 ROTATION_PI_4 = np.array(
     [[np.cos(np.pi / 4), -np.sin(np.pi / 4)], [np.sin(np.pi / 4), np.cos(np.pi / 4)]]
 )
-#: Symmetric shear, applied to row vectors as ``x @ SHEAR_MATRIX``.
+#: The matrix of the "sheared" setting, applied to row vectors as ``x @ SHEAR_MATRIX``:
+#: symmetric, strictly a stretch by 1.3 along (1, 1) and by 0.7 along (1, -1), not a shear.
 SHEAR_MATRIX = np.array([[1.0, 0.3], [0.3, 1.0]])
 
 
@@ -63,6 +66,8 @@ def polynomial(X: np.ndarray) -> np.ndarray:
 
 def ishigami(X: np.ndarray) -> np.ndarray:
     """Ishigami function sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1 (1-based indices).
+
+    The settings draw x on [0, 1]^d (the paper's domain), not the usual [-pi, pi]^3.
 
     Maps ``X`` of shape (n, d), d >= 3, to shape (n,).
     """
@@ -94,7 +99,7 @@ def kreuz(X: np.ndarray) -> np.ndarray:
 def kreuz_rotated(X: np.ndarray) -> np.ndarray:
     """``kreuz(x @ A)`` with ``A = ROTATION_PI_4`` the rotation matrix by pi/4.
 
-    Maps ``X`` of shape (n, 2) to shape (n,).
+    Maps ``X`` of shape (n, d), d >= 2 (columns beyond the second are ignored), to shape (n,).
     """
     X = _as_inputs(X, 2)
     return kreuz(X[:, :2] @ ROTATION_PI_4)
@@ -103,7 +108,7 @@ def kreuz_rotated(X: np.ndarray) -> np.ndarray:
 def kreuz_sheared(X: np.ndarray) -> np.ndarray:
     """``kreuz(x @ A)`` with ``A = SHEAR_MATRIX = [[1, 0.3], [0.3, 1]]``.
 
-    Maps ``X`` of shape (n, 2) to shape (n,).
+    Maps ``X`` of shape (n, d), d >= 2 (columns beyond the second are ignored), to shape (n,).
     """
     X = _as_inputs(X, 2)
     return kreuz(X[:, :2] @ SHEAR_MATRIX)

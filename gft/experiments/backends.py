@@ -54,12 +54,15 @@ def sweep_backend(backend: str = "loky", scheduler: str | None = None,
         ``"loky"``: joblib's worker processes on this machine (``jobs`` of them).
         ``"dask"``: a ``dask.distributed`` cluster, the one at ``scheduler`` or, without
         one, a local cluster of ``n_workers`` single-threaded worker processes.
-        ``"ray"``: a Ray cluster (``ray.init(address=scheduler)``; ``None`` starts a local one).
+        ``"ray"``: a Ray cluster, ``ray.init(address=scheduler)`` unless Ray is already
+        initialised in this process (then that connection is used and ``scheduler`` is
+        ignored); without an address Ray joins the cluster ``$RAY_ADDRESS`` names or the
+        latest ``ray start`` on this machine, else starts a local one.
     scheduler : str, optional
         Address of an existing cluster (``tcp://host:8786`` for Dask, ``ray://host:10001``
         or ``auto`` for Ray). Not for ``"loky"``.
     n_workers : int, optional
-        Workers of a local Dask cluster (default: the number of CPUs).
+        Workers of a local Dask cluster (default: the number of CPUs); ignored otherwise.
 
     Raises
     ------

@@ -69,8 +69,9 @@ class Method:
         Registry key, e.g. ``"gft-r"``.
     estimator : str or type
         A key of :func:`estimator_class` (``"gft"``, ``"nn"``, ...) or an estimator class with
-        ``from_preset(preset, **kwargs)``. Methods with the same estimator share their fits
-        when a run asks for several of them (``gft`` and ``gft-r``: one fit, two columns).
+        ``from_preset(preset, **kwargs)``. Methods with the same estimator share the
+        selection's fits when a run asks for several of them, and the trials' fits where
+        they select the same λ (``gft`` and ``gft-r``: one fit, two columns).
     description : str
     tunes_lambda : bool
         Whether the estimator has a TV weight; if not, model selection is skipped (one fit
@@ -86,7 +87,8 @@ class Method:
         The training time charged to this method (``gft`` does not pay for the refinement
         of a shared fit).
     label : str
-        The column's name in the book's tables and legends, e.g. ``"GFT-r"`` (default: ``name``).
+        The column's name in the book's tables and legends, e.g. ``"GFT-r"`` (empty: ``method_labels``
+        uses ``name``).
     """
 
     name: str
@@ -140,7 +142,8 @@ def estimator_class(key: Any) -> type:
     """The estimator class of a ``Method.estimator`` key.
 
     ``"gft"`` is :class:`gft.estimators.GFTRegressor`; the baselines come from
-    ``gft.baselines.ESTIMATORS``. A class is returned as it is.
+    ``gft.baselines.ESTIMATORS``. A class is returned as it is; an unknown key raises
+    ``ValueError`` naming the valid ones.
     """
     if isinstance(key, type):
         return key

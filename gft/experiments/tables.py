@@ -46,6 +46,11 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
         ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
         by setting (id order, then the data sets), method (registry order), activation,
         preset and N.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` lacks a cell column, ``lambda``, ``test_mse`` or ``train_seconds``.
     """
     cols = [*CELL_KEYS, "lambda", "trials", "test_mse_mean", "test_mse_std", "train_seconds_mean"]
     if df.empty:
@@ -115,7 +120,8 @@ def markdown_table(df: pd.DataFrame, long: bool = False, digits: int = 2) -> str
         has fewer trials than the fullest one. ``True``: one line per cell with the
         selected λ, the number of trials and the mean training time.
     digits : int
-        Digits after the point of the mean (scientific notation).
+        Digits after the point of the mean (scientific notation); the std always with 1
+        digit, and a cell with one trial shows the mean alone.
 
     Returns
     -------
@@ -150,7 +156,8 @@ def selection_markdown(selection: pd.DataFrame, digits: int = 2) -> str:
     """Markdown table of the validation MSE per λ of every cell, the selected λ in bold.
 
     ``selection`` is :func:`gft.experiments.load_selection`; one row per cell, one column
-    per λ.
+    per λ; methods without λ (rff, sparse-rf) fill a last column "no λ", and a λ a cell did
+    not fit is left blank.
     """
     if selection.empty:
         return "(no selection records)\n"
