@@ -251,6 +251,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                           checkpoint_every: float) -> None:
         """:meth:`fit` after validation: train the candidates, select, refit; set the fitted attributes."""
         search_file, refit_file = files or (None, None)
+        started = time.time()  # the clock file times are read against
         candidates = self._candidates()
         start = time.perf_counter()
         if self.cv is None:
@@ -277,7 +278,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
                 )
             if any(_interrupted(f) for f in fits):
                 phase, hist = next((p, h) for p, h in fits[0].history_.items() if h.interrupted)
-                saved = search_file is not None and search_file.exists()  # none before the first save
+                # none before the first save; a file there from before this fit is another run's
+                saved = (search_file is not None and search_file.exists()
+                         and search_file.stat().st_mtime >= started)
                 raise KeyboardInterrupt(f"GFTRegressorCV: the search was interrupted in its {phase} phase at "
                                         f"step {len(hist.train_loss)}"
                                         + (f"; a rerun goes on from {search_file}" if saved else ""))

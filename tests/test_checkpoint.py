@@ -1,6 +1,7 @@
 """A training run that stops part-way (a batched GFT run, or one fit of any estimator) goes on from its checkpoint file and ends as if it had not stopped."""
 
 import json
+import os
 import time
 import warnings
 
@@ -416,6 +417,26 @@ def test_ctrl_c_in_the_generator_phase_of_a_cv_none_fit_chooses_by_the_generator
     assert results["mean_val_mse_generator"][1] < results["mean_val_mse_generator"][0]
     assert stopped.tv_weight_ == stopped.generator_tv_weight_ == 0.0
     np.testing.assert_array_equal(stopped.predict(X), stopped.generator_estimator_.predict(X))
+
+
+def test_ctrl_c_before_the_first_save_promises_no_rerun_from_another_runs_file(tmp_path):
+    """A file at the path from before the fit (not this run's: ignored with a warning) is
+    still there when Ctrl-C stops the search before its first save: the message must not
+    say that a rerun goes on from it."""
+    X, y = _data()
+    path = tmp_path / "cv.pt"
+    path.write_bytes(b"not a checkpoint")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+
+    def ctrl_c(step, loss):
+        if step == 34:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        with pytest.raises(KeyboardInterrupt, match=r"search was interrupted in its generator phase at step 34$"):
+            _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=3600)
+    assert path.read_bytes() == b"not a checkpoint"
 
 
 def test_a_cv_fit_that_ends_removes_a_stale_refit_file(tmp_path):
