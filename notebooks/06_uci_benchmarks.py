@@ -345,12 +345,12 @@ for p in results_presets:
     part = rows[rows["preset"] == p] if len(rows) else rows
     print(f"preset {p!r}: " + (f"methods {', '.join(LABELS.get(m, m) for m in dict.fromkeys(part['method']))} "
                                f"on {', '.join(sorted(set(part['setting'])))}" if p in have else "not computed"))
-if "paper" in have and set(rows.loc[rows["preset"] == "paper", "method"]) == {"rff"}:
+if {"book", "paper"} <= set(have) and "rff" in set(rows.loc[rows["preset"] == "paper", "method"]):
     rff_by_preset = (rows[rows["method"] == "rff"].pivot_table(index=["setting", "trial"], columns="preset",
                                                                values="test_mse").dropna())
     same = bool(np.allclose(rff_by_preset["paper"], rff_by_preset["book"], rtol=1e-12, atol=0))
-    print("(the paper preset's rows are random features only, which train nothing the preset changes: "
-          + ("they equal the book preset's)" if same else "they differ from the book preset's)"))
+    print("(random features train nothing the preset changes: their paper rows "
+          + ("equal the book preset's)" if same else "differ from the book preset's)"))
 summary = report.summarise(rows, DATASETS, METHODS, have, "fourier")  # computed presets only
 if have:
     display(report.style_table(summary, labels=LABELS))
