@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from gft import GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
+from gft._checkpoint import RunCheckpoint
 from gft.objective import ReducedObjective
 from gft.training import GeneratorFeatures, LatentFeatures, optimise
 
@@ -154,6 +155,50 @@ def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on():
     for p, q in zip(stack.parameters(), short_stack.parameters()):  # restored to its best
         torch.testing.assert_close(p[1], q[1], rtol=0, atol=0)
     assert np.isnan(h.val_mse[-1, 1]) and np.isfinite(h.val_mse[:, [0, 2]]).all()
+
+
+def test_a_run_resumed_after_a_member_diverged_ends_as_the_run_that_never_stopped(tmp_path):
+    """Member 1 poisoned after step 7 (marked diverged at the validation of step 10), the run
+    stopped at step 23 and resumed from its save at step 20: the diverged member stays marked
+    and restored, and the run ends with the parameters, losses, validations and kept steps of
+    the run that never stopped."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 2, generator=g, dtype=torch.float64)
+    y = torch.sin(2 * math.pi * X[:, 0])
+    obj = ReducedObjective(X[:50], y[:50], "fourier", 1e-6, 0.0, 64, X[50:], y[50:])
+
+    class Stop(Exception):
+        pass
+
+    def run(stop_at=None, checkpoint=None):
+        torch.manual_seed(0)
+        stack = GeneratorStack([Generator(2, (16, 16)).double() for _ in range(3)])
+        params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
+
+        def callback(step, loss):
+            if step == 7:
+                with torch.no_grad():
+                    stack.weights[0][1].fill_(math.nan)
+            if step == stop_at:
+                raise Stop
+
+        h = optimise(params, obj, 40, 3e-3, val_every=5, rng=params.rng, progress=False, name="generator",
+                     callback=callback, checkpoint=checkpoint)
+        return h, stack
+
+    expected, expected_stack = run()
+    path = tmp_path / "run.pt"
+    with pytest.raises(Stop):
+        run(stop_at=23, checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))
+    got, got_stack = run(checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))  # the poison is in the save
+    assert got.resumed_step == 20
+    np.testing.assert_array_equal(got.diverged, [False, True, False])
+    np.testing.assert_array_equal(got.diverged, expected.diverged)
+    np.testing.assert_array_equal(got.best_step, expected.best_step)
+    np.testing.assert_array_equal(got.train_loss, expected.train_loss)
+    np.testing.assert_array_equal(got.val_mse, expected.val_mse)
+    for p, q in zip(got_stack.parameters(), expected_stack.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, equal_nan=True)
 
 
 def test_every_member_diverging_raises_with_the_best_iterates_restored():
