@@ -287,14 +287,22 @@ class _AutogradStep:
         self.rng, self.scheduler = rng, scheduler
 
     def __call__(self) -> Tensor:
-        loss, _, _ = self.objective(self.params.train_features(), self.rng)
+        W = self.params.train_features()
+        finite = None
+        if getattr(self.params, "members", ()):
+            # a member whose features are no longer finite (it diverged) steps on zero
+            # features and reports a NaN loss: its NaN must not break the others' ridge solves
+            finite = torch.isfinite(W.detach().flatten(1)).all(1)
+            W = torch.where(finite.view(-1, *([1] * (W.dim() - 1))), W, torch.zeros((), dtype=W.dtype, device=W.device))
+        loss, _, _ = self.objective(W, self.rng)
         self.optimizer.zero_grad(set_to_none=True)
         # members are independent: the gradient of the sum is each member's own gradient
         (loss.sum() if loss.dim() else loss).backward()
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return loss.detach()
+        loss = loss.detach()
+        return loss if finite is None else torch.where(finite, loss, torch.full_like(loss, math.nan))
 
     def check(self) -> None:
         """Nothing deferred: :func:`gft.ridge_solve` raises at the step that fails."""
@@ -421,8 +429,11 @@ def optimise(
     == (B,)``) with a batched objective train ``B`` independent models in one run, each as
     it would train alone: ``rng`` is then a sequence of ``B`` generators, and validation,
     the best iterate and divergence are per member. A member whose loss becomes NaN or inf,
-    or whose ridge system fails, is marked in ``history.diverged`` and keeps its best iterate
-    while the others go on; only when every member has diverged does the run raise. The
+    or (fused engine) whose ridge system fails, is marked in ``history.diverged`` and keeps its
+    best iterate while the others go on; only when every member has diverged does the run
+    raise. (On the autograd engine a diverged member's non-finite features are replaced by
+    zeros in its later steps, so the batched ridge solve goes on for the others; a ridge
+    system that fails with finite features stops the run.) The
     history's arrays then have a trailing member axis (``best_step`` and ``best_val_mse`` of
     shape ``(B,)``); :meth:`TrainingHistory.member` gives one member's history.
 

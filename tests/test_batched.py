@@ -8,7 +8,7 @@ import torch
 from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from gft import GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
+from gft import ACTIVATIONS, GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
 from gft._checkpoint import RunCheckpoint
 from gft.objective import ReducedObjective
 from gft.training import GeneratorFeatures, LatentFeatures, optimise
@@ -119,17 +119,22 @@ def test_fit_batched_rejects_members_that_cannot_share_a_run():
         fit_batched([], X, y)
 
 
-def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on():
+@pytest.mark.parametrize("activation", ["fourier", "sigmoid", "fourier-real"])  # fused, autograd
+def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on(activation):
     """The callback poisons member 1's weights after step 7; members 0 and 2 end as in a clean run,
-    member 1 as a clean run of 5 steps (its validations at steps 0 and 5 precede the poison)."""
+    member 1 as a clean run of 5 steps (its validations at steps 0 and 5 precede the poison).
+    On the autograd engine too: the poisoned member's NaN features would otherwise break the
+    batched ridge solve of every member, with TV weights (here 1e-3) as without."""
     g = torch.Generator().manual_seed(0)
     X = torch.rand(60, 2, generator=g, dtype=torch.float64)
     y = torch.sin(2 * math.pi * X[:, 0])
-    obj = ReducedObjective(X[:50], y[:50], "fourier", 1e-6, 0.0, 64, X[50:], y[50:])
+    tv = 0.0 if activation == "fourier" else torch.full((3,), 1e-3, dtype=torch.float64)
+    obj = ReducedObjective(X[:50], y[:50], activation, 1e-6, tv, 64, X[50:], y[50:])
+    D = ACTIVATIONS[activation].feature_dim(2)
 
     def run(poison, steps=40):
         torch.manual_seed(0)
-        stack = GeneratorStack([Generator(2, (16, 16)).double() for _ in range(3)])
+        stack = GeneratorStack([Generator(D, (16, 16)).double() for _ in range(3)])
         params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
         rngs = params.rng
 
