@@ -207,6 +207,11 @@ def test_a_selection_fitted_one_after_the_other_resumes_from_its_finished_fits(t
     assert [e["lambda"] for e in rec["entries"]] == list(LAMBDA_GRID)
     assert [e["val_mse"] for e in rec["entries"]] == pytest.approx([STUB_VAL[lam] + 1e-2 for lam in LAMBDA_GRID])
     assert not partial.exists()
+    # kept fits left beside a finished record (a run that died between writing the record and
+    # removing them) are removed by the next run of the cell
+    partial.write_text(json.dumps(kept))
+    run_cells([cell], tmp_path, n_trials=2, seed=10, verbose=False)
+    assert not partial.exists()
     # a kept file of another configuration is ignored (and replaced as the new fits end)
     other = tmp_path / "other"
     stub.fail_on_lambda, stub.fits[:] = LAMBDA_GRID[2], []

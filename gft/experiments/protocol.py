@@ -173,6 +173,10 @@ def _numbers(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def _select(active, records, cfg: RunConfig, device, machine) -> None:
     """Run λ selection for the cells in ``active`` without a record; write their records."""
+    for c, _ in active:  # a run that died between writing a record and removing its kept fits
+        if records[c] is not None and _partial_path(cfg, c).exists():
+            with store.cell_lock(cfg.out, c.stem):
+                _partial_path(cfg, c).unlink(missing_ok=True)
     todo = [(c, m) for c, m in active if records[c] is None]
     if not todo:
         return
