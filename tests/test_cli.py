@@ -340,6 +340,26 @@ def test_sweep_status_counts_shared_fits_once_and_prices_what_is_left(tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == before  # --status runs nothing
 
 
+def test_sweep_status_adds_the_trials_of_gft_and_gft_r_where_they_chose_two_lambdas(tmp_path, capsys):
+    """GFT and GFT-r share their selection's fits always, their trials only at one λ: at two,
+    each ran its own trials, and their hours and missing trials add up."""
+    from gft.experiments.plan import _groups
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz --method gft gft-r --preset smoke --trials 3\n")
+    out = tmp_path / "r"
+    selection = [(0.0, 100.0), (0.1, 100.0)]
+    _write_cell(out, "kreuz__gft__fourier__smoke", selection, [(True, 100.0), (False, 50.0)], selected_lambda=0.0)
+    _write_cell(out, "kreuz__gft-r__fourier__smoke", selection, [(True, 100.0), (False, 70.0)], selected_lambda=0.1)
+    progress = plan_progress(plan, out)
+    assert progress_by_block(progress)["hours_spent"][0] * 3600 == pytest.approx(200.0 + 50.0 + 70.0)
+    assert _groups(progress)["trials_missing"].tolist() == [2]  # trial 2 of each
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    table = capsys.readouterr().out
+    assert "| 1 | kreuz | fourier | gft | 2 of 3 | 0 | 0.5 (0.5 to 0.5) | 0.07 |" in table
+    assert "| 1 | kreuz | fourier | gft-r | 2 of 3 | 0.1 | 0.5 (0.5 to 0.5) | 0.02 (selection with gft) |" in table
+
+
 def test_sweep_status_prices_what_is_left_by_a_cheaper_presets_fits(tmp_path, capsys):
     """With --reference, an unfinished cell costs its own fits at the reference preset times
     the ratio of the two presets' λ = 0 fits on a cell finished in both."""

@@ -151,15 +151,22 @@ def _per_fit_seconds(groups: pd.DataFrame) -> pd.Series:
 
 
 def _groups(progress: pd.DataFrame) -> pd.DataFrame:
-    """One row per group of cells that share their fits."""
-    return progress.groupby("fit", sort=False).agg(
+    """One row per group of cells that share their fits: the selection's always; the trials'
+    where the cells chose one λ (``gft`` and ``gft-r``), else each cell ran its own trials,
+    whose seconds, fits and missing trials add up."""
+    grouped = progress.groupby("fit", sort=False)
+    out = grouped.agg(
         line=("line", "first"), heading=("heading", "first"), estimator=("estimator", "first"),
         problem=("problem", "first"), activation=("activation", "first"),
         trials=("trials", "max"), trials_done=("trials_done", "min"),
         selected=("selected", "all"), n_selection_fits=("n_selection_fits", "max"),
-        lambda0_seconds=("lambda0_seconds", "max"),
-        selection_seconds=("selection_seconds", "max"), trial_seconds=("trial_seconds", "max"),
-        n_trial_fits=("n_trial_fits", "max"))
+        lambda0_seconds=("lambda0_seconds", "max"), selection_seconds=("selection_seconds", "max"))
+    own_trials = grouped["selected_lambda"].agg(lambda lam: lam.dropna().nunique() > 1)
+    missing = (progress["trials"] - progress["trials_done"]).clip(lower=0).groupby(progress["fit"], sort=False)
+    for column, values in (("trial_seconds", grouped["trial_seconds"]), ("n_trial_fits", grouped["n_trial_fits"]),
+                           ("trials_missing", missing)):
+        out[column] = values.sum().where(own_trials, values.max())
+    return out
 
 
 def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -198,7 +205,7 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
             groups["estimator"].map(ratios.groupby(complete["estimator"]).median()))
         scaled = groups["problem"].map(ref_per_fit) * ratio
         price = scaled.where(scaled.notna(), price)
-    missing = (groups["trials"] - groups["trials_done"]).clip(lower=0)
+    missing = groups["trials_missing"]
     # trial 0 is the selection's fit at the chosen λ
     fits_left = (groups["estimator"].map(n_selection) + (missing - 1).clip(lower=0)).where(~groups["selected"], missing)
     groups["seconds_left"] = (fits_left * price).where(missing > 0, 0.0)
@@ -233,20 +240,26 @@ def cells_markdown(progress: pd.DataFrame) -> str:
     Columns: the plan line, the cell, its trials written of those wanted, the λ selected, the
     median test MSE of its trials and their range, and the hours of its fits (one process's
     wall time, selection included). Cells that share their fits (``gft`` and ``gft-r``) show
-    those hours once, on the first of them.
+    those hours once, on the first of them; a second cell that chose another λ, and so ran
+    its own trials, shows their hours.
     """
     out = ["| line | setting | activation | method | trials | λ | test MSE, median (min to max) | hours |",
            "|---|---|---|---|---|---|---|---|"]
     first_of_fit: dict[str, str] = {}
+    shared_lambda: dict[str, float] = {}
     for r in progress.itertuples():
         if r.status == "not started":
             continue
         lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
         mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
                if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
-        if r.fit in first_of_fit:
-            hours = f"with {first_of_fit[r.fit]}"
+        if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
+            own = (np.isfinite(r.selected_lambda) and np.isfinite(shared_lambda[r.fit])
+                   and r.selected_lambda != shared_lambda[r.fit])
+            hours = (f"{r.trial_seconds / 3600:.2f} (selection with {first_of_fit[r.fit]})" if own
+                     else f"with {first_of_fit[r.fit]}")
         else:
+            shared_lambda[r.fit] = r.selected_lambda
             first_of_fit[r.fit] = r.method
             hours = f"{r.seconds / 3600:.2f}" if r.seconds >= 36 else "< 0.01"
         out.append(f"| {r.line} | {r.setting} | {r.activation} | {r.method} | {r.trials_done} of {r.trials} "
