@@ -292,8 +292,8 @@ class _AutogradStep:
         if getattr(self.params, "members", ()):
             # a member whose features are no longer finite (it diverged) steps on zero
             # features and reports a NaN loss: its NaN must not break the others' ridge solves
-            finite = torch.isfinite(W.detach().flatten(1)).all(1)
-            W = torch.where(finite.view(-1, *([1] * (W.dim() - 1))), W, torch.zeros((), dtype=W.dtype, device=W.device))
+            finite = _finite_members(W)
+            W = _on_zeros_unless(finite, W)
         loss, _, _ = self.objective(W, self.rng)
         self.optimizer.zero_grad(set_to_none=True)
         # members are independent: the gradient of the sum is each member's own gradient
@@ -667,6 +667,17 @@ def _keep_where(best: list[Tensor], current: list[Tensor], improved: Tensor) -> 
     return [torch.where(improved.view(-1, *([1] * (c.dim() - 1))), c, b) for b, c in zip(best, current)]
 
 
+def _finite_members(W: Tensor) -> Tensor:
+    """Whether each member's features (leading axis of ``W``) are all finite, shape (B,)."""
+    return torch.isfinite(W.detach().flatten(1)).all(1)
+
+
+def _on_zeros_unless(ok: Tensor, W: Tensor) -> Tensor:
+    """``W`` with the members that are not ``ok`` on zero features: a well-posed ridge system,
+    so that a diverged member cannot stop the others' batched solve."""
+    return _keep_where([W.new_zeros(())], [W], ok)[0]
+
+
 def _rng_list(params, rng) -> list[torch.Generator]:
     """Every random generator a run draws from (the TV points', the latents'), each once."""
     found: dict[int, torch.Generator] = {}
@@ -726,10 +737,9 @@ def _optimise_members(params, objective, steps, val_every, progress, name, step_
     def validate(step: int) -> None:
         nonlocal best_state
         W = params.val_features()  # (B, *, N, D)
-        ok = torch.isfinite(W.flatten(1)).all(1) & torch.as_tensor(~diverged, device=W.device)
-        # a member with non-finite features is validated on zeros (a well-posed system) and
-        # its value discarded, so that it cannot stop the others
-        W = torch.where(ok.view(-1, *([1] * (W.dim() - 1))), W, torch.zeros((), dtype=W.dtype, device=W.device))
+        ok = _finite_members(W) & torch.as_tensor(~diverged, device=W.device)
+        # a member with non-finite features is validated on zeros and its value discarded
+        W = _on_zeros_unless(ok, W)
         val = objective.validation_mse(W).reshape(B, -1).mean(1)
         val = torch.where(ok, val, torch.full_like(val, math.nan)).cpu().numpy()
         val_steps.append(step)

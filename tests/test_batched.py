@@ -119,43 +119,53 @@ def test_fit_batched_rejects_members_that_cannot_share_a_run():
         fit_batched([], X, y)
 
 
+class _Stop(Exception):
+    """Stands for the process being killed."""
+
+
+def _three_members(activation="fourier", poison=True, steps=40, stop_at=None, checkpoint=None):
+    """A batched generator run of three members (50 training and 10 validation rows in 2-D;
+    TV weights 1e-3 except for ``fourier``). With ``poison`` the callback fills member 1's
+    first weights with NaN after step 7; at step ``stop_at`` it raises ``_Stop``. Returns the
+    history and the members' stack."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 2, generator=g, dtype=torch.float64)
+    y = torch.sin(2 * math.pi * X[:, 0])
+    tv = 0.0 if activation == "fourier" else torch.full((3,), 1e-3, dtype=torch.float64)
+    obj = ReducedObjective(X[:50], y[:50], activation, 1e-6, tv, 64, X[50:], y[50:])
+    torch.manual_seed(0)
+    stack = GeneratorStack([Generator(ACTIVATIONS[activation].feature_dim(2), (16, 16)).double() for _ in range(3)])
+    params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
+
+    def callback(step, loss):
+        assert loss.shape == (3,)
+        if poison and step == 7:
+            with torch.no_grad():
+                stack.weights[0][1].fill_(math.nan)
+        if step == stop_at:
+            raise _Stop
+
+    h = optimise(params, obj, steps, 3e-3, val_every=5, rng=params.rng, progress=False, name="generator",
+                 callback=callback, checkpoint=checkpoint)
+    return h, stack
+
+
 @pytest.mark.parametrize("activation", ["fourier", "sigmoid", "fourier-real"])  # fused, autograd
 def test_a_diverging_member_keeps_its_best_iterate_and_the_others_go_on(activation):
     """The callback poisons member 1's weights after step 7; members 0 and 2 end as in a clean run,
     member 1 as a clean run of 5 steps (its validations at steps 0 and 5 precede the poison).
     On the autograd engine too: the poisoned member's NaN features would otherwise break the
     batched ridge solve of every member, with TV weights (here 1e-3) as without."""
-    g = torch.Generator().manual_seed(0)
-    X = torch.rand(60, 2, generator=g, dtype=torch.float64)
-    y = torch.sin(2 * math.pi * X[:, 0])
-    tv = 0.0 if activation == "fourier" else torch.full((3,), 1e-3, dtype=torch.float64)
-    obj = ReducedObjective(X[:50], y[:50], activation, 1e-6, tv, 64, X[50:], y[50:])
-    D = ACTIVATIONS[activation].feature_dim(2)
-
-    def run(poison, steps=40):
-        torch.manual_seed(0)
-        stack = GeneratorStack([Generator(D, (16, 16)).double() for _ in range(3)])
-        params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
-        rngs = params.rng
-
-        def callback(step, loss):
-            assert loss.shape == (3,)
-            if poison and step == 7:
-                with torch.no_grad():
-                    stack.weights[0][1].fill_(math.nan)
-
-        h = optimise(params, obj, steps, 3e-3, val_every=5, rng=rngs, progress=False, callback=callback)
-        return h, stack
-
-    clean, clean_stack = run(False)
-    h, stack = run(True)
+    clean, clean_stack = _three_members(activation, poison=False)
+    h, stack = _three_members(activation)
     np.testing.assert_array_equal(h.diverged, [False, True, False])
     assert not clean.diverged.any()
     for i in (0, 2):
         assert h.best_step[i] == clean.best_step[i]
         for p, q in zip(stack.parameters(), clean_stack.parameters()):
             torch.testing.assert_close(p[i], q[i], rtol=0, atol=0)
-    short, short_stack = run(False, steps=5)  # constant learning rate: the same first 5 steps
+    # constant learning rate: the same first 5 steps
+    short, short_stack = _three_members(activation, poison=False, steps=5)
     assert h.best_step[1] == short.best_step[1]
     for p, q in zip(stack.parameters(), short_stack.parameters()):  # restored to its best
         torch.testing.assert_close(p[1], q[1], rtol=0, atol=0)
@@ -167,35 +177,12 @@ def test_a_run_resumed_after_a_member_diverged_ends_as_the_run_that_never_stoppe
     stopped at step 23 and resumed from its save at step 20: the diverged member stays marked
     and restored, and the run ends with the parameters, losses, validations and kept steps of
     the run that never stopped."""
-    g = torch.Generator().manual_seed(0)
-    X = torch.rand(60, 2, generator=g, dtype=torch.float64)
-    y = torch.sin(2 * math.pi * X[:, 0])
-    obj = ReducedObjective(X[:50], y[:50], "fourier", 1e-6, 0.0, 64, X[50:], y[50:])
-
-    class Stop(Exception):
-        pass
-
-    def run(stop_at=None, checkpoint=None):
-        torch.manual_seed(0)
-        stack = GeneratorStack([Generator(2, (16, 16)).double() for _ in range(3)])
-        params = GeneratorFeatures(stack, 10, 2, [torch.Generator().manual_seed(s) for s in range(3)])
-
-        def callback(step, loss):
-            if step == 7:
-                with torch.no_grad():
-                    stack.weights[0][1].fill_(math.nan)
-            if step == stop_at:
-                raise Stop
-
-        h = optimise(params, obj, 40, 3e-3, val_every=5, rng=params.rng, progress=False, name="generator",
-                     callback=callback, checkpoint=checkpoint)
-        return h, stack
-
-    expected, expected_stack = run()
+    expected, expected_stack = _three_members()
     path = tmp_path / "run.pt"
-    with pytest.raises(Stop):
-        run(stop_at=23, checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))
-    got, got_stack = run(checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))  # the poison is in the save
+    with pytest.raises(_Stop):
+        _three_members(stop_at=23, checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))
+    # the poison at step 7 is in the save
+    got, got_stack = _three_members(checkpoint=RunCheckpoint(path, {"run": 1}, every_seconds=0))
     assert got.resumed_step == 20
     np.testing.assert_array_equal(got.diverged, [False, True, False])
     np.testing.assert_array_equal(got.diverged, expected.diverged)

@@ -48,6 +48,15 @@ def _stop_after(n_steps):
     return callback
 
 
+def _ctrl_c_at(step):
+    """A callback that raises ``KeyboardInterrupt`` (Ctrl-C) at training step ``step`` of a phase."""
+    def callback(at, loss):
+        if at == step:
+            raise KeyboardInterrupt
+
+    return callback
+
+
 def _assert_same_fits(expected, got):
     for a, b in zip(expected, got):
         np.testing.assert_array_equal(a.features_, b.features_)
@@ -371,11 +380,7 @@ def test_ctrl_c_in_a_cv_search_stops_the_fit_and_keeps_its_file(tmp_path):
     models: they are kept, marked interrupted, as GFTRegressor keeps its fit."""
     X, y = _data()
     path = tmp_path / "cv.pt"
-
-    def ctrl_c(step, loss):
-        if step == 34:
-            raise KeyboardInterrupt
-
+    ctrl_c = _ctrl_c_at(34)
     with warnings.catch_warnings():
         # the loop's "keeping each member's best iterate" would mislead: the fit ends here
         warnings.simplefilter("error")
@@ -403,11 +408,7 @@ def test_ctrl_c_in_the_generator_phase_of_a_cv_none_fit_chooses_by_the_generator
     which stops training, listed first, is not chosen by order (its refine score was inf like
     every other's)."""
     X, y = _data()
-
-    def ctrl_c(step, loss):
-        if step == 34:
-            raise KeyboardInterrupt
-
+    ctrl_c = _ctrl_c_at(34)
     with pytest.warns(gft.TrainingInterruptedWarning):
         stopped = GFTRegressorCV(tv_weights=(1.0, 0.0), cv=None, random_state=3, callback=ctrl_c,
                                  **BUDGET).fit(X, y)
@@ -428,11 +429,7 @@ def test_ctrl_c_before_the_first_save_promises_no_rerun_from_another_runs_file(t
     path.write_bytes(b"not a checkpoint")
     old = time.time() - 60
     os.utime(path, (old, old))
-
-    def ctrl_c(step, loss):
-        if step == 34:
-            raise KeyboardInterrupt
-
+    ctrl_c = _ctrl_c_at(34)
     with pytest.warns(RuntimeWarning, match="could not be read"):
         with pytest.raises(KeyboardInterrupt, match=r"search was interrupted in its generator phase at step 34$"):
             _cv(ctrl_c).fit(X, y, checkpoint=path, checkpoint_every=3600)

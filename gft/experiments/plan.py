@@ -150,6 +150,12 @@ def _per_fit_seconds(groups: pd.DataFrame) -> pd.Series:
     return (groups["selection_seconds"] + groups["trial_seconds"]) / fits.where(fits > 0)
 
 
+def _own_trials(progress: pd.DataFrame) -> pd.Series:
+    """Per group of cells that share their fits: whether its cells chose more than one λ, and
+    so each ran its own trials."""
+    return progress.groupby("fit", sort=False)["selected_lambda"].agg(lambda lam: lam.dropna().nunique() > 1)
+
+
 def _groups(progress: pd.DataFrame) -> pd.DataFrame:
     """One row per group of cells that share their fits: the selection's always; the trials'
     where the cells chose one λ (``gft`` and ``gft-r``), else each cell ran its own trials,
@@ -161,7 +167,7 @@ def _groups(progress: pd.DataFrame) -> pd.DataFrame:
         trials=("trials", "max"), trials_done=("trials_done", "min"),
         selected=("selected", "all"), n_selection_fits=("n_selection_fits", "max"),
         lambda0_seconds=("lambda0_seconds", "max"), selection_seconds=("selection_seconds", "max"))
-    own_trials = grouped["selected_lambda"].agg(lambda lam: lam.dropna().nunique() > 1)
+    own_trials = _own_trials(progress)
     missing = (progress["trials"] - progress["trials_done"]).clip(lower=0).groupby(progress["fit"], sort=False)
     for column, values in (("trial_seconds", grouped["trial_seconds"]), ("n_trial_fits", grouped["n_trial_fits"]),
                            ("trials_missing", missing)):
@@ -246,7 +252,7 @@ def cells_markdown(progress: pd.DataFrame) -> str:
     out = ["| line | setting | activation | method | trials | λ | test MSE, median (min to max) | hours |",
            "|---|---|---|---|---|---|---|---|"]
     first_of_fit: dict[str, str] = {}
-    shared_lambda: dict[str, float] = {}
+    own_trials = _own_trials(progress)
     for r in progress.itertuples():
         if r.status == "not started":
             continue
@@ -254,12 +260,9 @@ def cells_markdown(progress: pd.DataFrame) -> str:
         mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
                if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
         if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
-            own = (np.isfinite(r.selected_lambda) and np.isfinite(shared_lambda[r.fit])
-                   and r.selected_lambda != shared_lambda[r.fit])
-            hours = (f"{r.trial_seconds / 3600:.2f} (selection with {first_of_fit[r.fit]})" if own
+            hours = (f"{r.trial_seconds / 3600:.2f} (selection with {first_of_fit[r.fit]})" if own_trials[r.fit]
                      else f"with {first_of_fit[r.fit]}")
         else:
-            shared_lambda[r.fit] = r.selected_lambda
             first_of_fit[r.fit] = r.method
             hours = f"{r.seconds / 3600:.2f}" if r.seconds >= 36 else "< 0.01"
         out.append(f"| {r.line} | {r.setting} | {r.activation} | {r.method} | {r.trials_done} of {r.trials} "

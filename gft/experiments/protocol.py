@@ -251,8 +251,7 @@ def _row(cell: Cell, cfg: RunConfig, trial: int, lam: float | None, score: Mappi
         selection_fit=selection_fit, note=score["note"], engine=score["engine"],
         fitted=score.get("fitted", ""),
         estimator_kwargs=store.json_kwargs(cfg.estimator_kwargs),
-        **{k: provenance[k] for k in ("command", "commit", "dirty", "host", "torch", "device",
-                                      "device_name", "threads")},
+        **{k: provenance[k] for k in ("command", *_FIT_PROVENANCE)},
         date=date,
     )
 
