@@ -360,6 +360,29 @@ def test_sweep_status_adds_the_trials_of_gft_and_gft_r_where_they_chose_two_lamb
     assert "| 1 | kreuz | fourier | gft-r | 2 of 3 | 0.1 | 0.5 (0.5 to 0.5) | 0.02 (selection with gft) |" in table
 
 
+def test_sweep_status_counts_a_selection_s_kept_fits(tmp_path, capsys):
+    """A selection whose fits run one after the other keeps each in
+    ``<cell>.partial-selection.json`` (committed as it grows): the cell is partial, their
+    hours are spent, and only the fits it lacks are left."""
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 2\n")
+    out = tmp_path / "r"
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)], [(True, 100.0), (False, 50.0)],
+                selected_lambda=0.1)
+    (out / "polynomial-d5__nn__fourier__smoke.partial-selection.json").write_text(
+        json.dumps({"entries": [{"lambda": 0.0, "wall_seconds": 40.0}]}))
+    progress = plan_progress(plan, out)
+    assert list(progress["status"]) == ["done", "partial"]
+    blocks = progress_by_block(progress)
+    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0 + 40.0)
+    # the selection's second fit and trial 1, at kreuz's 250 / 3 s per fit
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(2 * 250.0 / 3)
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    table = capsys.readouterr().out
+    assert "| 1 |  | 1 of 2 | 1 | 0.1 | 0.0 |" in table
+    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting (λ = 0 fitted) |  | 0.01 |" in table
+
+
 def test_sweep_status_prices_what_is_left_by_a_cheaper_presets_fits(tmp_path, capsys):
     """With --reference, an unfinished cell costs its own fits at the reference preset times
     the ratio of the two presets' λ = 0 fits on a cell finished in both."""

@@ -77,13 +77,16 @@ def _float_or_nan(value: Any) -> float:
 def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
     rows = store.read_rows(folder / f"{cell.stem}.csv")
     selection = store.read_selection(folder / f"{cell.stem}.selection.json")
-    entries = (selection or {}).get("entries") or []
+    # a selection still running one fit after another keeps the fits it finished
+    kept = None if selection is not None else store.read_selection(folder / f"{cell.stem}.partial-selection.json")
+    entries = (selection or kept or {}).get("entries") or []
     trial_seconds = [float(r["wall_seconds"]) for r in rows
                      if r.get("wall_seconds") and r.get("selection_fit") != "True"]
     test_mse = [float(r["test_mse"]) for r in rows if r.get("test_mse") not in (None, "")]
     return dict(trials_done=len(rows), selected=selection is not None or not get_method(cell.method).tunes_lambda,
                 selected_lambda=_float_or_nan((selection or {}).get("selected_lambda")),
                 test_mse=test_mse, n_selection_fits=len(entries),
+                kept_lambdas=[float(e["lambda"]) for e in entries] if kept is not None else [],
                 lambda0_seconds=next((float(e.get("wall_seconds") or np.nan) for e in entries
                                       if e.get("lambda") in (0, 0.0)), np.nan),
                 selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
@@ -99,7 +102,9 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
     Columns: ``line``, ``heading``, the cell (``setting, method, activation, preset``),
     ``trials`` (wanted), ``trials_done``, ``selected`` (λ chosen, or nothing to choose),
     ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``selected_lambda`` (NaN until
-    chosen, and for methods without λ), ``test_mse`` (a list, one per trial written),
+    chosen, and for methods without λ), ``kept_lambdas`` (the λ whose fits a selection still
+    running has kept in ``<cell>.partial-selection.json``; their seconds count as the
+    selection's), ``test_mse`` (a list, one per trial written),
     ``estimator``, ``fit`` (the cells that
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
@@ -117,7 +122,7 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
             cell = cell if preset is None else replace(cell, preset=preset)
             rec = _cell_record(cell, folder)
             done, wanted = rec["trials_done"], line.trials
-            status = "done" if done >= wanted else "partial" if done or rec["selection_seconds"] else "not started"
+            status = "done" if done >= wanted else "partial" if done or rec["n_selection_fits"] else "not started"
             estimator = get_method(cell.method).estimator
             estimator = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")
             problem = "/".join([cell.setting, cell.activation, str(cell.n_features), estimator])
@@ -125,7 +130,8 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
             records.append(dict(line=line.number, heading=line.heading, setting=cell.setting,
                                 method=cell.method, activation=cell.activation, preset=cell.preset,
                                 trials=wanted, trials_done=done, selected=rec["selected"], status=status,
-                                selected_lambda=rec["selected_lambda"], test_mse=rec["test_mse"],
+                                selected_lambda=rec["selected_lambda"], kept_lambdas=rec["kept_lambdas"],
+                                test_mse=rec["test_mse"],
                                 fit=fit, problem=problem, estimator=estimator,
                                 seconds=rec["selection_seconds"] + rec["trial_seconds"],
                                 n_selection_fits=rec["n_selection_fits"], lambda0_seconds=rec["lambda0_seconds"],
@@ -182,8 +188,9 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
     CPU time).
 
     A group of cells that share their fits counts once. The estimate prices each unfinished
-    group by the fits it lacks: a selection's, if it has not run (as many as finished groups
-    of its estimator fitted; its fit at the chosen λ is trial 0), and one per other missing trial. With ``reference``
+    group by the fits it lacks: a selection's, if it has not ended (as many as finished groups
+    of its estimator fitted, less those a running selection has kept; its fit at the chosen λ
+    is trial 0), and one per other missing trial. With ``reference``
     (:func:`plan_progress` of the same cells at a cheaper preset, ``plan_progress(plan,
     book_folder, preset="book")``) a fit costs what that group's fits cost there, times the
     ratio of the two presets' seconds for the selection's λ = 0 fit on the groups finished in
@@ -212,8 +219,9 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
         scaled = groups["problem"].map(ref_per_fit) * ratio
         price = scaled.where(scaled.notna(), price)
     missing = groups["trials_missing"]
-    # trial 0 is the selection's fit at the chosen λ
-    fits_left = (groups["estimator"].map(n_selection) + (missing - 1).clip(lower=0)).where(~groups["selected"], missing)
+    # trial 0 is the selection's fit at the chosen λ; a running selection's kept fits are done
+    selection_left = (groups["estimator"].map(n_selection) - groups["n_selection_fits"]).clip(lower=0)
+    fits_left = (selection_left + (missing - 1).clip(lower=0)).where(~groups["selected"], missing)
     groups["seconds_left"] = (fits_left * price).where(missing > 0, 0.0)
     cells = progress.groupby("line", sort=False).agg(
         heading=("heading", "first"), cells=("status", "size"),
@@ -256,7 +264,8 @@ def cells_markdown(progress: pd.DataFrame) -> str:
     for r in progress.itertuples():
         if r.status == "not started":
             continue
-        lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
+        lam = ("—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}") if not r.kept_lambdas \
+            else f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted)"
         mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
                if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
         if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
