@@ -370,7 +370,7 @@ def test_sweep_status_counts_a_selection_s_kept_fits(tmp_path, capsys):
     _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)], [(True, 100.0), (False, 50.0)],
                 selected_lambda=0.1)
     (out / "polynomial-d5__nn__fourier__smoke.partial-selection.json").write_text(
-        json.dumps({"entries": [{"lambda": 0.0, "wall_seconds": 40.0}]}))
+        json.dumps({"lambdas": [0.0, 0.1], "entries": [{"lambda": 0.0, "wall_seconds": 40.0}]}))
     progress = plan_progress(plan, out)
     assert list(progress["status"]) == ["done", "partial"]
     blocks = progress_by_block(progress)
@@ -380,7 +380,7 @@ def test_sweep_status_counts_a_selection_s_kept_fits(tmp_path, capsys):
     assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
     table = capsys.readouterr().out
     assert "| 1 |  | 1 of 2 | 1 | 0.1 | 0.0 |" in table
-    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting (λ = 0 fitted) |  | 0.01 |" in table
+    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting (λ = 0 fitted, 1 of 2) |  | 0.01 |" in table
 
 
 def test_sweep_status_prices_what_is_left_by_a_cheaper_presets_fits(tmp_path, capsys):

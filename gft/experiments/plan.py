@@ -87,6 +87,7 @@ def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
                 selected_lambda=_float_or_nan((selection or {}).get("selected_lambda")),
                 test_mse=test_mse, n_selection_fits=len(entries),
                 kept_lambdas=[float(e["lambda"]) for e in entries] if kept is not None else [],
+                n_candidates=len((kept or {}).get("lambdas") or []),
                 lambda0_seconds=next((float(e.get("wall_seconds") or np.nan) for e in entries
                                       if e.get("lambda") in (0, 0.0)), np.nan),
                 selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
@@ -104,7 +105,8 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
     ``status`` (``"done"``, ``"partial"`` or ``"not started"``), ``selected_lambda`` (NaN until
     chosen, and for methods without λ), ``kept_lambdas`` (the λ whose fits a selection still
     running has kept in ``<cell>.partial-selection.json``; their seconds count as the
-    selection's), ``test_mse`` (a list, one per trial written),
+    selection's; ``n_candidates``, the number of λ it compares, 0 if it does not say),
+    ``test_mse`` (a list, one per trial written),
     ``estimator``, ``fit`` (the cells that
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
@@ -131,6 +133,7 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
                                 method=cell.method, activation=cell.activation, preset=cell.preset,
                                 trials=wanted, trials_done=done, selected=rec["selected"], status=status,
                                 selected_lambda=rec["selected_lambda"], kept_lambdas=rec["kept_lambdas"],
+                                n_candidates=rec["n_candidates"],
                                 test_mse=rec["test_mse"],
                                 fit=fit, problem=problem, estimator=estimator,
                                 seconds=rec["selection_seconds"] + rec["trial_seconds"],
@@ -265,7 +268,8 @@ def cells_markdown(progress: pd.DataFrame) -> str:
         if r.status == "not started":
             continue
         lam = ("—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}") if not r.kept_lambdas \
-            else f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted)"
+            else (f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted"
+                  + (f", {len(r.kept_lambdas)} of {r.n_candidates})" if r.n_candidates else ")"))
         mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
                if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
         if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
