@@ -113,3 +113,20 @@ def test_the_results_readme_shows_the_committed_progress():
         "book/results/README.md's progress tables differ from book/results/paper; replace them with "
         "the first two tables of `python -m gft sweep --plan book/results/plan.txt --out "
         "book/results/paper --status --reference book/results/book`:\n" + expected)
+
+
+def test_committed_partial_selections_are_clean_and_unfinished():
+    """A ``<cell>.partial-selection.json`` is committed while its selection runs, so that a fresh
+    checkout resumes it: it must not sit beside its cell's finished record (the rerun would
+    ignore it and the status would count the cell twice), and each kept fit, which becomes part
+    of the selection, must come from a clean tree and be one of the λ it compares, once."""
+    partial = [f for folder in FOLDERS for f in sorted(folder.glob("*.partial-selection.json"))]
+    if not partial:
+        pytest.skip("no selection running")
+    for f in partial:
+        stem = f.name.removesuffix(".partial-selection.json")
+        assert not (f.parent / f"{stem}.selection.json").exists(), f"{f.name}: its selection has ended; remove it"
+        record = json.loads(f.read_text())
+        lambdas = [e["lambda"] for e in record["entries"]]
+        assert len(set(lambdas)) == len(lambdas) and set(lambdas) <= set(record["lambdas"]), f.name
+        assert all(e.get("dirty") is False for e in record["entries"]), f"{f.name}: a fit from a dirty tree"
