@@ -256,9 +256,10 @@ else:
 # machine (same data, seed and steps; only the rounding of the sums differs), this page's
 # GFT-r without TV moved between a test MSE as good as the fit with TV and one several
 # times worse, while the fits with TV stayed within ten percent of each other (an observation
-# from executing the page both ways, not among its claims). This page was last executed on
-# another CPU, an Intel Xeon instead of that AMD EPYC, and there the fits with TV came out up
-# to a quarter away from the AMD's (0.145 and 0.253 against 0.118 and 0.220). Validation
+# from executing the page both ways, not among its claims). Those two executions ran on an
+# AMD EPYC; this page was last executed on an Intel Xeon, and there the fits with TV came out
+# up to a quarter away from the AMD's (real inputs only and with the noise columns: 0.145 and
+# 0.253 against 0.118 and 0.220). Validation
 # cannot tell the two apart; test points away from the training rows can (the section
 # "Empty regions of the input box" below shows where an unregularised fit goes wrong). Where do the features
 # look? For a feature $w_l \in \mathbb{R}^d$ the size of $|w_{lj}|$ says how fast the

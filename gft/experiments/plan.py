@@ -267,9 +267,11 @@ def cells_markdown(progress: pd.DataFrame) -> str:
     for r in progress.itertuples():
         if r.status == "not started":
             continue
-        lam = ("—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}") if not r.kept_lambdas \
-            else (f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted"
-                  + (f", {len(r.kept_lambdas)} of {r.n_candidates})" if r.n_candidates else ")"))
+        if r.kept_lambdas:  # a selection still running
+            count = f", {len(r.kept_lambdas)} of {r.n_candidates}" if r.n_candidates else ""
+            lam = f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted{count})"
+        else:
+            lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
         mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
                if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
         if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
