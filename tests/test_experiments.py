@@ -8,6 +8,7 @@ import math
 import multiprocessing
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -373,6 +374,59 @@ def test_parallel_cells_with_a_joblib_backend(tmp_path, stub):
     assert [r.status for r in res] == ["done"] * 3 and len(load_results(tmp_path)) == 6
 
 
+# -- the machine in the provenance: the processor's model, not only its architecture --------
+_CPUINFO_X86 = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC  7B13 64-Core Processor
+flags\t\t: fpu vme
+
+processor\t: 1
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Processor
+"""
+# Linux on many ARM machines names no model in /proc/cpuinfo
+_CPUINFO_ARM = """processor\t: 0
+BogoMIPS\t: 50.00
+CPU implementer\t: 0x41
+"""
+
+
+def test_cpu_model_reads_the_first_model_name_and_collapses_its_spaces(tmp_path):
+    (tmp_path / "cpuinfo").write_text(_CPUINFO_X86)
+    assert store.cpu_model(tmp_path / "cpuinfo") == "AMD EPYC 7B13 64-Core Processor"
+
+
+@pytest.mark.parametrize("cpuinfo", ["arm", "missing"])
+@pytest.mark.parametrize("processor", ["", "arm"])
+def test_cpu_model_falls_back_to_the_architecture_without_a_model_name(tmp_path, monkeypatch,
+                                                                        cpuinfo, processor):
+    path = tmp_path / "cpuinfo"
+    if cpuinfo == "arm":
+        path.write_text(_CPUINFO_ARM)
+    monkeypatch.setattr(store.platform, "processor", lambda: processor)
+    monkeypatch.setattr(store.platform, "machine", lambda: "aarch64")
+    assert store.cpu_model(path) == (processor or "aarch64")
+
+
+def _lscpu_model_name() -> str | None:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10,
+                             env={**os.environ, "LC_ALL": "C"}).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [line.split(":", 1)[1].strip() for line in out.splitlines()
+             if line.split(":", 1)[0].strip() == "Model name"]
+    return " ".join(names[0].split()) if names else None
+
+
+def test_machine_provenance_names_the_processor_lscpu_names():
+    """Two CPUs of one architecture time differently; ``x86_64`` alone cannot tell them apart."""
+    expected = _lscpu_model_name()
+    if expected is None:
+        pytest.skip("lscpu reports no model name here")
+    assert store.machine_provenance(torch.device("cpu"))["device_name"] == expected
+
+
 # -- a real GFT run: provenance, shared fits ----------------------------------------------
 def test_real_smoke_run_has_complete_provenance_and_shared_fits_match_solo(tmp_path, capsys):
     kw = dict(n_trials=2, lambdas=[0, 1e-3], device="cpu", estimator_kwargs={"generator_steps": 20})
@@ -387,6 +441,8 @@ def test_real_smoke_run_has_complete_provenance_and_shared_fits_match_solo(tmp_p
     assert df["commit"].map(lambda c: c == "unknown" or re.fullmatch("[0-9a-f]{40}", c) is not None).all()
     assert df["dirty"].isin([True, False]).all()
     assert (df["torch"] == torch.__version__).all() and (df["device"] == "cpu").all()
+    if (cpu := _lscpu_model_name()) is not None:
+        assert (df["device_name"] == cpu).all()
     dates = [dt.datetime.fromisoformat(d) for d in df["date"]]
     assert all(d.utcoffset() == dt.timedelta(0) for d in dates)
     assert (df["n_features"] == 100).all() and np.isfinite(df["test_mse"]).all()

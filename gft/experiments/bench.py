@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import statistics
 import time
 from typing import Callable
@@ -41,6 +40,7 @@ from ..estimators import GFTRegressor
 from ..model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
 from ..presets import PRESET_NAMES, get_preset
 from .methods import get_method, score_fit
+from .store import cpu_model
 
 __all__ = ["straightforward_step", "fit_seconds", "machine_floor", "per_step_through_fit", "paper_reference_seconds",
            "time_to_accuracy", "preset_floor_seconds", "refine_products", "batched_against_sequential",
@@ -470,7 +470,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.long <= args.short:
         raise SystemExit("--long must be larger than --short")
     print(f"# gft bench — torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{platform.processor() or platform.machine()}, device {device}")
+          f"{cpu_model()}, device {device}")
     if args.scaling:
         return run_scaling(device)
     floor = machine_floor(device=device)

@@ -38,7 +38,8 @@ Columns of a results CSV (:data:`COLUMNS`), one row per trial:
 - ``estimator_kwargs``: JSON of extra estimator keywords (empty: the preset's);
 - provenance: ``command`` (CLI line or Python call), ``commit``, ``dirty`` (uncommitted
   changes under ``gft/``; empty outside a checkout), ``host``, ``torch``, ``device``,
-  ``device_name``, ``threads`` (torch intra-op threads), ``date`` (ISO 8601, UTC).
+  ``device_name`` (the GPU's or the processor's model, :func:`cpu_model`), ``threads``
+  (torch intra-op threads), ``date`` (ISO 8601, UTC).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ __all__ = [
     "COLUMNS",
     "code_provenance",
     "json_kwargs",
+    "cpu_model",
     "machine_provenance",
     "utc_now",
     "read_rows",
@@ -111,12 +113,35 @@ def code_provenance() -> tuple[str, bool | None]:
     return commit, (None if status is None else bool(status))
 
 
+def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
+    """The processor's model name, e.g. ``"AMD EPYC 7B13"``.
+
+    Read from the first ``model name`` line of ``cpuinfo`` (Linux); where there is none
+    (another system, or an architecture that names no model there), ``platform.processor()``
+    or, failing that, ``platform.machine()`` (e.g. ``"x86_64"``), which name only the
+    architecture. Timings from two processors of one architecture differ (a paper cell's fits
+    can span sittings on different machines), so results rows record the model.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, sep, value = line.partition(":")
+                if sep and key.strip().lower() == "model name" and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_provenance(device: torch.device) -> dict[str, Any]:
-    """Host name, torch version, device, device model and intra-op thread count."""
+    """Host name, torch version, device, device model and intra-op thread count.
+
+    The device model is the GPU's name on CUDA and :func:`cpu_model` on the CPU.
+    """
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = platform.processor() or platform.machine()
+        name = cpu_model()
     return dict(host=socket.gethostname(), torch=torch.__version__, device=str(device),
                 device_name=name, threads=torch.get_num_threads())
 
