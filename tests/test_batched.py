@@ -1,5 +1,6 @@
 """Many fits in one run: GeneratorStack, batched optimise, fit_batched, GFTRegressorCV."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -23,6 +24,27 @@ def _data(m=80, d=3, seed=0, noise=0.05):
 
 def _smoke(cls=GFTRegressor, **kw):
     return cls.from_preset("smoke", **{"progress": False, **kw})
+
+
+@contextlib.contextmanager
+def _threads(n):
+    """Run with ``n`` intra-op threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Members are their separate fits bit for bit with one thread; with more, a BLAS may split
+    the sums of a one-problem matrix-vector product (``y^T B``, a (1, M) @ (M, 2N) product)
+    otherwise than the batched product's: MKL on an Intel Xeon with two threads does, MKL on
+    an AMD EPYC did not. ``test_fit_batched_with_two_threads_agrees_to_rounding`` covers that case."""
+    with _threads(1):
+        yield
 
 
 def test_generator_stack_members_compute_what_their_generators_compute():
@@ -81,7 +103,7 @@ def test_batched_optimise_equals_separate_runs(engine):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fit_batched_gives_the_models_of_separate_fits(dtype):
     """fit_batched over (tv_weight, ridge, random_state) = one GFTRegressor.fit each, shared and
-    per-member data: on the CPU, the fused engine's features and training losses bit for bit
+    per-member data: on the CPU with one thread, the fused engine's features and training losses bit for bit
     (every product, reduction and Adam update of a member runs as in the one-member run), so
     a batched λ path chooses what the separate fits choose; the validation MSEs of the
     refinement (a batched ridge solve in the generic path) to rounding."""
@@ -105,6 +127,22 @@ def test_fit_batched_gives_the_models_of_separate_fits(dtype):
                            [d[0] for d in draws], [d[1] for d in draws])
     for a, b in zip(alone, together):
         np.testing.assert_array_equal(b.features_, a.features_)
+
+
+def test_fit_batched_with_two_threads_agrees_to_rounding():
+    """With two threads the members are the separate fits to rounding (bit for bit or not,
+    depending on the CPU's BLAS; see ``_one_thread``), float64 here."""
+    X, y = _data()
+    lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
+    with _threads(2):
+        alone = [_smoke(tv_weight=l, random_state=s, dtype="float64").fit(X, y) for l, s in zip(lams, seeds)]
+        together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype="float64")
+                                for l, s in zip(lams, seeds)], X, y)
+    for a, b in zip(alone, together):
+        for phase in ("generator", "refine"):
+            np.testing.assert_allclose(b.history_[phase].train_loss, a.history_[phase].train_loss, rtol=1e-8)
+        np.testing.assert_allclose(b.features_, a.features_, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-7, atol=1e-9)
 
 
 def test_fit_batched_rejects_members_that_cannot_share_a_run():

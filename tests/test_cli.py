@@ -236,6 +236,12 @@ def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     assert len(row["val_mse"]["cv_refine"]) == 6
     out = capsys.readouterr().out
     assert "| None | 6 |" in out and "GFT-r, sequential" in out
+    # what the page says of the members and the sequential fits is what their numbers show
+    v = row["val_mse"]
+    same = v["cv_generator"] == v["sequential_generator"] and np.allclose(
+        v["cv_refine"], v["sequential_refine"], rtol=1e-10, atol=0)
+    assert ("the batched members were the sequential fits" in out) == same
+    assert ("were not the sequential fits bit for bit" in out) == (not same)
     # the target is judged on the (λ, fold) fits alone: the search, a part of the whole fit
     assert row["search"] <= row["batched"] and row["refit"] < 0.01 * row["search"]  # cv=None: no refit
     assert row["search_ratio"] == pytest.approx(row["search"] / row["sequential"])
