@@ -505,9 +505,9 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     for 5 to 100 on the development CPU); with 1 to 4 features MKL computes a batched product
     of so few rows otherwise than the single one, and the two runs differ from the first step,
     by about 1e-12 in float64. With more threads it depends on the BLAS: MKL on an AMD EPYC
-    with two threads kept the bits, on an Intel Xeon it splits the sum of the one-problem
-    matrix-vector product :math:`y^\top\tilde B` otherwise than the batched one's, and the
-    members are the fits to rounding. Elsewhere (the autograd engine, a GPU) to
+    with two threads kept the bits; on an Intel Xeon a one-problem fit threads its
+    matrix-vector products (:math:`y^\top\tilde B`, the residual's) and some of the TV term's,
+    a batched member runs each on one thread, and the members are the fits to rounding. Elsewhere (the autograd engine, a GPU) to
     floating-point rounding too, which thousands of float32 Adam steps amplify. One difference: a member
     whose generator phase diverges on its own is marked diverged and still refined, where a
     fit alone would raise. But the ``B`` members train together: one

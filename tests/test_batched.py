@@ -39,10 +39,10 @@ def _threads(n):
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    """Members are their separate fits bit for bit with one thread; with more, a BLAS may split
-    the sums of a one-problem matrix-vector product (``y^T B``, a (1, M) @ (M, 2N) product)
-    otherwise than the batched product's: MKL on an Intel Xeon with two threads does, MKL on
-    an AMD EPYC did not. ``test_fit_batched_with_two_threads_agrees_to_rounding`` covers that case."""
+    """Members are their separate fits bit for bit with one thread; with more, a BLAS may thread
+    a one-problem matrix-vector product (``y^T B``, a (1, M) @ (M, 2N) product) where each
+    batched member runs on one thread, summing in another order: MKL on an Intel Xeon with two
+    threads does, MKL on an AMD EPYC did not. ``test_fit_batched_with_two_threads_agrees_to_rounding`` covers that case."""
     with _threads(1):
         yield
 
