@@ -1,5 +1,6 @@
 """Shared fixtures: deterministic torch, float64 helpers, the folder of the real data files."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,6 +13,17 @@ import torch
 def _seed():
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+@contextlib.contextmanager
+def intra_op_threads(n):
+    """Run with ``n`` torch intra-op threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def central_difference_jacobian_check(f, inputs, n_directions=4, eps=1e-6, seed=0):

@@ -1,6 +1,5 @@
 """Many fits in one run: GeneratorStack, batched optimise, fit_batched, GFTRegressorCV."""
 
-import contextlib
 import math
 
 import numpy as np
@@ -9,6 +8,7 @@ import torch
 from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
+from conftest import intra_op_threads
 from gft import ACTIVATIONS, GFTRegressor, GFTRegressorCV, Generator, GeneratorStack, TrainingDivergedError, fit_batched
 from gft._checkpoint import RunCheckpoint
 from gft.objective import ReducedObjective
@@ -26,24 +26,13 @@ def _smoke(cls=GFTRegressor, **kw):
     return cls.from_preset("smoke", **{"progress": False, **kw})
 
 
-@contextlib.contextmanager
-def _threads(n):
-    """Run with ``n`` intra-op threads, then restore the previous count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @pytest.fixture(autouse=True)
 def _one_thread():
     """Members are their separate fits bit for bit with one thread; with more, a BLAS may thread
     a one-problem matrix-vector product (``y^T B``, a (1, M) @ (M, 2N) product) where each
     batched member runs on one thread, summing in another order: MKL on an Intel Xeon with two
     threads does, MKL on an AMD EPYC did not. ``test_fit_batched_with_two_threads_agrees_to_rounding`` covers that case."""
-    with _threads(1):
+    with intra_op_threads(1):
         yield
 
 
@@ -134,7 +123,7 @@ def test_fit_batched_with_two_threads_agrees_to_rounding():
     depending on the CPU's BLAS; see ``_one_thread``), float64 here."""
     X, y = _data()
     lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
-    with _threads(2):
+    with intra_op_threads(2):
         alone = [_smoke(tv_weight=l, random_state=s, dtype="float64").fit(X, y) for l, s in zip(lams, seeds)]
         together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype="float64")
                                 for l, s in zip(lams, seeds)], X, y)

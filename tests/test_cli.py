@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import intra_op_threads
 from gft import cli
 from gft.experiments import METHODS, Method, load_results
 from gft.experiments.plan import plan_progress, progress_by_block, reference_progress
@@ -448,7 +449,6 @@ def test_straightforward_refinement_step_trains_the_latents_not_the_generator():
 def test_machine_floor_is_timed_with_the_threads_the_fits_use(monkeypatch):
     # torch.utils.benchmark.Timer runs one thread unless told: a floor timed so is a
     # one-thread floor under fits that run with several, and the ceiling it implies is too low
-    import torch
     from torch.utils import benchmark
 
     from gft.experiments import bench
@@ -464,12 +464,8 @@ def test_machine_floor_is_timed_with_the_threads_the_fits_use(monkeypatch):
             return super().blocked_autorange(min_run_time=0.01)
 
     monkeypatch.setattr(bench.benchmark, "Timer", RecordingTimer)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
+    with intra_op_threads(2):
         floor = bench.machine_floor(n_features=8, hidden=(16, 16))
-    finally:
-        torch.set_num_threads(threads)
     assert seen == [2, 2] and floor["threads"] == 2
 
 
