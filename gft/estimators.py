@@ -507,12 +507,12 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     by about 1e-12 in float64. With more threads it depends on the BLAS: MKL on an AMD EPYC
     with two threads kept the bits; on an Intel Xeon a one-problem fit threads its
     matrix-vector products (:math:`y^\top\tilde B`, the residual's) and some of the TV term's,
-    a batched member runs each on one thread, and the members are the fits to rounding. Elsewhere (the autograd engine, a GPU) to
-    floating-point rounding too, which thousands of float32 Adam steps amplify. One difference: a member
-    whose generator phase diverges on its own is marked diverged and still refined, where a
-    fit alone would raise. But the ``B`` members train together: one
-    :class:`~gft.generator.GeneratorStack`, one batched ridge solve and one Adam update per
-    step. This amortises everything around the matrix products, and is how
+    a batched member runs each on one thread, and the members are the fits to rounding.
+    Elsewhere (the autograd engine, a GPU) to floating-point rounding too, which thousands of
+    float32 Adam steps amplify. One difference: a member whose generator phase diverges on its
+    own is marked diverged and still refined, where a fit alone would raise. But the ``B``
+    members train together: one :class:`~gft.generator.GeneratorStack`, one batched ridge
+    solve and one Adam update per step. This amortises everything around the matrix products, and is how
     :class:`GFTRegressorCV` trains a λ path and its folds.
 
     Parameters
