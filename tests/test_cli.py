@@ -367,6 +367,24 @@ def test_sweep_status_adds_the_trials_of_gft_and_gft_r_where_they_chose_two_lamb
     assert "| 1 | kreuz | fourier | gft-r | 2 of 3 | 0.1 | 0.5 (0.5 to 0.5) | 0.02 (selection with gft) |" in table
 
 
+def test_sweep_status_counts_failed_trials_and_ranks_the_finite_ones(tmp_path, capsys):
+    """A trial whose test MSE is NaN or infinite (a fit that diverged) is counted as failed;
+    the median and range are over the others (Python's min and max with a NaN depend on
+    where it stands, and NumPy's median of a list with one is NaN)."""
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 4\n")
+    out = tmp_path / "r"
+    trials = [(True, 10.0), (False, 10.0), (False, 10.0), (False, 10.0)]
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 10.0)], trials, selected_lambda=0.0,
+                test_mse=["nan", 3e-3, "inf", 1e-3])
+    _write_cell(out, "polynomial-d5__nn__fourier__smoke", [(0.0, 10.0)], trials[:1], selected_lambda=0.0,
+                test_mse=["nan"])
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    table = capsys.readouterr().out
+    assert "| 1 | kreuz | fourier | nn | 4 of 4 | 0 | 0.002 (0.001 to 0.003); 2 failed | 0.01 |" in table
+    assert "| 1 | polynomial-d5 | fourier | nn | 1 of 4 | 0 | 1 failed | < 0.01 |" in table
+
+
 def test_sweep_status_counts_a_selection_s_kept_fits(tmp_path, capsys):
     """A selection whose fits run one after the other keeps each in
     ``<cell>.partial-selection.json`` (committed as it grows): the cell is partial, their

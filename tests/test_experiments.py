@@ -477,6 +477,27 @@ def test_summary_table_means_and_sample_std():
     assert table["test_mse_std"].tolist() == pytest.approx([0.0, np.std([1.0, 2.0, 4.0], ddof=1)])
 
 
+def test_summary_table_counts_failed_trials_and_averages_the_finite_ones():
+    """NaN and infinite test MSEs (diverged fits) are counted in ``failed``, not in ``trials``
+    nor in the statistics: an inf would make the mean inf, a NaN would vanish from it."""
+    df = _rows(setting=["kreuz"] * 4 + ["airfoil"], method=["gft"] * 5,
+               **{"lambda": [0.0] * 5}, test_mse=[1.0, np.inf, 3.0, np.nan, np.nan])
+    table = summary_table(df).set_index("setting")
+    assert table.loc["kreuz", ["trials", "failed"]].tolist() == [2, 2]
+    assert table.loc["kreuz", "test_mse_mean"] == pytest.approx(2.0)
+    assert table.loc["kreuz", "test_mse_std"] == pytest.approx(np.sqrt(2.0))
+    assert table.loc["airfoil", ["trials", "failed"]].tolist() == [0, 1]
+    assert np.isnan(table.loc["airfoil", "test_mse_mean"])
+    assert markdown_table(df) == (
+        "| setting | gft |\n"
+        "|:---|---:|\n"
+        "| kreuz | 2.00e+00 ± 1.4e+00 (n=2, 2 failed) |\n"
+        "| airfoil | — (n=0, 1 failed) |\n"
+    )
+    long = markdown_table(df, long=True).splitlines()
+    assert long[2] == "| kreuz | gft | fourier | smoke | 100 | 0 | 2 (2 failed) | 2.00e+00 ± 1.4e+00 | 1 |"
+
+
 def test_markdown_table_wide_and_long():
     df = _rows(setting=["kreuz", "kreuz", "kreuz", "airfoil"], method=["gft", "gft", "gft-r", "gft"],
                **{"lambda": [0.0, 0.0, 1e-3, 0.1]}, test_mse=[1.0, 3.0, 0.25, 2.0])

@@ -65,6 +65,8 @@ def test_load_and_summarise_counts_spread_and_missing(folder):
     assert cell.loc[("polynomial-d5", "gft-r", "paper")].trials == 1
     assert math.isnan(cell.loc[("polynomial-d5", "gft-r", "paper")].test_mse_std)
     assert math.isnan(cell.loc[("polynomial-d5", "rff", "book")]["lambda"])
+    assert cell.loc[("friedman1-d5", "gft-r", "book")].failed == 1  # its one trial's MSE is NaN
+    assert cell["failed"].sum() == 1
     # missing: no rows, a NaN-only cell, and a cell whose only rows have another N
     for key in [("friedman1-d5", "rff", "book"), ("friedman1-d5", "gft-r", "book"),
                 ("polynomial-d5", "nn", "book"), ("friedman1-d5", "gft-r", "paper")]:
@@ -82,6 +84,7 @@ def test_format_table_labels_and_dashes(folder):
     assert table.loc[("polynomial-d5", "book"), "gft-r"] == "2.00e-03 ± 1.0e-03 (n=3)"
     assert table.loc[("polynomial-d5", "paper"), "gft-r"] == "5.00e-04 (n=1)"
     assert table.loc[("friedman1-d5", "book"), "rff"] == "—"
+    assert table.loc[("friedman1-d5", "book"), "gft-r"] == "— (n=0, 1 failed)"
     assert not table.isin(["0", "0.00e+00"]).any().any()
     both = report.format_table(report.summarise(rows, ["polynomial-d5"], ["gft-r"], ["book"],
                                                   activation=["fourier", "sigmoid"]))

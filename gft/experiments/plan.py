@@ -255,7 +255,8 @@ def cells_markdown(progress: pd.DataFrame) -> str:
     """The cells of :func:`plan_progress` that have any result, as a Markdown table.
 
     Columns: the plan line, the cell, its trials written of those wanted, the λ selected, the
-    median test MSE of its trials and their range, and the hours of its fits (one process's
+    median test MSE of its trials and their range (over the finite ones; trials with a NaN or
+    infinite test MSE are counted as failed), and the hours of its fits (one process's
     wall time, selection included). Cells that share their fits (``gft`` and ``gft-r``) show
     those hours once, on the first of them; a second cell that chose another λ, and so ran
     its own trials, shows their hours.
@@ -272,8 +273,11 @@ def cells_markdown(progress: pd.DataFrame) -> str:
             lam = f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted{count})"
         else:
             lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
-        mse = (f"{np.median(r.test_mse):.3g} ({min(r.test_mse):.3g} to {max(r.test_mse):.3g})"
-               if len(r.test_mse) > 1 else f"{r.test_mse[0]:.3g}" if r.test_mse else "")
+        finite = [x for x in r.test_mse if np.isfinite(x)]  # a failed trial is counted, not ranked
+        mse = (f"{np.median(finite):.3g} ({min(finite):.3g} to {max(finite):.3g})"
+               if len(finite) > 1 else f"{finite[0]:.3g}" if finite else "")
+        if len(finite) < len(r.test_mse):
+            mse += f"{'; ' if finite else ''}{len(r.test_mse) - len(finite)} failed"
         if r.fit in first_of_fit:  # the selection's hours are on the first cell; its own trials here
             hours = (f"{r.trial_seconds / 3600:.2f} (selection with {first_of_fit[r.fit]})" if own_trials[r.fit]
                      else f"with {first_of_fit[r.fit]}")

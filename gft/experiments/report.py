@@ -23,7 +23,7 @@ import pandas as pd
 from ..presets import PRESET_NAMES
 from .cells import load_cell_data
 from .store import COLUMNS, load_results
-from .tables import MISSING, _mean_std, trial_stats
+from .tables import MISSING, _mean_std, trial_stats, trials_text
 
 __all__ = [
     "RESULTS_ENV", "SUMMARY_COLUMNS", "results_dir", "load_preset_results", "available_presets",
@@ -34,7 +34,7 @@ __all__ = [
 #: Environment variable that points the chapters at another results folder.
 RESULTS_ENV = "GFT_RESULTS_DIR"
 #: Columns of :func:`summarise`.
-SUMMARY_COLUMNS = ["setting", "method", "activation", "preset", "trials", "test_mse_mean",
+SUMMARY_COLUMNS = ["setting", "method", "activation", "preset", "trials", "failed", "test_mse_mean",
                    "test_mse_std", "test_mse_min", "test_mse_max", "lambda", "train_seconds_mean"]
 
 
@@ -83,7 +83,9 @@ def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str
     r"""Mean, spread and trial count of the test MSE for every (setting, method, activation, preset).
 
     The result has one row for *every* combination asked for, in the order given: a
-    combination without finite results has ``trials = 0`` and NaN statistics.
+    combination without finite results has ``trials = 0`` and NaN statistics. Trials whose
+    test MSE is NaN or infinite are counted in ``failed``, never averaged
+    (:func:`gft.experiments.tables.trial_stats`).
 
     Parameters
     ----------
@@ -97,7 +99,7 @@ def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str
     Returns
     -------
     DataFrame
-        Columns ``setting, method, activation, preset, trials, test_mse_mean,
+        Columns ``setting, method, activation, preset, trials, failed, test_mse_mean,
         test_mse_std`` (sample std, ddof 1; NaN for one trial), ``test_mse_min,
         test_mse_max, lambda`` (selected TV weight, NaN without one) and
         ``train_seconds_mean``.
@@ -107,8 +109,6 @@ def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str
     grid = pd.DataFrame(list(itertools.product(settings, methods, activations, presets)),
                         columns=keys)
     if not rows.empty:
-        rows = rows.assign(test_mse=rows["test_mse"].astype(float))
-        rows = rows[np.isfinite(rows["test_mse"])]
         if n_features is not None:
             rows = rows[rows["n_features"].astype(float) == n_features]
     if rows.empty:
@@ -116,22 +116,25 @@ def summarise(rows: pd.DataFrame, settings: Sequence[str], methods: Sequence[str
     else:
         stats = trial_stats(rows, keys)
     out = grid.merge(stats, on=keys, how="left")
-    out["trials"] = out["trials"].fillna(0).astype(int)
-    for col in SUMMARY_COLUMNS[5:]:
+    for col in ("trials", "failed"):
+        out[col] = out[col].fillna(0).astype(int)
+    for col in SUMMARY_COLUMNS[6:]:
         out[col] = out[col].astype(float)
     return out[SUMMARY_COLUMNS]
 
 
 def _cell_text(row: pd.Series, digits: int) -> str:
-    if row["trials"] == 0:
+    if row["trials"] == 0 and row["failed"] == 0:
         return MISSING
-    return f"{_mean_std(row['test_mse_mean'], row['test_mse_std'], digits)} (n={int(row['trials'])})"
+    mean = MISSING if row["trials"] == 0 else _mean_std(row["test_mse_mean"], row["test_mse_std"], digits)
+    return f"{mean} ({trials_text(row['trials'], row['failed'])})"
 
 
 def format_table(summary: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """The :func:`summarise` frame as a display table: rows (setting, preset), columns methods.
 
-    Entries read ``mean ± std (n=trials)``; a cell without results reads "—". With more
+    Entries read ``mean ± std (n=trials)``, ``(n=trials, k failed)`` where trials failed;
+    a cell without results reads "—". With more
     than one activation the columns are (activation, method).
     """
     table = summary.assign(text=summary.apply(_cell_text, axis=1, digits=digits))

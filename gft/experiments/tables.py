@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..datasets import setting_names, uci_names
@@ -41,8 +42,11 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         A table, one row per cell, with columns ``setting, method, activation, preset,
-        n_features, lambda, trials, test_mse_mean, test_mse_std, train_seconds_mean``.
-        ``test_mse_std`` is the sample standard deviation (ddof 1; NaN for one trial);
+        n_features, lambda, trials, failed, test_mse_mean, test_mse_std,
+        train_seconds_mean``. ``trials`` counts the trials with a finite test MSE, over which
+        the statistics are taken, and ``failed`` those without one (NaN or infinite: a fit
+        that diverged or failed). ``test_mse_std`` is the sample standard deviation (ddof 1;
+        NaN for one trial);
         ``lambda`` is the selected TV weight (NaN for methods without one). Rows are ordered
         by setting (id order, then the data sets), method (registry order), activation,
         preset and N.
@@ -52,7 +56,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     ValueError
         If ``df`` lacks a cell column, ``lambda``, ``test_mse`` or ``train_seconds``.
     """
-    cols = [*CELL_KEYS, "lambda", "trials", "test_mse_mean", "test_mse_std", "train_seconds_mean"]
+    cols = [*CELL_KEYS, "lambda", "trials", "failed", "test_mse_mean", "test_mse_std", "train_seconds_mean"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     missing = [k for k in (*CELL_KEYS, "lambda", "test_mse", "train_seconds") if k not in df]
@@ -62,21 +66,36 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def trial_stats(rows: pd.DataFrame, keys: Sequence[str], count: str = "trials") -> pd.DataFrame:
-    """Per group of ``keys``, groups in order of appearance: the number of rows (column ``count``),
-    the test MSE's mean, sample std (ddof 1), min and max, the mean ``train_seconds``, and where
-    the rows have them the group's ``lambda`` (its first) and mean ``val_mse``."""
+    """Per group of ``keys``, groups in order of appearance: the number of rows with a finite
+    test MSE (column ``count``) and of rows without one (``failed``: NaN or infinite, a fit
+    that diverged or failed), the finite test MSEs' mean, sample std (ddof 1), min and max,
+    the mean ``train_seconds`` of all rows, and where the rows have them the group's
+    ``lambda`` (its first) and mean ``val_mse``.
+
+    A failed trial is counted, never averaged: one infinite test MSE would make the mean
+    infinite and a NaN would be dropped from it without a trace."""
+    test_mse = pd.to_numeric(rows["test_mse"], errors="coerce").astype(float)
+    finite = np.isfinite(test_mse)
+    rows = rows.assign(_test_mse=test_mse.where(finite), _failed=~finite)
     aggregations = {"lambda": ("lambda", "first")} if "lambda" in rows else {}
     aggregations.update({
-        count: ("test_mse", "size"),
-        "test_mse_mean": ("test_mse", "mean"),
-        "test_mse_std": ("test_mse", "std"),
-        "test_mse_min": ("test_mse", "min"),
-        "test_mse_max": ("test_mse", "max"),
+        count: ("_test_mse", "count"),
+        "failed": ("_failed", "sum"),
+        "test_mse_mean": ("_test_mse", "mean"),
+        "test_mse_std": ("_test_mse", "std"),
+        "test_mse_min": ("_test_mse", "min"),
+        "test_mse_max": ("_test_mse", "max"),
         "train_seconds_mean": ("train_seconds", "mean"),
     })
     if "val_mse" in rows:
         aggregations["val_mse_mean"] = ("val_mse", "mean")
-    return rows.groupby(list(keys), dropna=False, sort=False).agg(**aggregations).reset_index()
+    stats = rows.groupby(list(keys), dropna=False, sort=False).agg(**aggregations).reset_index()
+    return stats.astype({count: int, "failed": int})
+
+
+def trials_text(trials: int, failed: int) -> str:
+    """``"n=4"``, or ``"n=4, 1 failed"`` where trials failed."""
+    return f"n={int(trials)}" + (f", {int(failed)} failed" if failed else "")
 
 
 def _sci(x: float, digits: int) -> str:
@@ -117,8 +136,9 @@ def markdown_table(df: pd.DataFrame, long: bool = False, digits: int = 2) -> str
     long : bool
         ``False``: rows = settings, columns = methods (with activation, preset and N in the
         header where they vary), entries ``mean ± std``, followed by ``(n=k)`` when a cell
-        has fewer trials than the fullest one. ``True``: one line per cell with the
-        selected λ, the number of trials and the mean training time.
+        has fewer trials than the fullest one or ``(n=k, j failed)`` when trials failed
+        (:func:`trial_stats`). ``True``: one line per cell with the selected λ, the number
+        of trials (and of failed ones) and the mean training time.
     digits : int
         Digits after the point of the mean (scientific notation); the std always with 1
         digit, and a cell with one trial shows the mean alone.
@@ -135,7 +155,8 @@ def markdown_table(df: pd.DataFrame, long: bool = False, digits: int = 2) -> str
                   "test MSE (mean ± std)", "train s"]
         rows = [[r.setting, r.method, r.activation, r.preset,
                  "—" if pd.isna(r.n_features) else int(r.n_features),
-                 "—" if pd.isna(r["lambda"]) else f"{r['lambda']:g}", int(r.trials),
+                 "—" if pd.isna(r["lambda"]) else f"{r['lambda']:g}",
+                 f"{int(r.trials)}" + (f" ({int(r.failed)} failed)" if r.failed else ""),
                  _mean_std(r.test_mse_mean, r.test_mse_std, digits), f"{r.train_seconds_mean:.3g}"]
                 for _, r in table.iterrows()]
         return markdown(header, rows, "lllllrrrr")
@@ -147,7 +168,8 @@ def markdown_table(df: pd.DataFrame, long: bool = False, digits: int = 2) -> str
     cells = {}
     for _, r in table.iterrows():
         text = _mean_std(r.test_mse_mean, r.test_mse_std, digits)
-        cells[r.setting, r._col] = text + (f" (n={int(r.trials)})" if r.trials < full else "")
+        shown = r.trials < full or r.failed
+        cells[r.setting, r._col] = text + (f" ({trials_text(r.trials, r.failed)})" if shown else "")
     rows = [[s, *(cells.get((s, c), "—") for c in columns)] for s in settings]
     return markdown(["setting", *columns], rows, "l" + "r" * len(columns))
 
