@@ -50,6 +50,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ..ridge import RidgeSolveError, cholesky_with_retry
+from .products import fixed_product, per_member_products
 
 __all__ = [
     "fourier_reduced_mse",
@@ -158,6 +159,11 @@ class MSEWorkspace:
         self.VT = torch.empty(*batch, 2 * n, 1, d, **f)
         self.VT_sin, self.VT_cos = self.VT[..., :n, 0, :], self.VT[..., n:, 0, :]
         self.grad = torch.empty(*batch, n, d, **f)
+        # the row products, each a sum over the M data rows (see .products)
+        per_member = per_member_products(batch, Xs.device)
+        self.q_from_y = fixed_product(self.y_row, self.B_T, self.q_row, per_member)
+        self.residual = fixed_product(self.x_row, self.B, self.e, per_member)
+        self.q_from_e_bar = fixed_product(self.e_bar, self.B_T, self.q_row, per_member)
         # [V_S; -V_C] of V = [x, g, -Jg, -Jx], a signed gather of Z: see mse_backward
         p, l, k = torch.meshgrid(torch.arange(2), torch.arange(n), torch.arange(4), indexing="ij")
         perm = torch.tensor([0, 1, 3, 2])
@@ -233,11 +239,11 @@ def mse_forward(Xs: Tensor, W: Tensor, y: Tensor, ridge: float, workspace: MSEWo
     elif bool(ws.info.any()):
         ws.U.copy_(cholesky_with_retry(ws.K, upper=True))  # float64 jitter retries, or an error
     # R x = B^T y is conj(K~) w = q_re + i q_im with x = [Re w; Im w]: no sign flips.
-    ws.mm(ws.y_row, ws.B_T, out=ws.q_row)  # as a row: with members, each product is the one-problem one
+    ws.q_from_y()  # y^T B^T as a row (1, 2n)
     torch.complex(ws.q_re, ws.q_im, out=ws.qc)
     _solve(ws, ws.w)
     ws.x_planar.copy_(ws.w_planar)
-    ws.mm(ws.x_row, ws.B, out=ws.e).sub_(ws.y_row)  # residual B x - y, as a row
+    ws.residual().sub_(ws.y_row)  # residual B x - y, as a row
     mse = ws.e.square().mean(dim=(-2, -1))  # one expression with members or without: the same sums
     return mse, ws.w, ws
 
@@ -275,7 +281,7 @@ def mse_backward(
     if isinstance(grad_mse, Tensor):
         scale = grad_mse.to(torch.float64)[..., None, None] * scale
     torch.mul(ws.e, scale, out=ws.e_bar)
-    ws.mm(ws.e_bar, ws.B_T, out=ws.q_row)  # dL/dx
+    ws.q_from_e_bar()  # dL/dx
     if grad_uv is not None:  # b = N conj(w): dL/dx += [N dL/du; -N dL/dv]
         ws.q_planar.addcmul_(grad_uv, ws.b_to_x)
     torch.complex(ws.q_re, ws.q_im, out=ws.qc)

@@ -38,6 +38,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .products import fixed_product, per_member_products
+
 __all__ = ["TVWorkspace", "tv_forward", "tv_backward", "fourier_tv"]
 
 TWO_PI = 2.0 * math.pi
@@ -109,6 +111,13 @@ class TVWorkspace:
             self.GW = torch.empty(*batch, n, n_points, **r)
             self.coefSC = torch.empty(*batch, 2, n, n_points, **r)
             self.coef_sum = torch.empty(*batch, n, n_points, **r)
+        # the backward's products that sum over the P points (see .products)
+        per_member = per_member_products(batch, device)
+        if self.contract:
+            self.T_T_product = fixed_product(self.GP_T_flat, self.SC_flat_T, self.T_T, per_member)
+        else:
+            self.M_product = fixed_product(self.SC_flat, self.Gs, self.M_flat, per_member)
+            self.grad_W_product = fixed_product(self.points_T, self.GW.mT, self.grad_W_T, per_member)
         self.uvM = torch.empty(*batch, 2, n, d, **r)
         self.WM = torch.empty(*batch, 2, n, d, **r)
         self.grad_uv = torch.empty(*batch, 2, n, **r)  # gradient in [Re b; Im b]
@@ -153,18 +162,18 @@ def tv_backward(ws: TVWorkspace, grad_tv: Tensor | float) -> tuple[Tensor, Tenso
     if ws.contract:
         ws.points_T_rows.copy_(ws.points_T)
         torch.mul(ws.GsT_col, ws.paug_T_row, out=ws.GP_T)
-        torch.matmul(ws.GP_T_flat, ws.SC_flat_T, out=ws.T_T)  # also M = [sin; cos] sign(G'')
+        ws.T_T_product()  # GP^T Σ^T, which also holds M = [sin; cos] sign(G'')
         # the path through s: sum_{s, j} [-v; u]_{s, l} W2_{l, j} T_{s, l, j, m}
         torch.mul(ws.coef_row, ws.W2_T_col, out=ws.coefW2_T)
         torch.mul(ws.coefW2_T_col, ws.T_s_T, out=ws.KT)
         torch.sum(ws.KT, dim=(-4, -2), out=ws.grad_W_T)
     else:
-        torch.matmul(ws.SC_flat, ws.Gs, out=ws.M_flat)
+        ws.M_product()  # Σ sign(G'')
         torch.matmul(ws.W2, ws.Gs.mT, out=ws.GW)
         torch.mul(ws.coef_col, ws.SC, out=ws.coefSC)
         torch.sum(ws.coefSC, dim=-3, out=ws.coef_sum)
         ws.GW.mul_(ws.coef_sum)
-        torch.matmul(ws.points_T, ws.GW.mT, out=ws.grad_W_T)
+        ws.grad_W_product()  # Ξ^T (GW)^T
     torch.mul(ws.uv_col, ws.M, out=ws.uvM)  # the direct path: u M_sin + v M_cos
     ws.grad_W.add_(ws.uvM[..., 0, :, :]).add_(ws.uvM[..., 1, :, :]).mul_(kappa)
     torch.mul(ws.W.unsqueeze(-3), ws.M, out=ws.WM)
