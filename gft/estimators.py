@@ -499,17 +499,17 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     r"""Fit several :class:`GFTRegressor` in one vectorised run; returns them, fitted.
 
     Member ``i`` is trained as ``estimators[i].fit(X_i, y_i)`` would be: with the fused engine
-    on the CPU with one thread bit for bit (features, training losses, kept steps; the refined
-    validation MSE, a batched ridge solve, to rounding: tested to 1e-10 relative), so a batched
-    λ path chooses what separate fits choose. That holds from ``n_features = 5`` on (checked
-    for 5 to 100 on the development CPU); with 1 to 4 features MKL computes a batched product
-    of so few rows otherwise than the single one, and the two runs differ from the first step,
-    by about 1e-12 in float64. With more threads it depends on the BLAS: MKL on an AMD EPYC
-    with two threads kept the bits; on an Intel Xeon a one-problem fit threads its
-    matrix-vector products (:math:`y^\top\tilde B`, the residual's) and some of the TV term's,
-    a batched member runs each on one thread, and the members are the fits to rounding.
-    Elsewhere (the autograd engine, a GPU) to floating-point rounding too, which thousands of
-    float32 Adam steps amplify. One difference: a member whose generator phase diverges on its
+    on the CPU bit for bit (features, training losses, kept steps; the refined validation MSE,
+    a batched ridge solve, to rounding: tested to 1e-10 relative), so a batched λ path chooses
+    what separate fits choose. With several threads the products whose sums run over the data
+    rows or the TV's points are computed member by member, as the separate fits compute them
+    (a BLAS may split such a sum between threads in a one-problem product and not in a
+    batched one: MKL on an Intel Xeon does); the tests check one and two threads. That
+    holds from ``n_features = 5`` on (checked for 5 to 100 on the development CPU); with 1 to
+    4 features MKL computes a batched product of so few rows otherwise than the single one,
+    and the two runs differ from the first step, by about 1e-12 in float64. Elsewhere (the
+    autograd engine, a GPU) to floating-point rounding, which thousands of float32 Adam steps
+    amplify. One difference: a member whose generator phase diverges on its
     own is marked diverged and still refined, where a fit alone would raise. But the ``B``
     members train together: one :class:`~gft.generator.GeneratorStack`, one batched ridge
     solve and one Adam update per step. This amortises everything around the matrix products, and is how

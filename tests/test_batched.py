@@ -91,7 +91,7 @@ def test_batched_optimise_equals_separate_runs(engine):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fit_batched_gives_the_models_of_separate_fits(dtype):
     """fit_batched over (tv_weight, ridge, random_state) = one GFTRegressor.fit each, shared and
-    per-member data: on the CPU with one thread, the fused engine's features and training losses bit for bit
+    per-member data: on the CPU, the fused engine's features and training losses bit for bit
     (every product, reduction and Adam update of a member runs as in the one-member run), so
     a batched λ path chooses what the separate fits choose; the validation MSEs of the
     refinement (a batched ridge solve in the generic path) to rounding."""
