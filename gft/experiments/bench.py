@@ -604,10 +604,10 @@ def _members_against_fits(v: dict) -> str:
                 f"equal, the refined ones, a batched ridge solve, to {refine_rel:.0e} relative).")
     rel = float(np.max(np.abs(cv - seq) / np.abs(seq)))
     return ("the batched members were not the sequential fits bit for bit: their validation MSEs "
-            f"differ by up to {rel:.1%}. With one thread they are the same fits on the CPU; with "
-            "more, the BLAS may split the sums of a one-problem matrix-vector product otherwise "
-            "than the batched product's (an Intel Xeon with two threads does), and thousands of "
-            "float32 Adam steps amplify that rounding.")
+            f"differ by up to {rel:.1%}. On the CPU with the fused engine they are the same fits, at "
+            "any thread count (the products whose sums a BLAS may split between threads run member "
+            "by member); elsewhere (a GPU, the autograd engine) they agree to rounding, which "
+            "thousands of float32 Adam steps amplify.")
 
 
 def cost_model(M: np.ndarray, N: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
