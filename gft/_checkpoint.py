@@ -9,6 +9,10 @@ phase's outcome, which the next phase's resumption starts from. A run given the 
 again restores all that and goes on: on the same machine and code the result is the one
 an uninterrupted run gives, bit for bit (the tests check it).
 
+Beside it, ``<file>.json`` says what the file holds — per phase whether it finished, its step
+and the wall seconds it has run — in plain JSON, for progress reports that should not need
+torch (:func:`read_summary`).
+
 The file belongs to one run: it stores a key (the estimators' parameters, fingerprints of
 their data, torch's version, device and dtype), and a file written for another key is
 ignored with a warning.
@@ -16,6 +20,8 @@ ignored with a warning.
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 import os
 import time
 import warnings
@@ -26,7 +32,26 @@ import torch
 
 from ._atomic import replace_atomically
 
-__all__ = ["RunCheckpoint"]
+__all__ = ["RunCheckpoint", "summary_path", "read_summary"]
+
+
+def summary_path(path: str | os.PathLike) -> Path:
+    """``<path>.json``: the plain summary of the checkpoint ``path`` (:meth:`RunCheckpoint.save`)."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def read_summary(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The summary of a checkpoint, ``path`` being the summary or the checkpoint itself:
+    ``{"saved": ISO date, "phases": {name: {"done": bool, "step": int, "seconds": float}}}``;
+    None where there is none or it cannot be read."""
+    path = Path(path)
+    path = path if path.name.endswith(".json") else summary_path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("phases"), dict) else None
 
 
 class RunCheckpoint:
@@ -94,11 +119,23 @@ class RunCheckpoint:
         except OSError as err:  # the checkpoint serves the run: losing a save must not lose the run
             warnings.warn(f"{self.path} could not be written ({err}); the run goes on, and a rerun "
                           "would go on from its last save, if any.", RuntimeWarning, stacklevel=3)
+        else:
+            self._write_summary()
         self._last_save = time.monotonic()
 
+    def _write_summary(self) -> None:
+        summary = dict(saved=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), phases={
+            name: dict(done=bool(p.get("done")), step=int(p.get("step", 0)), seconds=float(p.get("seconds", 0.0)))
+            for name, p in self._phases.items()})
+        try:
+            replace_atomically(summary_path(self.path), lambda fh: fh.write(json.dumps(summary, indent=1) + "\n"))
+        except OSError:  # a report only; the checkpoint itself was written
+            pass
+
     def remove(self) -> None:
-        """Delete the file (the run has finished)."""
+        """Delete the file and its summary (the run has finished)."""
         self.path.unlink(missing_ok=True)
+        summary_path(self.path).unlink(missing_ok=True)
 
 
 def rng_states(generators: list[torch.Generator]) -> list[torch.Tensor]:

@@ -146,8 +146,10 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
             warning and overwritten. Resuming needs an int ``random_state``: with ``None``
             each fit draws another seed (a warning says so). The file is removed when the
             fit ends, by divergence too (a rerun would diverge again), unless Ctrl-C stopped
-            it. Estimators that do not train iteratively (random and sparse random features)
-            never write it, but like every fit they remove a file at that path when they end.
+            it. Beside it, ``<file>.json`` says in plain JSON how far each phase got (step,
+            seconds), for progress reports; it goes with the file. Estimators that do not
+            train iteratively (random and sparse random features) never write it, but like
+            every fit they remove a file at that path when they end.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
         """
@@ -532,7 +534,8 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
         ``resumed_seconds``); a file written for other estimators or data is ignored with a
         warning and overwritten. Resuming needs int ``random_state``: with ``None`` each run
         draws other seeds (a warning says so). The file is removed when the run ends, by
-        divergence too, unless Ctrl-C stopped it.
+        divergence too, unless Ctrl-C stopped it. Beside it, ``<file>.json`` says in plain
+        JSON how far each phase got (step, seconds); it goes with the file.
     checkpoint_every : float
         Least seconds between two saves of an unfinished phase.
 

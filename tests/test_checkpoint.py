@@ -12,7 +12,7 @@ import torch
 import gft.baselines.nn
 import gft.baselines.varpro
 from gft import GFTRegressor, GFTRegressorCV, fit_batched
-from gft._checkpoint import RunCheckpoint
+from gft._checkpoint import RunCheckpoint, read_summary
 from gft.baselines import NNRegressor, VarProRegressor
 from gft.experiments import Cell, load_results, run_cells
 
@@ -307,9 +307,16 @@ def test_the_protocol_resumes_a_stopped_selection_fit(tmp_path, monkeypatch, met
         run_cells([cell], out, n_trials=2, verbose=False, errors="raise", lambdas=grid)
     stem = f"polynomial-d5__{method}__fourier__smoke"
     assert (out / f"{stem}.partial-run.pt").exists() and not (out / f"{stem}.selection.json").exists()
+    # the plain summary beside the checkpoint says what the checkpoint holds
+    kept = torch.load(out / f"{stem}.partial-run.pt", map_location="cpu", weights_only=True)["phases"]
+    summary = read_summary(out / f"{stem}.partial-run.pt.json")["phases"]
+    assert list(summary) == list(kept) and kept
+    for name, phase in kept.items():
+        assert summary[name] == dict(done=bool(phase["done"]), step=int(phase["step"]), seconds=float(phase["seconds"]))
     monkeypatch.setattr(RunCheckpoint, "save", save)
     assert run_cells([cell], out, n_trials=2, verbose=False, lambdas=grid)[0].status == "done"
     assert not (out / f"{stem}.partial-run.pt").exists()
+    assert not (out / f"{stem}.partial-run.pt.json").exists()
     a, b = (json.loads((folder / f"{stem}.selection.json").read_text()) for folder in (tmp_path / "clean", out))
     assert [e["val_mse"] for e in a["entries"]] == [e["val_mse"] for e in b["entries"]]
     rows_a, rows_b = load_results(tmp_path / "clean"), load_results(out)

@@ -563,6 +563,31 @@ def test_sweep_status_lists_what_unfinished_runs_kept(tmp_path, capsys):
     assert lines[2] == "- kreuz__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0, 0.0001 kept"
 
 
+def test_sweep_status_counts_a_running_fit_from_its_summary(tmp_path, capsys):
+    """A run still training is seen through ``<cell>.partial-run.pt.json`` alone (the results
+    repository commits the summary, not the checkpoint): its cell is partial, its seconds are
+    spent, its phases are shown, and the unfinished runs list it."""
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 2\n")
+    out = tmp_path / "r"
+    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)], [(True, 100.0), (False, 50.0)],
+                selected_lambda=0.1)
+    (out / "polynomial-d5__nn__fourier__smoke.partial-run.pt.json").write_text(json.dumps(
+        {"saved": "2026-12-07T01:28:00+00:00",
+         "phases": {"NN": {"done": False, "step": 300, "seconds": 90.0}}}))
+    progress = plan_progress(plan, out)
+    assert list(progress["status"]) == ["done", "partial"]
+    blocks = progress_by_block(progress)
+    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0 + 90.0)
+    # the running fit is priced whole: a selection of two fits and trial 1, at 250 / 3 s per fit
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(3 * 250.0 / 3)
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    table = capsys.readouterr().out
+    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting; running: NN at step 300 |  | 0.03 |" in table
+    assert ("- polynomial-d5__nn__fourier__smoke.partial-run.pt (saved 2026-12-07 01:28 UTC): NN at step 300; "
+            "2 min of wall time kept") in table
+
+
 def test_bench_profile_groups_every_kernel_of_a_step_once():
     """The groups of a profiled fit add up to all its kernels' own time, which cannot exceed
     the fit's wall time; each part of a step (the generator's products, Adam, the ridge

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._checkpoint import read_summary
 from . import store
 from .cells import Cell
 from .methods import get_method
@@ -83,7 +84,11 @@ def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
     trial_seconds = [float(r["wall_seconds"]) for r in rows
                      if r.get("wall_seconds") and r.get("selection_fit") != "True"]
     test_mse = [float(r["test_mse"]) for r in rows if r.get("test_mse") not in (None, "")]
+    # a run still training keeps its state in <cell>.partial-run.pt, and says how far in its summary
+    running = read_summary(folder / f"{cell.stem}.partial-run.pt") or {}
+    phases = running.get("phases", {})
     return dict(trials_done=len(rows), selected=selection is not None or not get_method(cell.method).tunes_lambda,
+                running=_phases_text(phases), running_seconds=float(sum(p["seconds"] for p in phases.values())),
                 selected_lambda=_float_or_nan((selection or {}).get("selected_lambda")),
                 test_mse=test_mse, n_selection_fits=len(entries),
                 kept_lambdas=[float(e["lambda"]) for e in entries] if kept is not None else [],
@@ -92,6 +97,11 @@ def _cell_record(cell: Cell, folder: Path) -> dict[str, Any]:
                                       if e.get("lambda") in (0, 0.0)), np.nan),
                 selection_seconds=float(sum(e.get("wall_seconds") or 0.0 for e in entries)),
                 trial_seconds=float(sum(trial_seconds)), n_trial_fits=len(trial_seconds))
+
+
+def _phases_text(phases: dict) -> str:
+    """``"GFT generator finished, GFT-r refinement at step 19000"`` (empty without phases)."""
+    return ", ".join(f"{name} " + ("finished" if p["done"] else f"at step {p['step']}") for name, p in phases.items())
 
 
 def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset: str | None = None) -> pd.DataFrame:
@@ -106,7 +116,9 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
     chosen, and for methods without λ), ``kept_lambdas`` (the λ whose fits a selection still
     running has kept in ``<cell>.partial-selection.json``; their seconds count as the
     selection's; ``n_candidates``, the number of λ it compares, 0 if it does not say),
-    ``test_mse`` (a list, one per trial written),
+    ``test_mse`` (a list, one per trial written), ``running`` and ``running_seconds`` (the
+    phases a run still training has saved in ``<cell>.partial-run.pt``, as its summary
+    ``<cell>.partial-run.pt.json`` gives them, and their wall seconds, which count as spent),
     ``estimator``, ``fit`` (the cells that
     share their fits, as ``gft`` and ``gft-r`` do, carry one label) and ``seconds``: the
     wall time of the cell's fits as its rows and selection record give it (a selection run
@@ -124,7 +136,8 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
             cell = cell if preset is None else replace(cell, preset=preset)
             rec = _cell_record(cell, folder)
             done, wanted = rec["trials_done"], line.trials
-            status = "done" if done >= wanted else "partial" if done or rec["n_selection_fits"] else "not started"
+            started = done or rec["n_selection_fits"] or rec["running"]
+            status = "done" if done >= wanted else "partial" if started else "not started"
             estimator = get_method(cell.method).estimator
             estimator = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "?")
             problem = "/".join([cell.setting, cell.activation, str(cell.n_features), estimator])
@@ -136,7 +149,8 @@ def plan_progress(plan: str | Path | list[PlanLine], folder: str | Path, preset:
                                 n_candidates=rec["n_candidates"],
                                 test_mse=rec["test_mse"],
                                 fit=fit, problem=problem, estimator=estimator,
-                                seconds=rec["selection_seconds"] + rec["trial_seconds"],
+                                running=rec["running"], running_seconds=rec["running_seconds"],
+                                seconds=rec["selection_seconds"] + rec["trial_seconds"] + rec["running_seconds"],
                                 n_selection_fits=rec["n_selection_fits"], lambda0_seconds=rec["lambda0_seconds"],
                                 selection_seconds=rec["selection_seconds"],
                                 trial_seconds=rec["trial_seconds"], n_trial_fits=rec["n_trial_fits"]))
@@ -175,7 +189,8 @@ def _groups(progress: pd.DataFrame) -> pd.DataFrame:
         problem=("problem", "first"), activation=("activation", "first"),
         trials=("trials", "max"), trials_done=("trials_done", "min"),
         selected=("selected", "all"), n_selection_fits=("n_selection_fits", "max"),
-        lambda0_seconds=("lambda0_seconds", "max"), selection_seconds=("selection_seconds", "max"))
+        lambda0_seconds=("lambda0_seconds", "max"), selection_seconds=("selection_seconds", "max"),
+        running_seconds=("running_seconds", "max"))
     own_trials = _own_trials(progress)
     missing = (progress["trials"] - progress["trials_done"]).clip(lower=0).groupby(progress["fit"], sort=False)
     for column, values in (("trial_seconds", grouped["trial_seconds"]), ("n_trial_fits", grouped["n_trial_fits"]),
@@ -193,7 +208,8 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
     A group of cells that share their fits counts once. The estimate prices each unfinished
     group by the fits it lacks: a selection's, if it has not ended (as many as finished groups
     of its estimator fitted, less those a running selection has kept; its fit at the chosen λ
-    is trial 0), and one per other missing trial. With ``reference``
+    is trial 0), and one per other missing trial; a fit still running is priced whole, though
+    the time it has run counts as spent. With ``reference``
     (:func:`plan_progress` of the same cells at a cheaper preset, ``plan_progress(plan,
     book_folder, preset="book")``) a fit costs what that group's fits cost there, times the
     ratio of the two presets' seconds for the selection's λ = 0 fit on the groups finished in
@@ -231,9 +247,9 @@ def progress_by_block(progress: pd.DataFrame, reference: pd.DataFrame | None = N
         done=("status", lambda s: int((s == "done").sum())),
         partial=("status", lambda s: int((s == "partial").sum())))
     hours = groups.groupby("line", sort=False).agg(
-        spent=("selection_seconds", "sum"), trials=("trial_seconds", "sum"),
+        spent=("selection_seconds", "sum"), trials=("trial_seconds", "sum"), running=("running_seconds", "sum"),
         left=("seconds_left", lambda s: s.sum(min_count=len(s))))
-    cells["hours_spent"] = (hours["spent"] + hours["trials"]) / 3600
+    cells["hours_spent"] = (hours["spent"] + hours["trials"] + hours["running"]) / 3600
     cells["hours_left"] = hours["left"] / 3600
     return cells.reset_index()
 
@@ -271,8 +287,12 @@ def cells_markdown(progress: pd.DataFrame) -> str:
         if r.kept_lambdas:  # a selection still running
             count = f", {len(r.kept_lambdas)} of {r.n_candidates}" if r.n_candidates else ""
             lam = f"selecting (λ = {', '.join(f'{x:g}' for x in r.kept_lambdas)} fitted{count})"
-        else:
+        elif r.selected:
             lam = "—" if not np.isfinite(r.selected_lambda) else f"{r.selected_lambda:g}"
+        else:
+            lam = "selecting"
+        if r.running:
+            lam += f"; running: {r.running}"
         finite = [x for x in r.test_mse if np.isfinite(x)]  # a failed trial is counted, not ranked
         mse = (f"{np.median(finite):.3g} ({min(finite):.3g} to {max(finite):.3g})"
                if len(finite) > 1 else f"{finite[0]:.3g}" if finite else "")
@@ -301,22 +321,29 @@ def status_markdown(plan: str | Path | list[PlanLine], folder: str | Path,
 
 
 def unfinished_runs(folder: str | Path) -> list[str]:
-    """What stopped runs have kept in ``folder``, a line each: the phases and steps a stopped
-    run's (batched or single) ``<cell>.partial-run.pt`` holds, and the λ a ``<cell>.partial-selection.json`` has
-    fitted (a rerun goes on from there)."""
-    import torch  # here: the status of a plan is read without torch otherwise
+    """What stopped or running runs have kept in ``folder``, a line each: the phases and steps
+    a run's (batched or single) ``<cell>.partial-run.pt`` holds, as its summary
+    ``<cell>.partial-run.pt.json`` says (the file itself where it has none), and the λ a
+    ``<cell>.partial-selection.json`` has fitted (a rerun goes on from there)."""
+    import torch  # here: only for a checkpoint without a summary
 
     folder, lines = Path(folder), []
-    for path in sorted(folder.glob("*.partial-run.pt")):
-        saved = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        try:
-            phases = torch.load(path, map_location="cpu", weights_only=True)["phases"]
-        except Exception as err:  # a file a rerun would not use either
-            lines.append(f"{path.name} (saved {saved}): unreadable ({type(err).__name__})")
-            continue
-        parts = [f"{name} " + ("finished" if p["done"] else f"at step {p['step']}") for name, p in phases.items()]
+    runs = {p.name: p for p in folder.glob("*.partial-run.pt")}
+    runs.update({p.name[:-len(".json")]: p for p in folder.glob("*.partial-run.pt.json")})
+    for name, path in sorted(runs.items()):
+        summary = read_summary(path) if path.name.endswith(".json") else None
+        if summary is not None:
+            saved = _dt.datetime.fromisoformat(summary["saved"]).strftime("%Y-%m-%d %H:%M UTC")
+            phases = summary["phases"]
+        else:
+            saved = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            try:
+                phases = torch.load(path, map_location="cpu", weights_only=True)["phases"]
+            except Exception as err:  # a file a rerun would not use either
+                lines.append(f"{name} (saved {saved}): unreadable ({type(err).__name__})")
+                continue
         minutes = sum(float(p["seconds"]) for p in phases.values()) / 60
-        lines.append(f"{path.name} (saved {saved}): {', '.join(parts)}; {minutes:.0f} min of wall time kept")
+        lines.append(f"{name} (saved {saved}): {_phases_text(phases)}; {minutes:.0f} min of wall time kept")
     for path in sorted(folder.glob("*.partial-selection.json")):
         kept = store.read_selection(path) or {}
         lambdas = ", ".join(f"{e['lambda']:g}" for e in kept.get("entries", []))

@@ -9,6 +9,7 @@ Layout of a results folder::
     <out>/<cell>.partial-run.pt    while a run trains (GFT's batched selection or trials, or
                                    one fit of another method): its state at its last save
                                    (:func:`gft.fit_batched`, ``fit(checkpoint=)``), removed at its end
+    <out>/<cell>.partial-run.pt.json   beside it: its phases, steps and seconds in plain JSON
     <out>/.locks/                  lock files (flock; released when a process dies)
 
 with ``<cell> = <setting>__<method>__<activation>__<preset>[__N<n_features>]``. One file per
