@@ -346,7 +346,7 @@ if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed table.")
 for p in results_presets:
     part = rows[rows["preset"] == p] if len(rows) else rows
-    print(f"preset {p!r}: " + (f"methods {', '.join(LABELS.get(m, m) for m in dict.fromkeys(part['method']))} "
+    print(f"preset {p!r}: " + (f"methods {', '.join(LABELS[m] for m in METHODS if m in set(part['method']))} "
                                f"on {', '.join(sorted(set(part['setting'])))}" if p in have else "not computed"))
 if {"book", "paper"} <= set(have) and "rff" in set(rows.loc[rows["preset"] == "paper", "method"]):
     rff_by_preset = (rows[rows["method"] == "rff"].pivot_table(index=["setting", "trial"], columns="preset",
