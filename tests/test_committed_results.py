@@ -115,6 +115,27 @@ def test_the_results_readme_shows_the_committed_progress():
         "book/results/paper --status --reference book/results/book`:\n" + expected)
 
 
+def test_committed_run_summaries_are_readable_and_their_cells_unfinished():
+    """A ``<cell>.partial-run.pt.json`` (the summary of a run still training, committed so that
+    the progress tables count it) must be readable, hold at least one phase, and belong to a
+    cell whose trials are not all written (a finished run removes it)."""
+    from gft._checkpoint import read_summary
+    from gft.experiments.plan import plan_progress
+
+    summaries = sorted((RESULTS / "paper").glob("*.partial-run.pt.json"))
+    if not summaries:
+        pytest.skip("no run training")
+    progress = plan_progress(RESULTS / "plan.txt", RESULTS / "paper")
+    status = {"__".join(r[:4]): r[4] for r in progress[["setting", "method", "activation", "preset", "status"]]
+              .itertuples(index=False)}
+    for f in summaries:
+        summary = read_summary(f)
+        assert summary is not None and summary["phases"], f"{f.name}: unreadable or empty"
+        assert all(p["step"] >= 0 and p["seconds"] >= 0 for p in summary["phases"].values()), f.name
+        stem = f.name.removesuffix(".partial-run.pt.json")
+        assert status.get(stem) == "partial", f"{f.name}: its cell is {status.get(stem, 'not in the plan')}"
+
+
 def test_committed_partial_selections_are_clean_and_unfinished():
     """A ``<cell>.partial-selection.json`` is committed while its selection runs, so that a fresh
     checkout resumes it: it must not sit beside its cell's finished record (the rerun would
