@@ -138,6 +138,23 @@ def test_fit_batched_with_two_threads_gives_the_separate_fits_bit_for_bit(d, dty
             np.testing.assert_array_equal(b.predict(X), a.predict(X))
 
 
+def test_fit_batched_with_two_threads_and_own_data_gives_the_separate_fits_bit_for_bit():
+    """As above with each member on its own data draw (the protocol's trials, the folds of
+    ``GFTRegressorCV``): the row products then read each member's own labels."""
+    draws = [_data(seed=k) for k in range(3)]
+    lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
+    with intra_op_threads(2):
+        alone = [_smoke(tv_weight=l, random_state=s, dtype="float64").fit(*draw)
+                 for l, s, draw in zip(lams, seeds, draws)]
+        together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype="float64") for l, s in zip(lams, seeds)],
+                               [d[0] for d in draws], [d[1] for d in draws])
+        for a, b, (X, _) in zip(alone, together, draws):
+            for phase in ("generator", "refine"):
+                np.testing.assert_array_equal(b.history_[phase].train_loss, a.history_[phase].train_loss)
+            np.testing.assert_array_equal(b.features_, a.features_)
+            np.testing.assert_array_equal(b.predict(X), a.predict(X))
+
+
 def test_fit_batched_rejects_members_that_cannot_share_a_run():
     X, y = _data()
     with pytest.raises(ValueError, match=r"differ in \['n_features'\]"):
