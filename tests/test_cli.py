@@ -385,27 +385,40 @@ def test_sweep_status_counts_failed_trials_and_ranks_the_finite_ones(tmp_path, c
     assert "| 1 | polynomial-d5 | fourier | nn | 1 of 4 | 0 | 1 failed | < 0.01 |" in table
 
 
-def test_sweep_status_counts_a_selection_s_kept_fits(tmp_path, capsys):
-    """A selection whose fits run one after the other keeps each in
-    ``<cell>.partial-selection.json`` (committed as it grows): the cell is partial, their
-    hours are spent, and only the fits it lacks are left."""
+@pytest.mark.parametrize("kept, content, spent, fits_left, cell_line, run_line", [
+    # a selection of fits one after the other keeps each finished fit (committed as it grows):
+    # only the fits it lacks are left
+    ("partial-selection.json", {"lambdas": [0.0, 0.1], "entries": [{"lambda": 0.0, "wall_seconds": 40.0}]},
+     40.0, 2, "| 0 of 2 | selecting (λ = 0 fitted, 1 of 2) |  | 0.01 |",
+     "- polynomial-d5__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0 kept"),
+    # a run still training is seen through its checkpoint's summary alone (committed; the
+    # checkpoint is not): its time is spent, and the running fit is still priced whole
+    ("partial-run.pt.json", {"saved": "2026-12-07T01:28:00+00:00",
+                             "phases": {"NN": {"done": False, "step": 300, "seconds": 90.0}}},
+     90.0, 3, "| 0 of 2 | selecting; running: NN at step 300 |  | 0.03 |",
+     "- polynomial-d5__nn__fourier__smoke.partial-run.pt (saved 2026-12-07 01:28 UTC): NN at step 300; "
+     "2 min of wall time kept"),
+], ids=["kept fits", "running fit"])
+def test_sweep_status_counts_what_an_unfinished_selection_has_run(tmp_path, capsys, kept, content, spent,
+                                                                   fits_left, cell_line, run_line):
+    """A selection that has not ended: the cell is partial, what it has run is spent, the
+    estimate prices the fits it lacks, and the status lists it under the unfinished runs."""
     plan = tmp_path / "plan.txt"
     plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 2\n")
     out = tmp_path / "r"
     _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)], [(True, 100.0), (False, 50.0)],
                 selected_lambda=0.1)
-    (out / "polynomial-d5__nn__fourier__smoke.partial-selection.json").write_text(
-        json.dumps({"lambdas": [0.0, 0.1], "entries": [{"lambda": 0.0, "wall_seconds": 40.0}]}))
+    (out / f"polynomial-d5__nn__fourier__smoke.{kept}").write_text(json.dumps(content))
     progress = plan_progress(plan, out)
     assert list(progress["status"]) == ["done", "partial"]
     blocks = progress_by_block(progress)
-    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0 + 40.0)
-    # the selection's second fit and trial 1, at kreuz's 250 / 3 s per fit
-    assert blocks["hours_left"][0] * 3600 == pytest.approx(2 * 250.0 / 3)
+    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0 + spent)
+    # the selection's missing fits and trial 1, at kreuz's 250 / 3 s per fit
+    assert blocks["hours_left"][0] * 3600 == pytest.approx(fits_left * 250.0 / 3)
     assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
     table = capsys.readouterr().out
-    assert "| 1 |  | 1 of 2 | 1 | 0.1 | 0.0 |" in table
-    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting (λ = 0 fitted, 1 of 2) |  | 0.01 |" in table
+    assert "| 1 | polynomial-d5 | fourier | nn " + cell_line in table
+    assert run_line in table.split("Unfinished runs")[1]
 
 
 def test_sweep_status_prices_what_is_left_by_a_cheaper_presets_fits(tmp_path, capsys):
@@ -561,31 +574,6 @@ def test_sweep_status_lists_what_unfinished_runs_kept(tmp_path, capsys):
     assert lines[0].endswith("GFT generator finished, GFT-r refinement at step 30; 30 min of wall time kept")
     assert lines[1].startswith("- x__gft__fourier__smoke.partial-run.pt (saved ") and "unreadable" in lines[1]
     assert lines[2] == "- kreuz__nn__fourier__smoke.partial-selection.json: the selection's fits at λ = 0, 0.0001 kept"
-
-
-def test_sweep_status_counts_a_running_fit_from_its_summary(tmp_path, capsys):
-    """A run still training is seen through ``<cell>.partial-run.pt.json`` alone (the results
-    repository commits the summary, not the checkpoint): its cell is partial, its seconds are
-    spent, its phases are shown, and the unfinished runs list it."""
-    plan = tmp_path / "plan.txt"
-    plan.write_text("--setting kreuz polynomial-d5 --method nn --preset smoke --trials 2\n")
-    out = tmp_path / "r"
-    _write_cell(out, "kreuz__nn__fourier__smoke", [(0.0, 100.0), (0.1, 100.0)], [(True, 100.0), (False, 50.0)],
-                selected_lambda=0.1)
-    (out / "polynomial-d5__nn__fourier__smoke.partial-run.pt.json").write_text(json.dumps(
-        {"saved": "2026-12-07T01:28:00+00:00",
-         "phases": {"NN": {"done": False, "step": 300, "seconds": 90.0}}}))
-    progress = plan_progress(plan, out)
-    assert list(progress["status"]) == ["done", "partial"]
-    blocks = progress_by_block(progress)
-    assert blocks["hours_spent"][0] * 3600 == pytest.approx(250.0 + 90.0)
-    # the running fit is priced whole: a selection of two fits and trial 1, at 250 / 3 s per fit
-    assert blocks["hours_left"][0] * 3600 == pytest.approx(3 * 250.0 / 3)
-    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
-    table = capsys.readouterr().out
-    assert "| 1 | polynomial-d5 | fourier | nn | 0 of 2 | selecting; running: NN at step 300 |  | 0.03 |" in table
-    assert ("- polynomial-d5__nn__fourier__smoke.partial-run.pt (saved 2026-12-07 01:28 UTC): NN at step 300; "
-            "2 min of wall time kept") in table
 
 
 def test_bench_profile_groups_every_kernel_of_a_step_once():
