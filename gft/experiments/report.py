@@ -133,9 +133,9 @@ def _cell_text(row: pd.Series, digits: int) -> str:
 def format_table(summary: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """The :func:`summarise` frame as a display table: rows (setting, preset), columns methods.
 
-    Entries read ``mean ± std (n=trials)``, ``(n=trials, k failed)`` where trials failed;
-    a cell without results reads "—". With more
-    than one activation the columns are (activation, method).
+    Entries read ``mean ± std (n=trials)``, ``(n=trials, k failed)`` where trials failed; a
+    cell without results reads "—". With more than one activation the columns are
+    (activation, method).
     """
     table = summary.assign(text=summary.apply(_cell_text, axis=1, digits=digits))
     columns = ["activation", "method"] if summary["activation"].nunique() > 1 else ["method"]
