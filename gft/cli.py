@@ -18,7 +18,9 @@ examples:
   python -m gft sweep --plan book/results/plan.txt --out book/results/paper
   python -m gft table results/
 
-Each subcommand has its own --help.
+Each subcommand has its own --help. Exit status: 0 done; 1 some cells failed (the others are
+written); 2 an error reported in one line (bad names or arguments, a missing data file or
+package; --traceback shows where an error came from); 130 interrupted (rerun to resume).
 """
 
 _RUN_DESCRIPTION = """\
@@ -36,7 +38,8 @@ twice; a selection whose fits run one after the other (every method but gft and 
 selection is one batched run) keeps each finished fit in OUT/<cell>.partial-selection.json and
 resumes at the next lambda; a run in progress (the batched run of gft and gft-r: a selection, or a
 cell's trials; one fit of another method) keeps its state in OUT/<cell>.partial-run.pt about every
-ten minutes and goes on from its last save. gft and gft-r run together share the selection's fits, and the trials' fits where
+ten minutes (and its phases and steps in plain JSON beside it, OUT/<cell>.partial-run.pt.json)
+and goes on from its last save. gft and gft-r run together share the selection's fits, and the trials' fits where
 both select the same lambda. Methods without a TV weight (rff, sparse-rf) have nothing to
 select: their one fit on the selection's draw is recorded as the selection and becomes
 trial 0; their lambda is empty (NaN).
@@ -88,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generative feature training (GFT) of thin 2-layer networks: experiments.",
         epilog=_MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an error, show its traceback instead of a one-line message")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = subparsers.add_parser(
@@ -298,9 +303,11 @@ def _table(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m gft`` and of the ``gft`` script; returns the exit code.
 
-    0: success; 1: some cells failed (the others are written); 2: bad arguments, names, a
-    missing data file (the message lists the valid names) or a missing optional package
-    (the message names the extra to install); 130: interrupted (rerun to resume).
+    0: success; 1: some cells failed (the others are written); 2: an error reported in one
+    line — bad arguments or names, a missing data file (the message lists the valid names), a
+    missing optional package (the message names the extra to install), or any other
+    ``ValueError`` a command raised (``--traceback`` shows where it came from); 130:
+    interrupted (rerun to resume).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -309,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, argv))
     # bad names or options, a missing data file, a cluster backend that is not installed
     except (ValueError, FileNotFoundError, ImportError) as err:
+        if args.traceback:
+            raise
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
