@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checkpoint import read_summary
+from .._checkpoint import read_summary, summary_path
 from . import store
 from .cells import Cell
 from .methods import get_method
@@ -325,17 +325,19 @@ def unfinished_runs(folder: str | Path) -> list[str]:
     a run's (batched or single) ``<cell>.partial-run.pt`` holds, as its summary
     ``<cell>.partial-run.pt.json`` says (the file itself where it has none), and the λ a
     ``<cell>.partial-selection.json`` has fitted (a rerun goes on from there)."""
-    import torch  # here: only for a checkpoint without a summary
-
     folder, lines = Path(folder), []
-    runs = {p.name: p for p in folder.glob("*.partial-run.pt")}
-    runs.update({p.name[:-len(".json")]: p for p in folder.glob("*.partial-run.pt.json")})
-    for name, path in sorted(runs.items()):
-        summary = read_summary(path) if path.name.endswith(".json") else None
+    names = {p.name for p in folder.glob("*.partial-run.pt")}
+    names |= {p.name.removesuffix(".json") for p in folder.glob("*.partial-run.pt.json")}
+    for name in sorted(names):
+        path = folder / name
+        summary = read_summary(path)
         if summary is not None:
             saved = _dt.datetime.fromisoformat(summary["saved"]).strftime("%Y-%m-%d %H:%M UTC")
             phases = summary["phases"]
         else:
+            import torch  # here: only for a checkpoint without a readable summary
+
+            path = path if path.exists() else summary_path(path)  # an unreadable summary alone
             saved = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             try:
                 phases = torch.load(path, map_location="cpu", weights_only=True)["phases"]
