@@ -117,37 +117,26 @@ def test_fit_batched_gives_the_models_of_separate_fits(dtype):
         np.testing.assert_array_equal(b.features_, a.features_)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("d", [2, 10])  # the TV's two backward passes: d <= 8 and d > 8
-def test_fit_batched_with_two_threads_gives_the_separate_fits_bit_for_bit(d, dtype):
+@pytest.mark.parametrize("d, dtype, own_data", [
+    (2, "float32", False), (2, "float64", False),  # the TV's two backward passes: d <= 8 and d > 8
+    (10, "float32", False), (10, "float64", False),
+    (3, "float64", True),  # each member on its own draw (the protocol's trials, GFTRegressorCV's folds)
+])
+def test_fit_batched_with_two_threads_gives_the_separate_fits_bit_for_bit(d, dtype, own_data):
     """With two threads a BLAS may split a one-problem product's long sum (over the data rows,
     or the TV's points) between the threads while a batched member's runs on one (MKL on an
     Intel Xeon does): the members' long-sum products then run one by one, as separate fits run
     them, and the members are still their separate fits bit for bit. TV weight 0 beside
-    positive ones: the TV term runs on the members that have one."""
-    X, y = _data(d=d)
+    positive ones: the TV term runs on the members that have one. With own data the row
+    products read each member's own labels."""
+    draws = [_data(d=d, seed=k if own_data else 0) for k in range(3)]
     lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
     with intra_op_threads(2):
-        alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(X, y) for l, s in zip(lams, seeds)]
-        together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype=dtype)
-                                for l, s in zip(lams, seeds)], X, y)
-        for a, b in zip(alone, together):
-            for phase in ("generator", "refine"):
-                np.testing.assert_array_equal(b.history_[phase].train_loss, a.history_[phase].train_loss)
-            np.testing.assert_array_equal(b.features_, a.features_)
-            np.testing.assert_array_equal(b.predict(X), a.predict(X))
-
-
-def test_fit_batched_with_two_threads_and_own_data_gives_the_separate_fits_bit_for_bit():
-    """As above with each member on its own data draw (the protocol's trials, the folds of
-    ``GFTRegressorCV``): the row products then read each member's own labels."""
-    draws = [_data(seed=k) for k in range(3)]
-    lams, seeds = [0.0, 1e-3, 1e-2], [0, 1, 2]
-    with intra_op_threads(2):
-        alone = [_smoke(tv_weight=l, random_state=s, dtype="float64").fit(*draw)
+        alone = [_smoke(tv_weight=l, random_state=s, dtype=dtype).fit(*draw)
                  for l, s, draw in zip(lams, seeds, draws)]
-        together = fit_batched([_smoke(tv_weight=l, random_state=s, dtype="float64") for l, s in zip(lams, seeds)],
-                               [d[0] for d in draws], [d[1] for d in draws])
+        members = [_smoke(tv_weight=l, random_state=s, dtype=dtype) for l, s in zip(lams, seeds)]
+        together = (fit_batched(members, [X for X, _ in draws], [y for _, y in draws]) if own_data
+                    else fit_batched(members, *draws[0]))
         for a, b, (X, _) in zip(alone, together, draws):
             for phase in ("generator", "refine"):
                 np.testing.assert_array_equal(b.history_[phase].train_loss, a.history_[phase].train_loss)
