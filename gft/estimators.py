@@ -511,10 +511,10 @@ def fit_batched(estimators: Sequence[GFTRegressor], X: Any, y: Any, checkpoint: 
     4 features MKL computes a batched product of so few rows otherwise than the single one,
     and the two runs differ from the first step, by about 1e-12 in float64. Elsewhere (the
     autograd engine, a GPU) to floating-point rounding, which thousands of float32 Adam steps
-    amplify. One difference: a member whose generator phase diverges on its
-    own is marked diverged and still refined, where a fit alone would raise. But the ``B``
-    members train together: one :class:`~gft.generator.GeneratorStack`, one batched ridge
-    solve and one Adam update per step. This amortises everything around the matrix products, and is how
+    amplify. One difference: a member whose generator phase diverges on its own is marked
+    diverged and still refined, where a fit alone would raise. But the ``B`` members train
+    together: one :class:`~gft.generator.GeneratorStack`, one batched ridge solve and one Adam
+    update per step. This amortises everything around the matrix products, and is how
     :class:`GFTRegressorCV` trains a λ path and its folds.
 
     Parameters
