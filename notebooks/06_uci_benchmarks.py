@@ -539,6 +539,26 @@ elif results_root is not None:
 else:
     print("no committed results here: the claim on the table is not checked")
 
+# %%
+# CCPP at the paper preset, once its GFT-r and RFF cells are complete
+ccpp_paper = (rows[(rows["setting"] == "ccpp") & (rows["preset"] == "paper") & (rows["activation"] == "fourier")]
+              if len(rows) else rows)
+paper_trials = ccpp_paper.pivot_table(index="trial", columns="method", values="test_mse") if len(ccpp_paper) else None
+if paper_trials is not None and {"gft-r", "rff"} <= set(paper_trials) and \
+        paper_trials[["gft-r", "rff"]].notna().sum().min() >= DEFAULT_TRIALS:
+    paper = get_preset("paper")
+    paper_cells = ccpp_paper[ccpp_paper["method"] == "gft-r"].sort_values("trial")
+    paper_steps = [json.loads(f)["generator_best_step"] for f in paper_cells["fitted"]]
+    both = paper_trials[["gft-r", "rff"]].dropna()
+    display(Markdown(
+        f"At the paper preset (learning rate {paper['lr']:g}, constant, {paper['generator_steps']} "
+        f"generator steps, validation every {paper['val_every']}) the generator trains on "
+        f"{sum(step > 0 for step in paper_steps)} of CCPP's {len(paper_steps)} draws; its best validation "
+        f"comes at step {', '.join(map(str, paper_steps[:-1]))} and {paper_steps[-1]} (draws "
+        f"{paper_cells['trial'].min()} to {paper_cells['trial'].max()}). GFT-r's mean "
+        f"test MSE is {both['gft-r'].mean():.3g} against RFF's {both['rff'].mean():.3g}; draw by draw "
+        f"GFT-r has the lower one on {int((both['gft-r'] < both['rff']).sum())} of {len(both)} draws."))
+
 # %% [markdown]
 # ## When GFT does not help
 #
