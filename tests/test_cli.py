@@ -17,6 +17,7 @@ from conftest import intra_op_threads
 from gft import cli
 from gft.experiments import METHODS, Method, load_results
 from gft.experiments.plan import plan_progress, progress_by_block, reference_progress
+from gft.experiments.store import code_provenance
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,7 +129,7 @@ def test_run_and_resume_in_process(tmp_path, capsys, monkeypatch):
     assert "seed 4, this run asks for seed 5" in capsys.readouterr().err
 
 
-def test_bench_prints_fit_timings_floor_and_ceiling_against_their_targets(capsys):
+def test_bench_prints_fit_timings_floor_and_ceiling_against_their_targets_and_its_provenance(capsys):
     # a short run: the per-step differences are noisy here (the real bench uses 40 and 240
     # steps, five repeats), so only the relations between the printed numbers are checked
     result = cli_bench_main(["--skip-accuracy", "--repeats", "1", "--short", "2", "--long", "12"])
@@ -142,6 +143,14 @@ def test_bench_prints_fit_timings_floor_and_ceiling_against_their_targets(capsys
         assert r["ceiling"] == pytest.approx(r["reference"] / r["floor"])  # the floor timed in that repeat
     assert "| 0 |" in out and "| 0.001 |" in out and "2.5x" in out and "4x" in out
     assert "GFLOP/s" in out and "ceiling" in out
+    # the output is a results file: options (defaults too), commit, date and load, wall time
+    lines = out.splitlines()
+    assert lines[1].startswith("# options: ")
+    for option in ("repeats=1", "short=2", "long=12", "skip_accuracy=True", "preset=book", "device=cpu"):
+        assert option in lines[1].split(": ", 1)[1].split(", ")
+    assert lines[2].startswith(f"# commit {code_provenance()[0]}") and "; started 20" in lines[2]
+    assert "load average" in lines[2]
+    assert re.fullmatch(r"# wall time \d+ s; at the end, load average \d+\.\d\d over 1 min on \d+ CPUs", lines[-1])
 
 
 def test_bench_speedup_and_ceiling_are_medians_of_each_repeats_own_ratios(monkeypatch):

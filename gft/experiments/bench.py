@@ -19,12 +19,17 @@ Time to accuracy compares each fit at a preset with the straightforward code's p
 priced just before and just after it (its two steps timed as above), seed by seed: the
 machine's speed drifts over minutes, and a reference timed once at the start would compare
 fits with a machine that no longer runs at that speed.
+
+The output opens with the machine, the options, the commit, the start time and the one-minute
+load average at the start (about 0 when nothing else runs: the timings mean little otherwise)
+and closes with the wall time, so that it can be committed as a results file as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import time
 from typing import Callable
@@ -40,7 +45,7 @@ from ..estimators import GFTRegressor
 from ..model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
 from ..presets import PRESET_NAMES, get_preset
 from .methods import get_method, score_fit
-from .store import cpu_model
+from .store import code_provenance, cpu_model, utc_now
 
 __all__ = ["straightforward_step", "fit_seconds", "machine_floor", "per_step_through_fit", "paper_reference_seconds",
            "time_to_accuracy", "preset_floor_seconds", "refine_products", "batched_against_sequential",
@@ -466,11 +471,42 @@ def _verdict(ratio: float, target: float, ceiling: float) -> str:
 
 
 def run(args: argparse.Namespace) -> dict:
+    """Run the bench ``args`` ask for, between a header and a footer that make its output a
+    results file: the machine, the options, the commit, the date and the load average before
+    it started (what else was running), and its wall time."""
     device = str(torch.device(args.device))
     if args.long <= args.short:
         raise SystemExit("--long must be larger than --short")
+    start = time.perf_counter()
+    commit, dirty = code_provenance()
     print(f"# gft bench — torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{cpu_model()}, device {device}")
+    print(f"# options: {_options(args)}")
+    print(f"# commit {commit}{' (gft/ has uncommitted changes)' if dirty else ''}; started {utc_now()}; "
+          f"{_load_average()}")
+    result = _run(args, device)
+    print(f"\n# wall time {time.perf_counter() - start:.0f} s; at the end, {_load_average()}")
+    return result
+
+
+def _options(args: argparse.Namespace) -> str:
+    """The bench's own options of ``args`` (defaults included), as ``name=value``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    names = vars(parser.parse_args([]))
+    return ", ".join(f"{name}={getattr(args, name)}" for name in names)
+
+
+def _load_average() -> str:
+    """The 1-minute load average beside the CPU count: about 0 on a quiet machine before a run."""
+    try:
+        one, _, _ = os.getloadavg()
+    except (AttributeError, OSError):  # not on every system
+        return "load average not available"
+    return f"load average {one:.2f} over 1 min on {os.cpu_count()} CPUs"
+
+
+def _run(args: argparse.Namespace, device: str) -> dict:
     if args.scaling:
         return run_scaling(device)
     floor = machine_floor(device=device)
