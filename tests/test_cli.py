@@ -87,7 +87,7 @@ def test_table_prints_markdown(tmp_path, capsys):
     assert lines[2] == "| friedman1-d5 | gft | fourier | book | 100 | 0.001 | 2 | 2.0e-01 ± 1.4e-01 | 2 |"
     assert len(lines) == 5
     assert cli.main(["table", str(tmp_path / "missing")]) == 2
-    # the same error with its traceback, for an error that is not the user's
+    # with --traceback the same error propagates instead of the one-line message (exit 2)
     with pytest.raises(ValueError, match="does not exist"):
         cli.main(["--traceback", "table", str(tmp_path / "missing")])
 
