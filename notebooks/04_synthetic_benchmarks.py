@@ -397,6 +397,18 @@ def win_sentence(p: str, other: str) -> str:
 
 display(Markdown("\n".join(win_sentence(p, o) for p in have
                            for o in ("rff", "sparse-rf", "nn", "varpro"))))
+# the network against random features: the other learned method of the paper's tables
+nn_vs_rff = {p: report.compare_methods(book_summary, "nn", "rff", p, min_trials=DEFAULT_TRIALS)
+             for p in have} if book_summary is not None else {}
+if nn_vs_rff:
+    display(Markdown("NN against RFF: NN has the lower mean test MSE on " + "; ".join(
+        f"{int((cmp['ratio'] > 1).sum())} of {len(cmp)} (setting, activation) pairs at preset {p}"
+        for p, cmp in nn_vs_rff.items()) + "."))
+    if "book" in nn_vs_rff and "paper" in nn_vs_rff:
+        claims.check("book preset: pairs on which NN is worse than RFF, at least half (share)",
+                     float((nn_vs_rff["book"]["ratio"] < 1).mean()), ">=", 0.5)
+        claims.check("paper preset: pairs on which NN beats RFF, more than half (share)",
+                     float((nn_vs_rff["paper"]["ratio"] > 1).mean()), ">", 0.5)
 
 # %% [markdown]
 # GFT-r is not the best method everywhere. For each other method, the setting where GFT-r's
