@@ -230,6 +230,7 @@ def plot_feature_distribution(
     limit: float | None = None,
     label: str = r"samples of $G_\theta(z)$",
     color: str = "tab:red",
+    spectrum_label: str = r"$|\hat f(\omega)|$",
 ) -> Axes:
     r"""Scatter of features :math:`w \in \mathbb R^2` over the magnitude of the target's Fourier transform.
 
@@ -245,6 +246,8 @@ def plot_feature_distribution(
         Axis range :math:`[-\mathrm{limit}, \mathrm{limit}]^2`; default: the extent of the samples.
     label, color : str
         Legend entry and colour of the samples.
+    spectrum_label : str
+        The colour bar's label (say so where the spectrum is tapered: ``window=True``).
 
     Returns
     -------
@@ -261,7 +264,7 @@ def plot_feature_distribution(
         floor = max(peak * 1e-3, np.finfo(float).tiny)
         mesh = ax.pcolormesh(omega, omega, np.maximum(magnitude.T, floor), shading="nearest",
                              cmap="Greys", norm=LogNorm(vmin=floor, vmax=peak), rasterized=True)
-        ax.figure.colorbar(mesh, ax=ax, shrink=0.85, label=r"$|\hat f(\omega)|$")
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.85, label=spectrum_label)
     ax.scatter(W[:, 0], W[:, 1], s=3, alpha=0.5, color=color, label=label, linewidths=0, zorder=3)
     if limit is None:
         limit = 1.05 * float(np.abs(W[:, :2]).max()) if W.size else 1.0

@@ -32,11 +32,13 @@
 # is large. (Why: written as $f(x) = \int \hat f(\omega)\, e^{2\pi i\langle \omega, x\rangle} d\omega$
 # on the square, $f$ has the Monte-Carlo estimate
 # $\frac1N\sum_l \hat f(w_l)\, e^{2\pi i\langle w_l, x\rangle}/p(w_l)$ with $w_l \sim p$, whose
-# variance $p \propto |\hat f|$ minimises, where $|\hat f|$ is integrable. GFT solves for the
+# variance $p \propto |\hat f|$ minimises, where $|\hat f|$ is integrable (for the
+# targets below, cut off at the square's edges, it is not: the argument applies to a smoothly
+# tapered version of them, and the plots below use one). GFT solves for the
 # output weights by least squares instead, so this is an intuition, not a theorem.) This
 # chapter draws many samples of $G_\theta(z)$ for the three "kreuz" settings
 # of the paper over $|\hat f|$ and checks that the learned distribution follows the
-# spectrum: it forms the same cross, and the cross turns and shears with the target, while
+# spectrum: it forms the same cross, and the cross turns and stretches with the target, while
 # random features $w \sim N(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to it.
 #
 # ## The targets
@@ -241,7 +243,7 @@ for j, name in enumerate(settings):
     ]):
         ax = axes[i, j]
         plotting.plot_feature_distribution(W, spectra[name], ax=ax, limit=limits[name], label=label,
-                                           color=color)
+                                           color=color, spectrum_label=r"tapered $|\hat f(\omega)|$")
         for column in TRANSFORMS[name].T:
             direction = 2 * limits[name] * column / np.linalg.norm(column)
             ax.plot([-direction[0], direction[0]], [-direction[1], direction[1]], "k--", lw=0.8)

@@ -45,8 +45,9 @@
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
 # worse than the wider ones, which cost more time. On the committed benchmark results, the
-# refinement phase lowers the mean error on every synthetic cell and on three of the six real
-# data sets, and changes it by less than 10 % on two others. Each claim is checked where it is
+# refinement phase lowers the mean error on every synthetic cell, lowers it by more than 10 %
+# on four of the six real data sets (CCPP, galaxy, propulsion, telemonitoring), and changes it
+# by less than 10 % on the other two (airfoil, SkillCraft). Each claim is checked where it is
 # computed and listed in the table at the end of the page.
 #
 # Together the sweeps take longer at the `book` preset than a chapter should spend (each
@@ -233,7 +234,8 @@ if {"gft-r", "rff"} <= set(n_methods):
 # features; the ridge system of many nearly redundant features is worse conditioned; and
 # $N = 400$ is close to the 450 rows the fit uses (500 training rows less the validation
 # tenth), where the complex least-squares solve reaches its interpolation threshold $N = M$
-# ([chapter 02](02_derivations.ipynb)) and, with $\delta = 10^{-7}$, fits variance. So
+# ([chapter 02](02_derivations.ipynb)) and, with $\delta = 10^{-7}$, the solution can
+# oscillate between the data points. So
 # "more features" helps random features, and helps GFT-r only up to a point at a fixed
 # budget. The NN is trained from PyTorch's default initialisation, as in the paper; its
 # errors are stated above. The training times show the trend (RFF costs a ridge solve per scale
@@ -263,10 +265,10 @@ if {"gft-r", "rff"} <= set(n_methods):
 # Now the training labels carry Gaussian noise, $y_k = f(x_k) + \varepsilon_k$ with
 # $\varepsilon_k \sim N(0, \sigma_\varepsilon^2)$ (`load_setting(..., noise=σ_ε)`), while the test labels
 # stay exact, so the test MSE measures the distance to $f$. Without a regulariser the
-# features are free to fit the noise (the validation split, itself noisy, only stops the
-# training early). The TV term penalises the mean $\ell^1$ norm of the gradient of the fit:
+# features are free to fit the noise (the validation split, itself noisy, only chooses which
+# iterate is kept). The TV term penalises the mean $\ell^1$ norm of the gradient of the fit:
 # a small $\lambda$ removes wiggles, a large one flattens the function itself (in principle:
-# here the largest weight stops the training altogether, below).
+# here, at the largest weight, no step validates better than the initial features, below).
 # Random features (no TV term) are drawn as a $\lambda$-independent reference.
 
 # %%
@@ -346,11 +348,12 @@ at_start = (gft_by_lambda - gft_by_lambda.loc[top_lambda]).abs().le(1e-12 * gft_
 at_start = at_start.drop(index=top_lambda)
 display(Markdown(
     "Generator fits that end exactly where the same seed's fit at the largest weight ends "
-    "(the same untrained start): "
+    f"(the same untrained start): {int(at_start.to_numpy().sum())} of the {at_start.size} fits below "
+    f"λ = {top_lambda:g}, "
     + ("; ".join(f"seed {seed} at λ = " + ", ".join(f"{lam:g}" for lam in at_start.index[at_start[seed]])
                  + f" (test MSE {gft_by_lambda.loc[top_lambda, seed]:.4g})"
                  for seed in at_start.columns if at_start[seed].any()) or "none")
-    + f", of {at_start.size} fits below λ = {top_lambda:g}."))
+    + "."))
 
 
 def sweep_setup(df: pd.DataFrame) -> dict:
@@ -399,8 +402,9 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
 # $\lVert\cdot\rVert$ the root mean square over the 50 points, about $0.85$ for two fits one unit
 # apart ($\sigma_\varepsilon = 3$), more than those tenths. Which weight validation picks, on how
 # many seeds that weight lowers the test error, and by how much all changed with the version
-# of the code (the two runs above); the largest weight never trained at all (nor did some
-# generator fits at smaller weights: the list above).
+# of the code (the two runs above). At the largest weight no fit left its start, and neither
+# did several generator fits at smaller weights (counted above): the GFT curve mixes trained
+# fits with untrained ones, and GFT-r refines both kinds.
 # Which $\lambda$ is best depends on the noise level and on the target's own variation, which
 # is why the protocol selects it on validation data; the claims here are only those both
 # runs support. Nor do the two runs agree on random features against GFT-r: they compare at
@@ -432,8 +436,8 @@ claims.check("at the largest λ no fit leaves its start (largest kept step, over
 # differences on a fine grid), next to the target's, which is 5: 1 for the step and 4 for
 # the wave. One fit says little, so each of five seeds draws new data and a new
 # initialisation. This example is cheap, so it runs with the `book` generator and
-# `demo_steps` steps per phase at every preset, and its claims are checked wherever the
-# chapter runs.
+# `demo_steps` steps per phase at every preset, and its claims are computed wherever the
+# chapter runs (and asserted at every preset but `smoke`, as all claims are).
 
 # %%
 def target_1d(x: np.ndarray) -> np.ndarray:
@@ -509,11 +513,13 @@ display(Markdown(
 assert np.isfinite(demo[["test_mse", "total_variation"]].to_numpy()).all(), demo
 claims.check("noisy curve: without TV, the median total variation over the seeds / the target's",
              tv_free["total_variation"] / target_tv, ">", 1.5)
-claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median total variation over the seeds / the target's",
-             tv_on["total_variation"] / target_tv, "<", 1.5)
+claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median total variation over the seeds / the target's "
+             "(close to it: below 1.5)", tv_on["total_variation"] / target_tv, "<", 1.5)
+claims.check(f"noisy curve: with λ = {demo_lambda:g}, the median total variation over the seeds / the target's "
+             "(close to it: above 0.8)", tv_on["total_variation"] / target_tv, ">", 0.8)
 claims.check(f"noisy curve: λ = {demo_lambda:g} lowers the median test MSE (ratio without / with)",
              tv_free["test_mse"] / tv_on["test_mse"], ">", 1)
-claims.check("noisy curve: seeds on which TV lowers the test MSE", helped_demo, ">=", 3)
+claims.check("noisy curve: seeds on which TV lowers the test MSE (every seed)", helped_demo, ">=", len(demo_seeds))
 
 # %% [markdown]
 # ## The generator: width and training length
@@ -604,7 +610,8 @@ if len(bench_rows):
     pair["cell"] = pair["setting"] + np.where(pair["activation"] == "fourier", "", " (" + pair["activation"] + ")")
     fig, ax = plt.subplots(figsize=(10, 5), constrained_layout=True)
     for i, (kind, part) in enumerate(pair.groupby("kind", sort=False)):
-        ax.scatter(part["cell"], part["ratio"], color=f"C{i}", label=f"{kind} ({len(part)} cells)", zorder=3)
+        name = {"uci": "real data", "synthetic": "synthetic"}.get(kind, kind)
+        ax.scatter(part["cell"], part["ratio"], color=f"C{i}", label=f"{name} ({len(part)} cells)", zorder=3)
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_ylabel("GFT / GFT-r mean test MSE")
@@ -615,7 +622,7 @@ if len(bench_rows):
     plt.show()
     synthetic, real = pair[pair["kind"] == "synthetic"], pair[pair["kind"] == "uci"]
     real = real.set_index("setting")
-    smooth, noisy = ["galaxy", "propulsion", "telemonitoring"], ["airfoil", "skillcraft"]
+    smooth, noisy = ["ccpp", "galaxy", "propulsion", "telemonitoring"], ["airfoil", "skillcraft"]
     per_trial = (bench_rows[(bench_rows["kind"] == "uci") & bench_rows["method"].isin(["gft", "gft-r"])]
                  .pivot_table(index=["setting", "trial"], columns="method", values="test_mse"))
     validation = (bench_rows[(bench_rows["kind"] == "uci") & bench_rows["method"].isin(["gft", "gft-r"])]
@@ -663,7 +670,8 @@ else:
 if pair is not None:
     claims.check("refinement lowers the error on every synthetic cell (smallest ratio GFT / GFT-r)",
                  float(synthetic["ratio"].min()), ">", 1)
-    claims.check("refinement lowers the mean error on galaxy, propulsion, telemonitoring (smallest ratio GFT / GFT-r)",
+    claims.check("refinement lowers the mean error by more than 10 % on CCPP, galaxy, propulsion, telemonitoring "
+                 "(smallest ratio GFT / GFT-r)",
                  float(real.loc[smooth, "ratio"].min()), ">", 1.1)
     claims.check("refinement changes the mean error on airfoil and SkillCraft by less than 10 % (largest |ratio - 1|)",
                  float((real.loc[noisy, "ratio"] - 1).abs().max()), "<", 0.1)
@@ -671,8 +679,8 @@ if pair is not None:
 # %% [markdown]
 # ## Exercises
 #
-# 1. Let $g$ be monotone and continuously differentiable on $[0, 1]$ with $g(0) = 0$ and
-#    $g(1) = h$. Show that $\int_0^1 |g'(x)|\,dx = h$, whatever the shape of the rise. What
+# 1. Let $g$ be non-decreasing and continuously differentiable on $[0, 1]$ with $g(0) = 0$
+#    and $g(1) = h$. Show that $\int_0^1 |g'(x)|\,dx = h$, whatever the shape of the rise. What
 #    does this say about the TV term's preference between a sharp step and a steep ramp?
 # 2. Rerun the $\lambda$ sweep with less label noise through papermill,
 #    `papermill notebooks/05_ablations.ipynb out.ipynb -p label_noise 1.0 -p assert_claims False`

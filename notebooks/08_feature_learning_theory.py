@@ -290,7 +290,7 @@ display(Markdown(
 # splits answer other questions: split into the error that the target causes and the error
 # that the label noise causes, the first also grows at $N = M$, as the noiseless run shows.)
 # Beyond the peak the error descends a second time. Each of the fixed ridges flattens the
-# peak (the test errors at $N = M$ are printed below the figure), and with the best ridge the test error decreases (up to a few per cent) in the
+# peak (the test errors at $N = M$ are printed below the figure), and with the best ridge the test error decreases (up to rises of under half a per cent on this run, printed above) in the
 # width: more random features do not hurt when the ridge is tuned.
 #
 # The plateau is not the end of learning but a statement about what random features learn
@@ -640,7 +640,7 @@ claims.check("2: after the largest step the He2 part is learned too (c2)", step_
 # $\kappa_W(x, x') = \frac1N\sum_l\Phi(\langle w_l,x\rangle)\Phi(\langle w_l,x'\rangle)$. For random
 # $w_l$ it is rotation invariant in expectation over the $w_l$: all linear functions $\langle v, x\rangle$ share one
 # eigenvalue, so $\langle\beta, x\rangle$ is no easier to learn than any other direction out of
-# $d$. After the step, the kernel is that of a spiked Gaussian feature distribution
+# $d$. After the step, the kernel is approximately that of a spiked Gaussian feature distribution
 # {cite:p}`featurelearningfunctionspace`: the eigenfunction aligned with the target carries a
 # larger share of the spectrum and, for larger steps, the quadratic harmonic
 # $\mathrm{He}_2(\langle\beta,x\rangle)$ comes up. We check on the Gram matrix of $1000$ test
@@ -817,8 +817,6 @@ for results in two_step.values():
     assert all(np.all(np.isfinite(s)) for s, _ in results.values())
 claims.check("4: one step, one clear outlier (smallest s1 / edge of W0)",
              min(results["one step"][0][0] / edge2 for results in two_step.values()), ">", 2)
-claims.check("4: two steps, a second singular value above the edge (smallest s2 / edge)",
-             min(results[name][0][1] / edge2 for results in two_step.values() for name in two_schemes), ">", 1.25)
 claims.check("4: the second step sets s2 further apart from s3 (smallest s2/s3 after two steps / after one)",
              min((results[name][0][1] / results[name][0][2])
                  / (results["one step"][0][1] / results["one step"][0][2])
@@ -898,8 +896,8 @@ display(Markdown(
 # step of gradient descent shifts every feature along $\beta$, by an amount proportional to its
 # output weight $b_l$, on top of a random bulk; trained (1000 generator steps at the `book` preset), GFT puts nearly all $N$ features where the target varies and
 # little on the other $d-1$ directions (the other singular values, the printed fraction of
-# the first and below, are the spread of the features around $\beta$) — which is how a thin network
-# beats random features of the same width and design many times over here.
+# the first and below, are the spread of the features around $\beta$) — consistent with the thin
+# network beating random features of the same width and design many times over here.
 
 # %%
 assert np.isfinite(gft_mse) and W_gft.shape == (100, gft_dim)
@@ -921,7 +919,7 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # picture: a spike leaves the Marchenko–Pastur bulk past the BBP threshold, aligned with the
 # target's index, the induced kernel is deformed towards the target (beyond a rescaling),
 # and the same ridge regression on the updated features learns the quadratic part too; a
-# second step lifts the second singular value further above the edge of the initial bulk. GFT pushes this to its end point
+# second step sets the second singular value further apart from the third. GFT pushes this to its end point
 # — a learned distribution of features concentrated where the target lives.
 
 # %% [markdown]
