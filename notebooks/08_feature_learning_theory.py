@@ -264,8 +264,10 @@ bias_share = (split_bias_sq[near] / split_mse[near]).max()
 bias_near = split_bias_sq[near].max() / split_bias_sq[-1]
 average_growth = average_of_5[near].min() / average_of_5[0]
 rise = float(np.max(best / np.minimum.accumulate(best)) - 1)
+mantissa, exponent = f"{peak_factor:.2e}".split("e")
 display(Markdown(
-    f"The minimum-norm error at $N = M$ is {peak_factor:.3g} times the larger of its values at the "
+    f"The minimum-norm error at $N = M$ is ${float(mantissa):.3g} \\times 10^{{{int(exponent)}}}$ times the "
+    f"larger of its values at the "
     f"two ends of the sweep, and without label noise still {clean[1] / clean[0]:.3g} times its value "
     f"at $N = M/2$. At $N = 0.97M$ and $1.03M$ the variance over first layers is at least "
     f"{variance_growth:.3g} times its value at $N = M/2$ and makes up all but at most "
