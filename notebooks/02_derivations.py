@@ -79,7 +79,7 @@ def relative_error(approx: torch.Tensor, exact: torch.Tensor) -> float:
 
 def check(claim: str, error: float, tolerance: float) -> None:
     """Print a relative error and check it as a claim: error < tolerance."""
-    print(f"{claim}: relative error {error:.1e} (tolerance {tolerance:.0e})")
+    print(f"{claim}: relative error {error:.1e} (tolerance {tolerance:.3g})")
     claims.check(f"{claim} (relative error)", error, "<", tolerance)
 
 
