@@ -535,8 +535,8 @@ if book_summary is not None and book_summary["trials"].sum() > 0:
 # MSE over those three trials (GFT-r and equal-time VarPro from this comparison, 6000-step
 # VarPro from the committed tables; its means here differ from the tables', which average
 # five trials). GFT-r refitted here does not repeat the committed GFT-r trial for trial (the
-# committed cells ran on earlier commits and another machine; the spread is printed below the
-# table). "Seconds" and "steps" are medians over the trials:
+# committed cells ran on earlier commits, and float32 training is sensitive to rounding; the
+# spread is printed below the table). "Seconds" and "steps" are medians over the trials:
 
 # %%
 equal_time_file = None if results_root is None else results_root / "ablations" / "varpro_equal_time__book.csv"
@@ -561,7 +561,7 @@ else:
         f"GFT-r refitted here against the committed trial on the same data draw and seed: test MSE "
         f"{refit_over_committed.min():.2g} to {refit_over_committed.max():.2g} times the committed one. "
         f"VarPro's measured time is {time_share.min():.2f} to {time_share.max():.2f} times GFT-r's "
-        "(its steps are priced from a short timing run before the fit)."))
+        "(its steps are priced from two timing fits of 200 and 1200 steps before the fit)."))
 
 # %%
 if equal_time is not None:
