@@ -258,6 +258,7 @@ if {"gft-r", "rff"} <= set(live_methods) and "friedman1-d5" in live_settings:
 # %%
 results_root = report.results_dir()
 rows = report.load_preset_results(results_root, results_presets)
+synthetic = rows[rows["kind"] == "synthetic"] if len(rows) else rows  # the paper folder holds UCI cells too
 have = report.available_presets(rows)
 if results_root is None:
     print("No results folder (book/results) here: clone the repository to see the committed "
@@ -266,8 +267,7 @@ else:  # the folder's name, not the machine's path to it
     print(f"results folder: {results_root.parent.name}/{results_root.name}")
 for p in results_presets:
     if p in have:
-        part = rows[rows["preset"] == p]
-        part = part[part["kind"] == "synthetic"]
+        part = synthetic[synthetic["preset"] == p]
         print(f"preset {p!r}: {len(part)} synthetic trials in "
               f"{part.groupby(['setting', 'method', 'activation']).ngroups} cells")
     else:
@@ -349,7 +349,7 @@ if have:
 
 # %%
 if have:
-    relative = report.relative_errors(rows[rows["kind"] == "synthetic"])
+    relative = report.relative_errors(synthetic)
     for (table, activation), summary in summaries.items():
         settings = list(dict.fromkeys(summary["setting"]))
         display(Markdown(f"**{table}, {activation} features**: relative test error MSE / Var y"))
@@ -466,18 +466,17 @@ else:
 # generator, the network's or VarPro's whole fit), in the cells where any did:
 
 # %%
-trained = report.kept_start(rows[rows["kind"] == "synthetic"]) if len(rows) else pd.DataFrame()
+trained = report.kept_start(synthetic) if len(synthetic) else pd.DataFrame()
 if len(trained):
     kept = trained[trained["kept"] > 0]
     display(kept.assign(method=kept["method"].map(LABELS)).rename(columns={"kept": "kept their start"})
             .style.hide(axis="index"))
-    fits = report.kept_start(report.distinct_fits(rows[rows["kind"] == "synthetic"]))
+    fits = report.kept_start(report.distinct_fits(synthetic))
     display(Markdown(f"Of the {int(fits['trials'].sum())} trained fits whose rows record it "
                      f"({len(trained)} cells; a generator that serves both GFT and GFT-r, "
                      f"where they selected the same λ, counted once), "
                      f"{int(fits['kept'].sum())} kept their start."))
     # GFT-r's cells with such a trial: their mean with and without it, against RFF's
-    synthetic = rows[rows["kind"] == "synthetic"]
     gft_r = synthetic[synthetic["method"] == "gft-r"]
     gft_r = gft_r.assign(kept=report.kept_start_flags(gft_r).fillna(False).astype(bool))
     keys = ["setting", "activation", "preset"]
@@ -518,7 +517,6 @@ if book_summary is not None and book_summary["trials"].sum() > 0:
         aggfunc="median")
     display(seconds.reindex(columns=[m for m in METHODS if m in seconds]).rename(columns=LABELS)
             .style.format("{:.3g}", na_rep="—").set_caption("median over settings of the mean training time (s)"))
-    synthetic = rows[rows["kind"] == "synthetic"]
     machines = synthetic.groupby(["preset", "device", "device_name", "threads", "torch"]).size().rename("rows")
     display(machines.to_frame().style.set_caption("where the committed synthetic results ran (rows per machine)"))
 
@@ -592,12 +590,13 @@ if equal_time is not None:
         + f" (polynomial-d5: mean ratio {ratio['polynomial-d5']:.2g}, a mean that one trial decides)."))
     varpro_d10 = rows[(rows["preset"] == "book") & (rows["setting"] == "friedman1-d10")
                       & (rows["method"] == "varpro") & (rows["activation"] == "fourier")]
-    train_loss = varpro_d10["fitted"].map(lambda f: json.loads(f)["fit_train_loss_best"])
+    records = varpro_d10["fitted"].map(json.loads)
+    train_loss = records.map(lambda r: r["fit_train_loss_best"])
     fitted_closely = train_loss < 1e-5
     display(Markdown(
         f"The committed 6000-step VarPro fits of friedman1-d10 end at a training MSE of "
         f"{train_loss[fitted_closely].min():.2g} to {train_loss[fitted_closely].max():.2g} on "
-        f"{int(fitted_closely.sum())} of {len(varpro_d10)} trials (from {varpro_d10['fitted'].map(lambda f: json.loads(f)['fit_train_loss_start']).median():.2g} "
+        f"{int(fitted_closely.sum())} of {len(varpro_d10)} trials (from {records.map(lambda r: r['fit_train_loss_start']).median():.2g} "
         f"at the start, the median), with test MSE {varpro_d10['test_mse'][fitted_closely].min():.2g} to "
         f"{varpro_d10['test_mse'][fitted_closely].max():.2g} on them."))
 
