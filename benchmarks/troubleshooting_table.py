@@ -24,6 +24,22 @@ from gft.datasets import load_setting, load_uci
 
 ROOT = Path(__file__).resolve().parents[1]
 
+HEADER = """\
+# Troubleshooting: bad input and what you see
+
+Every row below was produced by running `python benchmarks/troubleshooting_table.py`,
+which feeds the input to `gft` and records the first line of the message (or the result).
+Errors are raised at the boundary (estimator `fit`/`predict`, the data loaders, the runner),
+before any tensor reaches the numerical core. Long sweeps are resumable: rerunning
+`python -m gft run ...` skips finished trials, and Ctrl-C during `fit` keeps the best
+iterate so far with a `TrainingInterruptedWarning` (in `GFTRegressorCV`'s cross-validated search it stops the
+fit rather than refit from unfinished candidates, with a `KeyboardInterrupt` that names the phase
+and step; a `checkpoint=` file keeps the search).
+
+| input | what you see |
+|---|---|
+"""  # the page above its table (a test compares the page with it)
+
 
 def outcome(fn) -> str:
     """The first line of the error or warning ``fn`` produces, or what it returns."""
@@ -125,20 +141,7 @@ def _data_file_rows(data_dir: Path) -> list[tuple[str, str]]:
 def main() -> None:
     env = os.environ.get("GFT_DATA_DIR")
     table = rows(Path(env) if env else None)
-    lines = [
-        "# Troubleshooting: bad input and what you see",
-        "",
-        "Every row below was produced by running `python benchmarks/troubleshooting_table.py`,",
-        "which feeds the input to `gft` and records the first line of the message (or the result).",
-        "Errors are raised at the boundary (estimator `fit`/`predict`, the data loaders, the runner),",
-        "before any tensor reaches the numerical core. Long sweeps are resumable: rerunning",
-        "`python -m gft run ...` skips finished trials, and Ctrl-C during `fit` keeps the best",
-        "iterate so far with a warning (in `GFTRegressorCV`'s cross-validated search it stops the",
-        "fit rather than refit from unfinished candidates; a `checkpoint=` file keeps the search).",
-        "",
-        "| input | what you see |",
-        "|---|---|",
-    ]
+    lines = HEADER.splitlines()
     for what, seen in table:
         seen = seen.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {what} | {seen} |")

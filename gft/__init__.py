@@ -1,8 +1,9 @@
 """gft: generative feature training of thin 2-layer networks.
 
 The package, one layer per line; a module imports only from its own line and the lines above
-(one exception: ``experiments/plan.py`` parses a plan file with the command line's parser,
-imported from ``cli`` when called, so that a plan line means what the same ``run`` line means):
+(two exceptions: the private ``_fourier/`` nodes serve the line above them, and
+``experiments/plan.py`` parses a plan file with the command line's parser, imported from
+``cli`` when called, so that a plan line means what the same ``run`` line means):
 
 - ``features``, ``ridge``, ``regularizers``: the feature maps Φ and design matrices, the ridge
   layer (its backward pass by the implicit function theorem), the TV penalty;

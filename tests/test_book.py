@@ -153,3 +153,17 @@ def test_no_source_file_compiles_with_a_warning():
             except (SyntaxError, SyntaxWarning, DeprecationWarning) as error:
                 bad.append(f"{path.relative_to(root)}: {error}")
     assert not bad, bad
+
+
+def test_troubleshooting_page_opens_with_its_scripts_header():
+    """The page is written by ``benchmarks/troubleshooting_table.py``: prose edited on the page
+    alone would be undone by the next run of the script (read from its source, not run: the
+    script calls gft for every row)."""
+    import ast
+
+    script = ast.parse((REPO / "benchmarks" / "troubleshooting_table.py").read_text())
+    header = next(ast.literal_eval(node.value) for node in script.body if isinstance(node, ast.Assign)
+                  and any(getattr(target, "id", None) == "HEADER" for target in node.targets))
+    page_text = (REPO / "book" / "troubleshooting.md").read_text()
+    assert page_text.startswith(header), "book/troubleshooting.md's text above the table differs from the script's HEADER"
+    assert page_text.count("\n| ") > 10  # the table's rows follow
