@@ -200,3 +200,46 @@ def test_smoke_run_with_papermill(script, tmp_path, monkeypatch):
     addresses = [f"cell {i}: {text[:60]!r}" for i, _, text in output_texts(executed)
                  if UNCLEAN_OUTPUT["memory address"].search(text)]
     assert not addresses, f"a repr with a memory address in the outputs (styled tables: start_chapter): {addresses[:2]}"
+
+
+def committed_claims(notebook: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
+    """The claims in the committed claims table (the last cell's plain-text output), each with
+    its relation and threshold as printed: a row is the claim, then measured, relation,
+    threshold (three significant digits), margin and held."""
+    last = code_cells(notebook)[-1]
+    text = next(out.data["text/plain"] for out in last.outputs if "text/plain" in out.get("data", {}))
+    lines = text.splitlines()
+    assert lines[0].startswith("The chapter's claims at preset") and lines[1].split()[0] == "claim", text[:200]
+    rows = [line.rsplit(maxsplit=5) for line in lines[2:] if line.strip()]
+    return {row[0].strip(): (row[2], row[3]) for row in rows}
+
+
+MARGINS = REPO / "book" / "results" / "claims" / "margins.csv"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_every_committed_claim_has_margins_over_five_seeds(script):
+    """The intro says the thresholds come from runs over five seeds (`make margins`): every claim
+    the committed page tables has rows in ``margins.csv`` for five seeds, with the page's
+    relation and threshold, and held on each."""
+    import pandas as pd
+
+    margins = pd.read_csv(MARGINS)
+    ours = margins[margins["chapter"] == script.stem]
+    runs = ours.groupby("claim")["seed"].nunique()
+    held = ours.groupby("claim")["held"].all()
+    claims = committed_claims(committed(script))
+    assert claims, f"{script.stem}.ipynb tables no claim"
+    missing = [c for c in claims if runs.get(c, 0) < 5]
+    assert not missing, (f"{script.stem}: {len(missing)} claims without five seeds in {MARGINS.name} "
+                         f"(run `make margins`): {missing[:3]}")
+    # the page ran at its parameters' seed; at that seed the bound is the page's (some bounds
+    # depend on the draw, e.g. a rounding bound scaled by a condition number)
+    page_seed = int(re.search(r"^seed = (\d+)", parameters_cells(jupytext.read(script))[0].source, re.M)[1])
+    at_page_seed = ours[ours["seed"] == page_seed].set_index("claim")
+    other_bound = [c for c, bound in claims.items() if c not in at_page_seed.index
+                   or (at_page_seed.loc[c, "relation"], f"{at_page_seed.loc[c, 'threshold']:.3g}") != bound]
+    assert not other_bound, (f"{script.stem}: claims whose relation or threshold in {MARGINS.name} is not "
+                             f"the page's (run `make margins`): {other_bound[:3]}")
+    failed = [c for c in claims if not held[c]]
+    assert not failed, f"{script.stem}: claims that failed on some seed of {MARGINS.name}: {failed[:3]}"
