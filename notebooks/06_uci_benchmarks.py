@@ -562,12 +562,20 @@ else:
     print("no committed results here: the claim on the table is not checked")
 
 # %%
+def paper_preset_cells(setting: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows of ``setting``'s Fourier cells at the paper preset, and their test MSE per trial
+    and method, the latter None until the GFT-r and RFF cells are complete."""
+    part = (rows[(rows["setting"] == setting) & (rows["preset"] == "paper") & (rows["activation"] == "fourier")]
+            if len(rows) else rows)
+    trials = part.pivot_table(index="trial", columns="method", values="test_mse") if len(part) else None
+    complete = (trials is not None and {"gft-r", "rff"} <= set(trials)
+                and trials[["gft-r", "rff"]].notna().sum().min() >= DEFAULT_TRIALS)
+    return part, trials if complete else None
+
+
 # CCPP at the paper preset, once its GFT-r and RFF cells are complete
-ccpp_paper = (rows[(rows["setting"] == "ccpp") & (rows["preset"] == "paper") & (rows["activation"] == "fourier")]
-              if len(rows) else rows)
-paper_trials = ccpp_paper.pivot_table(index="trial", columns="method", values="test_mse") if len(ccpp_paper) else None
-if paper_trials is not None and {"gft-r", "rff"} <= set(paper_trials) and \
-        paper_trials[["gft-r", "rff"]].notna().sum().min() >= DEFAULT_TRIALS:
+ccpp_paper, paper_trials = paper_preset_cells("ccpp")
+if paper_trials is not None:
     paper = get_preset("paper")
     paper_cells = ccpp_paper[ccpp_paper["method"] == "gft-r"].sort_values("trial")
     paper_steps = [json.loads(f)["generator_best_step"] for f in paper_cells["fitted"]]
@@ -593,12 +601,8 @@ if paper_trials is not None and {"gft-r", "rff"} <= set(paper_trials) and \
 
 # %%
 # airfoil at the paper preset, once its GFT-r and RFF cells are complete: claim (1) there
-airfoil_paper = (rows[(rows["setting"] == "airfoil") & (rows["preset"] == "paper") & (rows["activation"] == "fourier")]
-                 if len(rows) else rows)
-airfoil_trials = (airfoil_paper.pivot_table(index="trial", columns="method", values="test_mse")
-                  if len(airfoil_paper) else None)
-if airfoil_trials is not None and {"gft-r", "rff"} <= set(airfoil_trials) and \
-        airfoil_trials[["gft-r", "rff"]].notna().sum().min() >= DEFAULT_TRIALS:
+_, airfoil_trials = paper_preset_cells("airfoil")
+if airfoil_trials is not None:
     paper_selection = load_selection(results_root / "paper")
     airfoil_lambdas = (paper_selection[(paper_selection["setting"] == "airfoil") & (paper_selection["method"] == "gft-r")
                                        & (paper_selection["activation"] == "fourier")].set_index("lambda")["val_mse"])
