@@ -147,9 +147,11 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}, N = {n_partic
 # $$
 #
 # Multiplied by $\delta$, this is $\frac12\,\mathrm{MSE} + \frac\delta2\,\frac1N\sum_l (b_l-1)^2$: $\delta$ is
-# a ridge on $b - 1$ (the $1/\delta$ in front only sets the time scale of the flow below; the
-# normalisation differs from the book's, whose design matrix carries the $1/N$ and whose data
-# term has no $1/M$). The regulariser pulls towards $b = 1$ ("unbiased"), not towards $b=0$: at a zero of
+# a ridge on $b - 1$ (the $1/\delta$ in front only sets the time scale of the flow below). The
+# normalisation differs from the book's, whose ridge problem $\lVert Ab-y\rVert^2+\delta\lVert b\rVert^2$
+# (with $A = F/N$, $F$ the $M\times N$ feature matrix) has no $1/M$ and no $1/N$ on the
+# penalty: up to the centre $b = 1$, the $\delta$ here is the book's ridge divided by $M/N$ (16 at
+# the `book` preset). The regulariser pulls towards $b = 1$ ("unbiased"), not towards $b=0$: at a zero of
 # $J_\delta$ every $b_l = 1$, and the particles themselves, unweighted, must represent $f^*$.
 # That turns fitting a function into matching a distribution — but only as far as the
 # function determines the distribution, which is the next question. (The labels come from
@@ -343,8 +345,8 @@ claims.check("ν♯ differs from μ* in an unseen harmonic by > 2 i.i.d. rms (la
 #
 # The optimality condition of $b$ reads $\hat b_l = B(\theta_l)$, and a step turns particle $l$
 # by the angle $h\,\hat b_l\,B'(\theta_l) + O(h^2) = \frac h2 (B^2)'(\theta_l) + O(h^2)$. So
-# the particles' empirical measure $\nu_t$ follows, in the mean-field limit, the Wasserstein
-# gradient flow
+# the particles' empirical measure $\nu_t$ follows, in the mean-field limit and as $h \to 0$, the
+# Wasserstein gradient flow of the reduced objective
 #
 # $$
 # \partial_t \nu = -\tfrac12\,\partial_\theta\big(\nu\,\partial_\theta B_t^2\big),
@@ -365,12 +367,12 @@ claims.check("ν♯ differs from μ* in an unseen harmonic by > 2 i.i.d. rms (la
 # which for constant $\mu^*$ reads $\partial_t\nu = \partial_\theta(\mu^{*2}\nu^{-2}\partial_\theta\nu)$:
 # a diffusion whose coefficient blows up where the particles are scarce. Its only positive
 # stationary state is $\nu=\mu^*$: a stationary $\nu$ has a constant flux
-# $\nu\,\partial_\theta(\mu^*/\nu)^2 = c$; dividing by $\nu$ and integrating around the circle
-# gives $c\int\nu^{-1} = 0$, so $\mu^*/\nu$ is constant.
+# $\nu\,\partial_\theta(\mu^*/\nu)^2 = C$; dividing by $\nu$ and integrating around the circle
+# gives $C\int\nu^{-1} = 0$, so $\mu^*/\nu$ is constant.
 #
 # *Here (A) fails*, and $B_t$, which has no unseen harmonics, equals $\mu^*/\nu_t$ only when
 # $\mu^*/\nu_t$ has none. As $\delta\to0$ the optimal $b$ tends (formally) to the minimiser
-# of $\int(b-1)^2d\nu$ subject to $b\nu-\mu^*\in\mathcal Z$: the unique $B_0$ without unseen
+# of $\int(b-1)^2d\nu$ subject to $b\nu-\mu^*\in\mathcal Z$: the unique (on the support of $\nu$) $B_0$ without unseen
 # harmonics and with $B_0\nu-\mu^*\in\mathcal Z$. Every density $\nu \ge 0$ with
 # $\nu-\mu^*\in\mathcal Z$ is a stationary state of that flow ($B_0\equiv1$), and among
 # everywhere-positive densities these are the only ones (the argument through $\int\nu^{-1}$
@@ -410,7 +412,7 @@ claims.check("consistency check: B has no unseen harmonics (largest odd m >= 3 o
 # The densities of the particles against the PDE solution and the teacher density. The
 # particle density is a von Mises kernel estimate,
 # $\nu_{\mathrm{KDE}}(\theta) = \frac1N\sum_l e^{c\cos(\theta-\theta_l)}/(2\pi I_0(c))$ with
-# concentration $c = N$ (the hat stays for Fourier coefficients); for large $c$ this kernel
+# concentration $c = N$ (the hat is kept for Fourier coefficients and for $\hat b$); for large $c$ this kernel
 # is close to a Gaussian of standard deviation $c^{-1/2}$, so its bandwidth is $N^{-1/2}$ radians. The particles leave the part of
 # the circle that $\mu^*$ leaves nearly empty and settle on the teacher's two bumps, near the
 # PDE solution on the way.
@@ -443,7 +445,7 @@ plt.show()
 #
 # The plots and tables show $\mathcal{E}$, not $\mathcal E^2$. It needs no density estimate and
 # applies equally to particles, to the PDE's grid density and to the teacher. On the circle,
-# $\|w-w'\| = 2|\sin\frac{\theta-\theta'}{2}|$ and the Fourier series of $|\sin\frac\varphi2|$
+# $\|w-w'\| = 2|\sin\frac{\theta-\theta'}{2}|$ and the Fourier series of $|\sin\frac\psi2|$
 # give
 #
 # $$
@@ -523,8 +525,8 @@ plt.show()
 # this run does. At this $N$ the unseen harmonics of $\nu^\sharp$ are themselves only a few
 # i.i.d. rms from $\mu^*$'s, so "within sampling noise of $\mu^*$" alone could not tell the
 # two minimisers apart; the final particles' unseen harmonics are also compared with
-# $\nu^\sharp$'s, and they are the nearer $\mu^*$'s (the rms ratio printed above). The
-# factors are printed above and checked here:
+# $\nu^\sharp$'s, and they are the nearer $\mu^*$'s (the rms ratio is printed below). The
+# factors are printed above and below, and checked here:
 
 # %%
 assert np.all(np.isfinite(dist_teacher)) and np.all(np.abs(np.diff(nu.sum(1) * dx)) < 1e-8)  # PDE keeps mass
@@ -694,8 +696,10 @@ print(f"steps: VarPro {round(t_max / step)}, joint GD {round(t_max / joint_step)
 # blows up within 32 steps, and VarPro still decreases the objective at four times that
 # step. So VarPro can take fewer, if more expensive, steps: each solves an $N\times N$
 # system, $O(MN^2 + N^3)$, where a step of joint gradient descent costs $O(MN)$. The bound
-# itself is set by $\delta$: at $\delta = 10^{-3}$ most eigenvalues of $\mathcal K$ lie below
-# $\delta$ (the share is printed above), so along most eigenvectors the run is far from the
+# is set by $\delta$ against $\lVert\mathcal K\rVert$. Separately, at $\delta = 10^{-3}$ most
+# eigenvalues of $\mathcal K$ lie below $\delta$ (the share is printed above). Some of those
+# directions are unseen ones, where $\mathcal K$ vanishes up to sampling error and the ridge
+# rules at every $\delta$; along the seen ones among them the run is far from the
 # $\delta \to 0$ regime of the PDE, one plausible reason why the particles trail the PDE at the
 # end.
 
@@ -800,8 +804,8 @@ claims.check("fresh draws match μ* harmonic by harmonic, m = 1..8 (largest medi
 # predicts when the features do determine the distribution; started on the other minimiser,
 # they stayed there. At each recorded time $t > 0$, VarPro's features had a lower reduced objective than those
 # of joint gradient descent on both layers, which is in addition limited to steps below
-# $2\delta/(\|\mathcal K\|+\delta)$. A generator trained on the same reduced objective learns
-# to draw such particle sets directly — the mechanism GFT uses at scale.
+# $2\delta/(\|\mathcal K\|+\delta)$ (a linearised bound, with the features frozen at the start). A generator trained on a reduced objective learns
+# to draw such particle sets directly — the mechanism GFT uses at scale, there with its own objective $L$.
 
 # %% [markdown]
 # ## Exercises

@@ -77,7 +77,7 @@ def energy_distance(
     x_weights: np.ndarray | Tensor | None = None,
     y_weights: np.ndarray | Tensor | None = None,
 ) -> float:
-    r"""Energy distance (the MMD of the kernel :math:`-\|a-b\|`) between two weighted point clouds.
+    r"""Energy distance (the MMD of the distance-induced kernel :math:`\|a\|+\|b\|-\|a-b\|`) between two weighted point clouds.
 
     .. math::  \mathcal E(\alpha,\beta) = \Big(2\,\mathbb E\|X-Y\| - \mathbb E\|X-X'\|
                - \mathbb E\|Y-Y'\|\Big)^{1/2},\quad X,X'\sim\alpha,\ Y,Y'\sim\beta,

@@ -14,9 +14,13 @@ and the (unbiased) regularised objective, after eliminating ``u`` by its ridge s
 
 (Barboni et al., arXiv 2504.18208). Gradient descent on :math:`J` with step ``M h`` is a
 time-``h`` Euler step of the particles' Wasserstein gradient flow; as :math:`\lambda\to0` the
-particle density :math:`\nu_t` over the angle solves the weighted ultra-fast diffusion
+particle density :math:`\nu_t` over the angle solves, formally, the weighted ultra-fast diffusion
 
-.. math::  \partial_t \nu = -\tfrac12\,\partial_\theta\big(\nu\,\partial_\theta (\mu^*/\nu)^2\big).
+.. math::  \partial_t \nu = -\tfrac12\,\partial_\theta\big(\nu\,\partial_\theta (\mu^*/\nu)^2\big),
+
+provided the features determine the distribution (every Fourier coefficient of the activation
+on the circle nonzero). Bias-free ReLU on the circle fails that (its odd harmonics of order 3
+and up vanish): chapter 07 shows what the flow does then.
 """
 
 from __future__ import annotations
