@@ -32,14 +32,16 @@
 # is large. (Why: written as $f(x) = \int \hat f(\omega)\, e^{2\pi i\langle \omega, x\rangle} d\omega$
 # on the square, $f$ has the Monte-Carlo estimate
 # $\frac1N\sum_l \hat f(w_l)\, e^{2\pi i\langle w_l, x\rangle}/p(w_l)$ with $w_l \sim p$, whose
-# variance $p \propto |\hat f|$ minimises, where $|\hat f|$ is integrable (for the
+# variance, $\frac1N\bigl(\int |\hat f|^2/p\, d\omega - |f(x)|^2\bigr)$, is smallest for
+# $p \propto |\hat f|$ (Cauchy–Schwarz), where $|\hat f|$ is integrable (for the
 # targets below, cut off at the square's edges, it is not: the argument applies to a smoothly
 # tapered version of them, and the plots below use one). GFT solves for the
 # output weights by least squares instead, so this is an intuition, not a theorem.) This
-# chapter draws many samples of $G_\theta(z)$ for the three "kreuz" settings
-# of the paper over $|\hat f|$ and checks that the learned distribution follows the
+# chapter plots many samples of $G_\theta(z)$ over $|\hat f|$ for the three "kreuz" settings
+# of the paper and checks that the learned distribution follows the
 # spectrum: it forms the same cross, and the cross turns and stretches with the target, while
-# random features $w \sim N(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to it.
+# random features $w \sim N(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to its shape and orientation (their scale $\sigma$ is
+# chosen on the data).
 #
 # ## The targets
 #
@@ -54,7 +56,7 @@
 # $2(4u_2^3 + 1) \in [2, 10]$: the spectrum is a cross, an arm on the $\omega_1$-axis up to
 # $|\omega_1| = 4$ and an arm on the $\omega_2$-axis from $2$ to $10$ (mirrored through the
 # origin, as $|\hat f(-\omega)| = |\hat f(\omega)|$ for a real $f$). The other two settings
-# are $f(x) = g(xT)$ with $T$ the rotation by $\pi/4$ ("kreuz-rotated") or
+# are $f(x) = g(xT)$ ($x$ a row vector, as in the code's `x @ T`) with $T$ the rotation by $\pi/4$ ("kreuz-rotated") or
 # $T = \bigl(\begin{smallmatrix}1 & 0.3\\ 0.3 & 1\end{smallmatrix}\bigr)$ ("kreuz-sheared", the
 # paper's name: this $T$ is symmetric, a stretch by $1.3$ and $0.7$ along the diagonals,
 # which tilts the two axes towards each other).
@@ -137,14 +139,14 @@ arms.style.format("{:.3g}")
 # size of the local frequency along $Te_2$ then takes every value from $0$ to its largest, so
 # the second arm reaches into the origin, where that of "kreuz" leaves a gap
 # $|\omega_2| < 2$. The map $T$ of "kreuz-sheared" stretches the square to
-# a parallelogram whose coordinates $u_1, u_2$ range over $[0, 1.3]$: the second term's frequency grows to about twice that of "kreuz", over
-# about twice as many periods, and on about 17 % of the square it exceeds the largest
+# a parallelogram whose coordinates $u_1, u_2$ range over $[0, 1.3]$: the second term's
+# frequency grows to about twice that of "kreuz", over about twice as many periods, and on about 17 % of the square it exceeds the largest
 # frequency of "kreuz" (the table).
 #
 # ## Training
 #
 # One GFT fit per setting ($M = 2000$ points, 1800 of them fitted and the last 200 held out
-# for validation; $N = 100$). The pictures are about
+# for validation; $N = 100$; no TV penalty, $\lambda = 0$, the estimator's default). The pictures are about
 # the generator, so the refinement phase is switched off (`refine_steps=0`); every sample
 # below is a fresh draw $G_\theta(z)$. For comparison, {py:class}`gft.RFFRegressor` fits
 # random features with the same $N$, choosing $\sigma$ on the validation split.
@@ -187,7 +189,8 @@ for name in settings:
 # with the frequency axes of $e^{2\pi i\langle w, x\rangle}$. Since $f$ does not vanish
 # on the boundary of the square, the plain transform of $f \cdot 1_{[0,1]^2}$ carries
 # slowly decaying streaks along both axes (the $\mathrm{sinc}$ tails of the square) that
-# hide the cross; a Hann taper $\sin^2(\pi x_1)\sin^2(\pi x_2)$ removes them, at the price
+# hide the cross; a Hann taper $\sin^2(\pi x_1)\sin^2(\pi x_2)$ suppresses them (its side lobes
+# decay like $|\omega|^{-3}$ instead of $|\omega|^{-1}$), at the price
 # of blurring the spectrum. How much: the taper turns every frequency into a shifted copy
 # of the taper's own transform, computed here by the same function applied to $f = 1$.
 
@@ -266,8 +269,8 @@ overshoot.style.format({"longest arm + main lobe": "{:.3g}", "GFT samples beyond
 # The learned samples draw the cross, and the cross turns with the target: along the axes
 # for "kreuz", along the diagonals for "kreuz-rotated", and with arms tilted towards each
 # other for "kreuz-sheared". The Gaussian samples ignore it. A few learned samples (the
-# table under the figure) lie beyond the end of the longest arm plus the taper's blur, where
-# $|\hat f|$ is small, and some of those leave the frame.
+# table under the figure) lie beyond the end of the longest arm plus the taper's blur, and
+# some of those leave the frame.
 #
 # ## How the samples turn with the target
 #
@@ -461,8 +464,8 @@ claims.check("kreuz-sheared: share of generator samples beyond the top frequency
 # tilt, out along the long arm; a longer, faster chirp plausibly asks more of $N = 100$
 # features and 1800 fitted points than the other two.
 #
-# The learned feature distribution is a picture of the target's spectrum drawn with $N$
-# samples at a time. That is the intuition behind GFT's advantage at small $N$: random
+# The learned feature distribution is a picture of where the target's spectrum lives — its
+# arms, their directions and reach — drawn with $N$ samples at a time. That is the intuition behind GFT's advantage at small $N$: random
 # features spend much of their budget where $|\hat f|$ is small, learned ones less (the mean
 # of $|\hat f|$ at the learned samples is higher on every setting, in the table above). The
 # paper leaves open how to characterise the global minimisers of the generator objective and
