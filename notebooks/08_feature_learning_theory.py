@@ -30,7 +30,8 @@
 #    random-features regression has a test-error peak when the width $N$ passes the number
 #    of samples $M$ (double descent); a well-chosen ridge removes it
 #    {cite:p}`mei2022doubledescent`. With $M \asymp d$ samples random
-#    features learn the linear part of the target; its quadratic part needs $M \asymp d^2$;
+#    features learn the linear part of the target; its quadratic part needs $M \asymp d^2$
+#    (and, for random features, $N \asymp d^2$ features);
 # 2. **one large gradient step learns a direction.** A single step on the first layer adds
 #    a rank-one *spike* to the random weight matrix; past a threshold it leaves the
 #    Marchenko–Pastur bulk as an outlier singular value whose singular vector aligns with the
@@ -39,7 +40,9 @@
 # 3. **the kernel is reshaped.** The updated features induce a kernel in which the target's
 #    linear part, and then its quadratic part, align with top eigenvectors of the kernel
 #    {cite:p}`featurelearningfunctionspace`;
-# 4. **a second step adds outliers** {cite:p}`linearwidth2steps` (an exploratory box);
+# 4. **a second step adds outliers** in the proportional limit {cite:p}`linearwidth2steps`; at
+#    laptop size we see only the second singular value set further apart from the third (an
+#    exploratory box);
 # 5. **GFT learns the same structure**: the features a trained generator draws are
 #    concentrated on the target direction.
 #
@@ -157,8 +160,8 @@ def hermite_shares(f, t, y):
 # %% [markdown]
 # ## 1. Random features: double descent and the ridge
 #
-# With $M$ noisy samples ($y + 0.5\,\varepsilon$) and $d$ inputs, we fit random features of
-# widths $N$ from $M/20$ to $20M$ with a vanishing ridge (the minimum-norm interpolator once
+# With $M$ noisy samples ($y + 0.5\,\varepsilon$, $\varepsilon \sim N(0, 1)$ independent of $x$) and
+# $d$ inputs, we fit random features of widths $N$ from $M/20$ to $20M$ (at the `book` preset) with a vanishing ridge (the minimum-norm interpolator once
 # $N\ge M$), with a few fixed ridges, and with the best ridge on a fine grid (chosen on the
 # test error, as in the theory of the optimally tuned ridge). Each width is averaged over a
 # few independent draws of the first layer.
@@ -339,8 +342,8 @@ claims.check("1: at M = 4d random features learn little of the He2 part (|c2|)",
 # {cite:p}`mei2022doubledescent`; a part of degree $k$ is learned once the samples (and, for
 # random features, the features) outnumber the eigenfunctions of that degree, provided the
 # kernel's eigenvalue of that degree is not zero. For the ReLU without bias it is zero for
-# every odd degree $k \ge 3$ — the kernel is $\frac{\|x\|\|x'\|}{d}\bigl(\frac t4 + $ an even
-# function of $t = \cos\vartheta\bigr)$, the parity that also removes the ReLU's odd harmonics
+# every odd degree $k \ge 3$ — the kernel is $\frac{\|x\|\|x'\|}{d}\bigl(\frac u4 + $ an even
+# function of $u = \cos\vartheta\bigr)$, the parity that also removes the ReLU's odd harmonics
 # in [chapter 07](07_variable_projection.ipynb) — so such parts are never learned; the
 # even degrees follow the rule:
 # $N\gg d^k$ for $N$ random features with unlimited samples, or $M\gg d^k$ samples for the
@@ -445,7 +448,7 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # ## 2. One large gradient step on the first layer
 #
 # Now take one full-batch gradient step on $W$ (with $b$ fixed) of the loss
-# $\frac1{2M_1}\|y - f(X)\|^2$ on a batch of $M_1 = 10d$ samples, with step size
+# $\frac1{2M_1}\|y - f(X)\|^2$ on a batch of $M_1 = 10d$ samples (at the `book` preset), with step size
 # $\eta\sqrt N$ as in {cite:p}`ba2022onestep`; the ridge regression after the step is fitted
 # on $M = 5d$ other samples:
 #
@@ -490,7 +493,8 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 #
 # We sweep $\eta$; for each updated $W_1$ we record the spectrum, the alignment of the top
 # right singular vector with $\beta$, and the test error of random-features ridge regression
-# *with the updated first layer* (fitted on fresh data, best ridge on a grid), with the
+# *with the updated first layer* (fitted on fresh data, best ridge on a grid, chosen on the
+# test error as in section 1), with the
 # shares $c_1$, $c_2$ of its fit.
 
 # %%
@@ -598,8 +602,9 @@ plt.show()
 # singular vector is a random direction. Past it, one singular value leaves the bulk where
 # the BBP formula puts it, and its singular vector aligns with $\beta$ as the formula for
 # $\langle v_1, \hat g\rangle$ predicts, up to the finite-sample limit set by $\hat g$. For steps
-# up to $\eta = 16$ there is one outlier only; at the largest steps, of the order of
-# $\sqrt N$, a second singular value creeps past the edge: there the remainder of $\Gamma$
+# up to $\eta = 32$ there is one outlier only (the second value within 3 % of the edge); at the
+# largest step, $\eta = 64$ (about $2\sqrt N$ at the `book` preset), a second singular value
+# creeps past the edge (3.77 against 3.24): there the remainder of $\Gamma$
 # beyond its rank-one part, multiplied by $\eta$, is no longer small. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
 # component along $\langle\beta, x\rangle$, and ridge regression on them — still only $N$
 # features and $M$ samples — reaches a far smaller test error. The printed shares say why:
@@ -740,9 +745,10 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 #
 # ```{admonition} Exploration: a second step, with a fresh or a reused batch
 # :class: note
-# The step above is approximately rank one: it learns one direction, and only the part
-# of the target seen by the first Hermite coefficient. A *second* step, with step sizes
-# $\eta_i\asymp N^{\alpha_i}$ with $\alpha_1, \alpha_2 \in [0, \frac12)$, is analysed in
+# The step above is approximately rank one: it learns one direction, the one the link's first
+# Hermite coefficient reveals (a link of information exponent above one gives no spike). A
+# *second* step, with step sizes $\eta_i\asymp N^{\alpha_i}$ (in the scaling of section 2,
+# $W \leftarrow W + \eta_i\Gamma$; $\alpha = \frac12$ is the large-step regime there) with $\alpha_1, \alpha_2 \in [0, \frac12)$, is analysed in
 # {cite:p}`linearwidth2steps`: in the proportional limit the updated weights are a spiked
 # random matrix with several outliers, each a learned direction, whose number is determined by
 # $\alpha_1, \alpha_2$ through $\lfloor\alpha_2/(\frac12-\alpha_1)\rfloor$ (whether that floor
@@ -755,7 +761,9 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # $\alpha_2/(\frac12-\alpha_1)$ on an integer, where the floor jumps, say nothing about the
 # count. We take $\eta_i = N^{\alpha_i}$ at two points in the middle of a plateau of the
 # floor (where it is 2), $(\alpha_1, \alpha_2) = (0.32, 0.45)$ and $(0.34, 0.4)$, both with
-# $\alpha_2/(\frac12-\alpha_1) = 2.5$, and look at $N = d = M$ (1000 at the `book` preset).
+# $\alpha_2/(\frac12-\alpha_1) = 2.5$, and look at $N = d = M$ (1000 at the `book` preset). Even
+# there the plateau is narrow at this size: at $(0.32, 0.45)$ the floor stays 2 while $\alpha_1$
+# moves by at most $0.03$ upwards, a factor $1000^{0.03} \approx 1.23$ in $\eta_1$.
 # What is visible at this size: one step leaves one clear outlier, and at most a second
 # singular value a little above the edge of $W_0$ (about a quarter above it at most, in the
 # printout below). After the second step, whichever batch it uses, the rest of the bulk
@@ -768,7 +776,9 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # asymptotic count is a statement about $N\to\infty$, not a finite-size prediction. Nor is
 # a gap between fresh and reused batches expected here, even asymptotically: the link
 # $\mathrm{He}_1 + \frac12\mathrm{He}_2$ has information exponent one, and the paper's gap
-# concerns directions of exponent above one.
+# concerns directions of exponent above one. (The fresh batch's top direction is the better
+# aligned with $\beta$ here, 0.73 and 0.75 against 0.62: plausibly because two fresh batches
+# see twice as many samples.)
 # ```
 
 # %%
@@ -832,7 +842,7 @@ claims.check("4: two steps, the top direction is still the target's (smallest |<
 # The theory above follows the first steps of gradient descent from random weights. GFT
 # trains a generator of features to convergence — what distribution does it end up
 # sampling? We fit {py:class}`gft.GFTRegressor` with ReLU features to the same kind of
-# single-index target in $d = 20$ dimensions and look at the singular values of a fresh draw
+# single-index target in $d = 20$ dimensions (at the `book` preset) and look at the singular values of a fresh draw
 # of its $N = 100$ features (input part, without the bias coordinate), against random ReLU
 # features of the same width, {py:class}`gft.RFFRegressor`. Both use the book's design —
 # inputs $\tilde x = (x, 1)$, so each feature has a bias, and a constant column — and the same
@@ -895,8 +905,8 @@ display(Markdown(
 # %% [markdown]
 # The generator has learned the extreme version of the spike: one dominant singular value
 # of its features, with a singular vector that is $\beta$ to the cosine printed above. One large
-# step of gradient descent shifts every feature along $\beta$, by an amount proportional to its
-# output weight $b_l$, on top of a random bulk; trained (1000 generator steps at the `book` preset), GFT puts nearly all $N$ features where the target varies and
+# step of gradient descent shifts every feature along $\hat g \approx \beta$, by an amount proportional to its
+# output weight $b_l$, on top of a random bulk; trained (1000 generator steps at the `book` preset), GFT concentrates its $N$ features along $\beta$, with
 # little on the other $d-1$ directions (the other singular values, the printed fraction of
 # the first and below, are the spread of the features around $\beta$) — consistent with the thin
 # network beating random features of the same width and design many times over here.
@@ -917,7 +927,7 @@ claims.check("5: GFT learns the He2 part (c2)", shares_gft[1], ">", 0.9)
 # Random features are a kernel method: with a tuned ridge they improve with width, and
 # without a ridge they fail dramatically at $N = M$, through the variance over first layers. They
 # learn the linear part of a target from $M\asymp d$ samples but cannot find its direction,
-# so its quadratic part needs $M\asymp d^2$. One large gradient step already changes the
+# so its quadratic part needs $M\asymp d^2$ (and $N\asymp d^2$ features). One large gradient step already changes the
 # picture: a spike leaves the Marchenko–Pastur bulk past the BBP threshold, aligned with the
 # target's index, the induced kernel is deformed towards the target (beyond a rescaling),
 # and the same ridge regression on the updated features learns the quadratic part too; a
