@@ -39,14 +39,15 @@
 # 3. the generator's width and its number of training steps.
 #
 # **Claims.** GFT-r reaches a given error with far fewer features than random features,
-# which improve at every step of the $N$ grid, but slowly. With strong label noise and a reduced
+# which improve at every step of the $N$ grid, but more slowly than GFT-r at small $N$. With strong label noise and a reduced
 # budget, the $\lambda$ sweep shows no robust benefit of the TV term: which $\lambda$ validation
 # picks, and how much it lowers the test error, change between two versions of the code, and at the
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
 # worse than the wider ones, which cost more time. On the committed benchmark results, the
 # refinement phase lowers the mean error on every synthetic cell, lowers it by more than 10 %
-# on four of the six real data sets (CCPP, galaxy, propulsion, telemonitoring), and changes it
+# on four of the six real data sets (CCPP, galaxy, propulsion, telemonitoring; on CCPP mostly by
+# repairing the draws whose generator did not train), and changes it
 # by less than 10 % on the other two (airfoil, SkillCraft). Each claim is checked where it is
 # computed and listed in the table at the end of the page.
 #
@@ -226,7 +227,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 
 # %% [markdown]
 # Random features improve at every step of the $N$ grid: more random frequencies cover the
-# spectrum better, but slowly. The learned features improve much faster at first, and then
+# spectrum better, but more slowly than GFT-r at small $N$. The learned features improve much faster at first, and then
 # hardly with more features: at this reduced budget (a third of the book preset's steps)
 # GFT-r's error moves by a small factor from $N = 50$ to $200$ (printed above; with two seeds,
 # which $N$ is smallest is not a finding) and is far worse at $N = 400$. Three causes are
@@ -234,7 +235,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # features; the ridge system of many nearly redundant features is worse conditioned; and
 # $N = 400$ is close to the 450 rows the fit uses (500 training rows less the validation
 # tenth), where the complex least-squares solve reaches its interpolation threshold $N = M$
-# ([chapter 02](02_derivations.ipynb)) and, with $\delta = 10^{-7}$, the solution can
+# (here $M = 450$; [chapter 02](02_derivations.ipynb)) and, with $\delta = 10^{-7}$, the solution can
 # oscillate between the data points. So
 # "more features" helps random features, and helps GFT-r only up to a point at a fixed
 # budget. The NN is trained from PyTorch's default initialisation, as in the paper; its
@@ -349,7 +350,7 @@ at_start = at_start.drop(index=top_lambda)
 display(Markdown(
     "Generator fits that end exactly where the same seed's fit at the largest weight ends "
     f"(the same untrained start): {int(at_start.to_numpy().sum())} of the {at_start.size} fits below "
-    f"λ = {top_lambda:g}, "
+    f"λ = {top_lambda:g}: "
     + ("; ".join(f"seed {seed} at λ = " + ", ".join(f"{lam:g}" for lam in at_start.index[at_start[seed]])
                  + f" (test MSE {gft_by_lambda.loc[top_lambda, seed]:.4g})"
                  for seed in at_start.columns if at_start[seed].any()) or "none")
@@ -403,7 +404,8 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
 # apart ($\sigma_\varepsilon = 3$), more than those tenths. Which weight validation picks, on how
 # many seeds that weight lowers the test error, and by how much all changed with the version
 # of the code (the two runs above). At the largest weight no fit left its start, and neither
-# did several generator fits at smaller weights (counted above): the GFT curve mixes trained
+# did several generator fits at smaller weights (counted above; for seed 1 at every weight,
+# $\lambda = 0$ included, so that failure is not the TV term's doing): the GFT curve mixes trained
 # fits with untrained ones, and GFT-r refines both kinds.
 # Which $\lambda$ is best depends on the noise level and on the target's own variation, which
 # is why the protocol selects it on validation data; the claims here are only those both
@@ -430,7 +432,7 @@ claims.check("at the largest λ no fit leaves its start (largest kept step, over
 # f(x) = \mathbf 1_{x > 1/2} + \tfrac12 \sin(4\pi x),
 # $$
 #
-# with 200 noisy samples. We fit GFT-r without TV and with TV ($\lambda = 10^{-2}$, set by hand
+# with 200 samples carrying Gaussian label noise, $\sigma_\varepsilon = 0.3$. We fit GFT-r without TV and with TV ($\lambda = 10^{-2}$, set by hand
 # for this example, not validated) and measure both the test
 # error and the total variation $\int_0^1 |g'(x)|\,dx$ of each fit $g$ (by finite
 # differences on a fine grid), next to the target's, which is 5: 1 for the step and 4 for
@@ -569,11 +571,12 @@ display(Markdown(
 # %% [markdown]
 # Longer training helps at every width, and the narrow generator stays behind the wider
 # ones even when trained longest, on every seed. Whether for lack of capacity or of steps, the grid does
-# not tell: the narrowest is still improving at the longest training. Nor does a grid with
+# not tell: the narrowest still improves between the two longest trainings (separate runs, each
+# annealed over its own length). Nor does a grid with
 # three seeds settle which of the two wider generators is better: after the longest training width
 # 128 has the lower mean in this run (the table), at less cost than the book's 512 (right
-# panel). Time grows about linearly in the steps; the width costs little on top of the
-# ridge solves of each step until it is large. The assertions:
+# panel). Time grows with the steps; the width costs little on top of the ridge solves of
+# each step until it is large (right panel). The assertions:
 
 # %%
 assert np.all(np.isfinite(gen_sweep["test_mse"])), gen_sweep
@@ -596,8 +599,10 @@ claims.check(f"the widest generator costs more time: {longest} steps, ratio widt
 #
 # GFT-r is GFT plus a refinement of one drawn feature set. Its worth can be read off the
 # committed benchmark results of chapters [4](04_synthetic_benchmarks.ipynb) and
-# [6](06_uci_benchmarks.ipynb), where every cell has both columns from the same fits: the
-# ratio of GFT's mean test MSE to GFT-r's, above 1 where refining helped.
+# [6](06_uci_benchmarks.ipynb), where every cell has both columns from the same data draws, and
+# from the same generator fits wherever validation chose the same $\lambda$ for both (the cells
+# where it did not are printed below): the ratio of GFT's mean test MSE to GFT-r's, above 1
+# where refining helped.
 
 # %%
 bench_rows = (report.load_preset_results(results_root, ["book"]) if results_root is not None
@@ -633,6 +638,11 @@ if len(bench_rows):
                         .dropna())
     raised = synthetic_trials["gft-r"] / synthetic_trials["gft"]
     misled = int((validation.loc[hurt.index, "gft-r"] < validation.loc[hurt.index, "gft"]).sum())
+    # GFT and GFT-r share a generator fit where their selections chose the same λ
+    chosen = (bench_rows[bench_rows["method"].isin(["gft", "gft-r"])]
+              .groupby(["setting", "activation", "method"])["lambda"]
+              .agg(lambda v: ", ".join(f"{lam:g}" for lam in sorted(set(v)))).unstack("method"))
+    apart = chosen[chosen["gft"] != chosen["gft-r"]]
     display(Markdown(
         f"On the synthetic cells refinement lowers the error on {int((synthetic['ratio'] > 1).sum())} "
         f"of {len(synthetic)}, by a factor from {synthetic['ratio'].min():.3g} to "
@@ -645,7 +655,10 @@ if len(bench_rows):
         + f". Trial by trial, refinement raised the test error on {len(hurt)} of the {len(per_trial)} "
         "real-data trials: " + ", ".join(f"{s} trial {t} ({r['gft']:.3g} → {r['gft-r']:.3g})"
                                          for (s, t), r in hurt.iterrows())
-        + f". On {misled} of these {len(hurt)} the refined features had validated better than GFT's fresh draws."))
+        + f". On {misled} of these {len(hurt)} the refined features had validated better than GFT's fresh draws. "
+        "Cells whose GFT and GFT-r selected different λ (their columns come from different generator fits): "
+        + (", ".join(f"{setting} ({activation}; GFT λ = {r['gft']}, GFT-r λ = {r['gft-r']})"
+                     for (setting, activation), r in apart.iterrows()) or "none") + "."))
 else:
     pair = None
     print("no committed results here: the refinement comparison needs book/results")
@@ -658,10 +671,11 @@ else:
 # [chapter 06](06_uci_benchmarks.ipynb): on galaxy, propulsion and telemonitoring, whose
 # labels the inputs nearly determine, refinement lowers the mean error; on CCPP it partly
 # repairs the draws on which the generator did not train (chapter 06 shows them); on the noisy
-# airfoil and SkillCraft it changes the mean by a few per cent. It does not help on every
+# airfoil and SkillCraft it changes the mean by a few per cent (the ratios above). It does not help on every
 # trial. The two validation numbers compared above are not alike: the refinement's is the
 # best over its steps of one drawn set, on the split it was selected on (so optimistic),
-# GFT's a mean over fresh draws; and the split, 10 % of the training rows (20 to 200 of them
+# GFT's the best over its steps of a mean over ten fresh draws (selected on the same split too,
+# but averaged over draws, so less optimistic); and the split, 10 % of the training rows (20 to 200 of them
 # on these data sets), is small. Where the refined features validate worse as well, GFT-r is reported all the
 # same, as the method is defined (choosing between the two phases by validation would be
 # another method). The claims:
@@ -672,9 +686,10 @@ if pair is not None:
                  float(synthetic["ratio"].min()), ">", 1)
     claims.check("refinement lowers the mean error by more than 10 % on CCPP, galaxy, propulsion, telemonitoring "
                  "(smallest ratio GFT / GFT-r)",
-                 float(real.loc[gained, "ratio"].min()), ">", 1.1)
-    claims.check("refinement changes the mean error on airfoil and SkillCraft by less than 10 % (largest |ratio - 1|)",
-                 float((real.loc[noisy, "ratio"] - 1).abs().max()), "<", 0.1)
+                 float(real.loc[gained, "ratio"].min()), ">", 1 / 0.9)
+    claims.check("refinement changes the mean error on airfoil and SkillCraft by less than 10 % "
+                 "(largest |GFT-r / GFT - 1|)",
+                 float((1 / real.loc[noisy, "ratio"] - 1).abs().max()), "<", 0.1)
 
 # %% [markdown]
 # ## Exercises
@@ -705,10 +720,13 @@ if pair is not None:
 #    one with a smaller gain. With three seeds, the run-to-run changes this page shows may
 #    be as large as that shift; more seeds (`tv_seeds`) tell them apart.
 # 3. Give the largest $N$ more steps (`budget_fraction = 1`) while keeping the ridge: if
-#    the error falls, the budget was short. Independently, record the condition number of
-#    $A^HA + \delta I$ at the kept features for each $N$ (see the conditioning section of
-#    [the derivations](02_derivations.ipynb)), or raise $\delta$: if the error tracks the
-#    conditioning, that is the cause.
+#    the gap between $N = 400$ and $N = 100$ closes, the budget was short (more steps lower
+#    the error at every $N$). Independently, record the condition number of
+#    $A^HA + \delta I$ at the kept features for each $N$ (see the ridge layer section of
+#    [the derivations](02_derivations.ipynb)); raising $\delta$ damps both the ill-conditioning
+#    and the oscillation near $N = M$, so it does not separate them, but changing the number
+#    of training rows moves the threshold $N = M$ and leaves the conditioning of a given
+#    feature set alone.
 # ```
 
 # %% [markdown]
