@@ -27,7 +27,7 @@
 #
 # to a function of one variable and to a function of two, with
 # {py:class}`gft.GFTRegressor` {cite:p}`hertrich2025gft`, and compares it with random
-# Fourier features {cite:p}`rahimi2007random` that have the same $N$: the features
+# Fourier features (RFF) {cite:p}`rahimi2007random` that have the same $N$: the features
 # $w_l \sim N(0, \sigma^2 I)$ are drawn once (with $\sigma$ chosen on validation data) and
 # only $b$ is fitted. GFT fits $b$ the same way, by a ridge solve, but *learns* where to put
 # the $w_l$: a generator network $G_\theta$ maps Gaussian noise to features,
@@ -35,9 +35,11 @@
 # tunes one drawn set of features (the latent draw $z$, through the frozen generator). Both
 # are scikit-learn estimators, so a fit is one line.
 #
-# The claim of this chapter: **at equal $N$, the learned and refined features fit better than
-# random ones.** On the 2-D problem the gap in test MSE is orders of magnitude for the refined set
-# (GFT-r) and at least one for a fresh draw of features from the trained generator (GFT). On the
+# The claim of this chapter: **at equal $N$, the refined features (GFT-r) fit better than
+# random ones on both problems, and in 2-D so do fresh draws of the learned features (GFT).**
+# On the 2-D problem the gap in test MSE is orders of magnitude for the refined set and, for
+# fresh draws of features from the trained generator, about three orders at the median of 50
+# draws, the worst of them about tenfold. On the
 # 1-D problem, with only 20 features, the refined set wins on each of the five seeds we
 # ran (`book/results/claims/margins.csv`), by
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
@@ -90,7 +92,8 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 #
 # a chirp whose local frequency $\frac{1}{2\pi}\frac{d}{dx} 8\pi x^2 = 8x$ sweeps from 0 to 8
 # periods per unit, plus a tone of frequency 3. We draw $M = 500$ training points uniformly;
-# the estimator holds the last 10 % of them out for validation. In one dimension a few
+# the estimator holds the last 10 % of them out for validation (the output weights are solved
+# on the first 450 rows only; the held-out rows never enter $b$). In one dimension a few
 # hundred random frequencies fit such a target well (the comparison at $N = 200$ is printed
 # below); the interesting regime is a *thin* network, here $N = 20$.
 
@@ -109,7 +112,7 @@ y_test = target_1d(x_test)
 # %% [markdown]
 # Fitting GFT is one line. `from_preset` picks the training budget: the `book` preset runs
 # 3000 Adam steps on the generator and 3000 refinement steps; `paper` runs the paper's
-# 40 000 + 40 000.
+# 40 000 + 40 000. The `book` budget is also `GFTRegressor`'s default.
 
 # %%
 gft_1d = GFTRegressor.from_preset(
@@ -406,13 +409,13 @@ display(Markdown("; ".join(
     + "."))
 
 # %% [markdown]
-# The spread over draws is wide, which is why the protocol averages the generator's
-# validation error over several draws, and why the refinement (GFT-r), which tunes one
+# The spread over draws is wide, which is why the estimator averages the generator's
+# validation error over several draws (`n_val_draws`, 10 at the `book` preset), and why the refinement (GFT-r), which tunes one
 # drawn set on the data, is the model `predict` uses. The single draw of the summary is one
 # sample of this spread, not its typical value: its rank among the fresh draws is printed
 # above, and in the summary figure it can look better or worse than a typical draw. In 2-D every
-# draw on this page beats the random features by far; in 1-D with 20 features the draws
-# straddle them on some seeds, as said above, so only the 2-D share is a claim.
+# draw on this page beats the random features, most by far; in 1-D with 20 features they
+# straddle them (the share printed above), so only the 2-D share is a claim.
 
 # %%
 claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0.9)
@@ -423,7 +426,9 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 # Every fit above had $\lambda = 0$: $\lambda$ (`tv_weight`) weighs a total-variation
 # penalty, the mean $\ell^1$ norm of the fit's input gradient at random points of the box of
 # the inputs, added to the loss; $\delta$ (`ridge`, $10^{-7}$ by default) is the ridge of the
-# output weights, $\hat b = (A^{\mathsf H}A + \delta I)^{-1}A^{\mathsf H}y$.
+# output weights, $\hat b = (A^{\mathsf H}A + \delta I)^{-1}A^{\mathsf H}y$, with
+# $A_{kl} = e^{2\pi i\langle w_l, x_k\rangle}/N$ the design matrix on the training rows and
+# $^{\mathsf H}$ the conjugate transpose.
 # [Chapter 02](02_derivations.ipynb) derives both.
 #
 # Both examples above are noise-free and their inputs fill the box. Real data are noisy,
@@ -442,15 +447,16 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 # model.predict(X_new)                                          # GFT-r at the chosen λ
 # ```
 #
-# `cv=None` is the paper's protocol instead: one fit per λ on all rows, the λ of least
-# validation MSE kept, no refit. `ridges=(1e-7, 1e-4, 1e-2)` also chooses the ridge
+# `cv=None` is the paper's protocol instead: one fit per λ on the usual split (the last 10 % of
+# the rows validate), the λ of least validation MSE kept, no refit. `ridges=(1e-7, 1e-4, 1e-2)` also chooses the ridge
 # $\delta$ of the output weights, every pair (λ, δ) in the same batched run.
-# With five folds the search is 30 fits; on large data or a larger budget that takes hours.
+# With five folds the search is 30 fits (90 with three ridges); on large data or a larger budget that takes hours.
 # `model.fit(X, y, checkpoint="cv.pt")` keeps the search's state in that file (and the
 # refit's in `cv.pt.refit`), saved at a validation step at least ten minutes after the
 # last save; the same call after a Ctrl-C or a crash goes on from the last save, provided
 # `random_state` is an int. Every estimator validates on the *last* rows and `cv=5` folds
-# without shuffling: shuffle data sorted by time or by an input first.
+# without shuffling: shuffle data sorted by time or by an input first (unless you mean to
+# validate on the latest rows, as in forecasting).
 #
 # Cross-validation does not see empty regions of the input box: folds drawn from the
 # same clusters contain no gap. The TV term does, since it is sampled over the whole box of
