@@ -935,7 +935,7 @@ ax.legend(fontsize="small")
 plt.show()
 display(Markdown(f"From $N = 200$ to $800$ the time grows like $N^{{{slope:.2g}}}$: at $M = 2000 > N$ "
                  f"the $MN^2$ of forming $A^HA$ is the larger term, and the $N^3$ of the factorisation "
-                 f"adds to it as $N$ nears $M$. One timing of one run, not among the claims."))
+                 f"adds to it as $N$ nears $M$. A median of five solves per $N$ in one run, not among the claims."))
 
 # %% [markdown]
 # ## Exercises
