@@ -406,8 +406,8 @@ if have:
     plt.show()
 
 # %% [markdown]
-# The table gives the mean ± the sample standard deviation over the trials ($n - 1$ in its
-# denominator), the chart's bars the
+# The table gives the mean ± the sample standard deviation over the trials (the number of
+# trials less one in its denominator), the chart's bars the
 # range and its dots the single trials (where one trial lies far from the others, the mean
 # follows it); a ring is a trial that kept its starting point (counted below). The dotted
 # line at 1 is about the error of predicting the training mean (the labels are in units of
@@ -759,7 +759,8 @@ if boosting:
 # lies. A fit with $\lambda = 0$ is then free to oscillate there, and a validation split drawn
 # from the same clusters cannot see it. `benchmarks/gaps_robustness.py` builds that case on
 # purpose (`gft.datasets.clustered_with_gaps`): 300 training inputs in six tight clusters of
-# $[0, 1]^2$ with Gaussian label noise of standard deviation 0.1, and 300 test inputs drawn
+# $[0, 1]^2$, labels $f(x) = \sin(2\pi x_1)\cos(\pi x_2) + x_2^2$ with Gaussian noise of
+# standard deviation 0.1, and 300 test inputs drawn
 # uniformly over the bounding box of the training inputs but at least 0.1 away from every
 # one of them: the gaps between the clusters. That box is, up to the rows a fit holds out
 # for validation, where the TV term draws its points. Points of the square beyond it ask for extrapolation past the data, which neither
@@ -1001,7 +1002,8 @@ else:
 # %% [markdown]
 # ## Exercises
 #
-# 1. Airfoil has 5 real inputs and 36 noise columns, all standardised and independent.
+# 1. Airfoil has 5 real inputs and 36 noise columns, all standardised (the noise columns
+#    independent of the rest).
 #    For an isotropic random feature $w = \sigma z$, what share of the variance of the
 #    phase $\langle w, x\rangle$ comes from the real inputs on average?
 # 2. Fit `GFTRegressorCV` on airfoil with its noise columns
