@@ -45,9 +45,9 @@
 # random features are level: their means are within 1 %, and each has the lower error on
 # some draws.
 # (2) With TV, GFT-r's features put much less weight on the noise coordinates than on the
-# real ones, and several times less than the fit without TV, whose kept features are, on this
-# page's run, the generator's untrained ones (7.8 to 20 times over five seeds); random features
-# weigh all coordinates alike.
+# real ones, and 7.8 to 20 times less (over five seeds) than the fit without TV, whose kept
+# features are, on this page's run, the generator's untrained ones; random features weigh all
+# coordinates alike.
 # Each claim is checked where it is computed and listed in the table at the end of the page.
 
 # %% tags=["hide-input"]
