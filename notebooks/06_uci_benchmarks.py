@@ -505,6 +505,8 @@ if len(cmp):
         stuck = report.kept_start(ccpp[ccpp["method"] == "gft-r"])
         n_stuck = int(stuck["kept"].sum()) if len(stuck) else 0
         level = per_trial[(per_trial["gft-r"] / per_trial["rff"]).between(1 / 1.2, 1.2)]
+        gft_r_cells = ccpp[ccpp["method"] == "gft-r"]
+        stuck_trials = gft_r_cells.loc[report.kept_start_flags(gft_r_cells).fillna(False).astype(bool), "trial"]
         generator_steps = [json.loads(f)["generator_best_step"] for f in ccpp.loc[ccpp["method"] == "gft-r", "fitted"]]
         trained_steps = [step for step in generator_steps if step > 0]
         display(Markdown(
@@ -513,7 +515,7 @@ if len(cmp):
             f"{per_trial['gft-r'][level.index].max():.3g} against {per_trial['rff'][level.index].min():.3g} "
             f"to {per_trial['rff'][level.index].max():.3g}); on {n_stuck} draws GFT's generator never "
             "validated better than its start (the table above), and the refinement of an untrained "
-            f"generator's features leaves GFT-r at {', '.join(f'{v:.2g}' for v in per_trial['gft-r'].drop(level.index))}. "
+            f"generator's features leaves GFT-r at {', '.join(f'{v:.2g}' for v in per_trial['gft-r'][stuck_trials])}. "
             f"Where the generator trains, its best validation comes early, at step {min(trained_steps)} "
             f"to {max(trained_steps)} of its {get_preset('book')['generator_steps']} (validation every "
             f"{get_preset('book')['val_every']} steps)."))
@@ -715,12 +717,21 @@ else:
 # %%
 if boosting:
     noisy, smooth = ["airfoil", "ccpp"], ["galaxy", "propulsion", "telemonitoring"]
-    claims.check("untuned gradient boosting beats GFT-r on airfoil and CCPP (smallest ratio GFT-r / boosting)",
-                 float((relative.loc[noisy, "gft-r"] / relative.loc[noisy, "boosting"]).min()), ">", 1)
+    thin = ["gft-r", "rff", "varpro"]
+    claims.check("untuned gradient boosting beats GFT-r, RFF and VarPro on airfoil and CCPP "
+                 "(smallest ratio thin network / boosting)",
+                 float(relative.loc[noisy, thin].div(relative.loc[noisy, "boosting"], axis=0).min().min()), ">", 1)
     # per data draw: on one SkillCraft draw the error of random features (and of VarPro and
     # sparse RF, which start from or prune them) is seven to nine times that of the others, which
     # would decide a comparison of means
     skill = per_trial.loc["skillcraft"]
+    built_on_rff = [m for m in ("rff", "varpro", "sparse-rf") if m in skill]
+    worst_over_rest = {m: float(skill[m].max() / skill[m].drop(skill[m].idxmax()).mean()) for m in built_on_rff}
+    display(Markdown("On SkillCraft, the worst draw's test MSE over the mean of the other draws: "
+                     + ", ".join(f"{LABELS[m]} {v:.2g}" for m, v in worst_over_rest.items())
+                     + f" (GFT-r {float(skill['gft-r'].max() / skill['gft-r'].drop(skill['gft-r'].idxmax()).mean()):.2g})."))
+    claims.check("on SkillCraft one draw decides the means of RFF, VarPro and sparse RF "
+                 "(smallest ratio worst draw / mean of the others)", min(worst_over_rest.values()), ">", 5)
     claims.check("on SkillCraft GFT-r is no better than random features on the median draw "
                  "(median over draws of GFT-r / RFF)", float((skill["gft-r"] / skill["rff"]).median()), ">", 1)
     # every method of the table, not only those shown: the claim is "no method"
@@ -745,7 +756,9 @@ if boosting:
 # of gradient boosting on the median draw by a factor of at least two, while on propulsion
 # neither dominates (each wins some draws, and boosting one of them by orders of magnitude:
 # the range above). On airfoil and
-# CCPP, untuned gradient boosting beats the three thin networks of this table; on SkillCraft no
+# CCPP, untuned gradient boosting beats the three thin networks of this table (at the paper
+# preset GFT-r comes closer on airfoil: its mean relative error there, 0.225 in the relative
+# table above, is within 5 % of boosting's 0.215); on SkillCraft no
 # method explains even half of the variance, and on the median data draw GFT-r is no better
 # than random features (on one draw the test error of random features, and of VarPro and
 # sparse RF with them, is seven to nine times that of the other draws, which decides their means in
@@ -962,6 +975,7 @@ if defaults_file is not None and defaults_file.exists():
     ratio = at_defaults["gft_cv"] / at_defaults["rff"]
     cv_beats_mean = int((at_defaults["gft_cv"] < at_defaults["mean"]).sum())
     plain_above_mean = int((at_defaults["gft_lambda0"] > at_defaults["mean"]).sum())
+    cv_beats_plain = int((at_defaults["gft_cv"] < at_defaults["gft_lambda0"]).sum())
     rff_beats_mean = int((at_defaults["rff"] < at_defaults["mean"]).sum())
     display(Markdown(
         f"At the defaults, `GFTRegressorCV` beats the mean on {cv_beats_mean} of {n_def} draws (its error at most "
@@ -969,11 +983,13 @@ if defaults_file is not None and defaults_file.exists():
         f"{', '.join(f'{v:g}' for v in sorted(at_defaults['gft_cv_lambda'].unique()))}, and it is within 10 % of the "
         f"tuned random features or better on {int((ratio <= 1.1).sum())} of {n_def} (GFTRegressorCV / RFF from "
         f"{float(ratio.min()):.3g} to {float(ratio.max()):.3g}, median {float(ratio.median()):.3g}). "
-        f"The λ = 0 fit is worse than the mean on {plain_above_mean} of {n_def} draws; RFF with 100 features beats "
+        f"The λ = 0 fit is worse than the mean on {plain_above_mean} of {n_def} draws, and worse than "
+        f"`GFTRegressorCV` on {cv_beats_plain}; RFF with 100 features beats "
         f"the mean on {rff_beats_mean} of {n_def}."))
     claims.check("gaps, defaults: draws on which GFTRegressorCV beats the mean", cv_beats_mean, ">=", n_def)
     claims.check("gaps, defaults: draws on which GFTRegressorCV is within 10 % of tuned RFF or better",
                  int((ratio <= 1.1).sum()), ">=", n_def)
+    claims.check("gaps, defaults: draws on which GFTRegressorCV beats the λ = 0 fit", cv_beats_plain, ">=", n_def)
 else:
     at_defaults = None
     print("book/results/robustness/gaps_defaults.csv is not here: run benchmarks/gaps_robustness.py --defaults")
