@@ -383,6 +383,9 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
         f"without TV, {earlier_test.loc[earlier_lambda]:.3g} with); there RFF's test MSE minus GFT-r's "
         f"at that λ is " + ", ".join(f"{v:+.2g}" for v in earlier_difference)
         + f" (RFF better on {int((earlier_difference < 0).sum())} of {len(earlier_difference)} seeds). "
+        "Random features' own test MSE per seed, this run against the earlier one: "
+        + ", ".join(f"{now:.3g} against {then:.3g}" for now, then in zip(rff_by_seed, earlier_rff.reindex(rff_by_seed.index)))
+        + ". "
         f"At the largest weight, λ = {top_lambda:g}, the two runs agree on every seed and for both "
         f"phases (largest relative difference {top_change:.1g}), and refits of seeds "
         f"{', '.join(map(str, tv_seeds))} at that weight (run by this page) keep step "
