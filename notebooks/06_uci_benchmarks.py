@@ -31,8 +31,8 @@
 #
 # **Claims.** (1) On airfoil with its noise columns, learned features (GFT-r) with the TV
 # regulariser fit better than random ones at equal $N$, and better than without it. Without
-# TV the noise columns undo the learning: at this page's reduced budget the generator does
-# not train on them and the refinement fits the training rows, noise included, so validation
+# TV the noise columns undo the learning: at this page's reduced budget, on its run, the
+# generator does not train on them and the refinement fits the training rows, noise included, so validation
 # keeps the untrained start, which random features beat; at the paper preset the fit without
 # TV trains and beats random features on the selection's draw, but TV lowers its error by
 # more than a third. At the paper preset the $\lambda$ selection turns TV on and GFT-r's mean test
