@@ -596,11 +596,14 @@ if equal_time is not None:
         "trial, VarPro has the lower test MSE on "
         + ", ".join(f"{name} {int(wins)} of {int(per_setting.loc[name, 'trials'])}" for name, wins in paired_wins.items())
         + f" (polynomial-d5: mean ratio {ratio['polynomial-d5']:.2g}, a mean that one trial decides)."))
-    varpro_d10 = rows[(rows["preset"] == "book") & (rows["setting"] == "friedman1-d10")
-                      & (rows["method"] == "varpro") & (rows["activation"] == "fourier")]
+    def committed_varpro(setting: str) -> pd.DataFrame:
+        """The committed book-preset VarPro rows of ``setting`` (Fourier features), by trial."""
+        return rows[(rows["preset"] == "book") & (rows["setting"] == setting)
+                    & (rows["method"] == "varpro") & (rows["activation"] == "fourier")].sort_values("trial")
+
+    varpro_d10 = committed_varpro("friedman1-d10")
     records = varpro_d10["fitted"].map(json.loads)
-    varpro_poly = rows[(rows["preset"] == "book") & (rows["setting"] == "polynomial-d10")
-                       & (rows["method"] == "varpro") & (rows["activation"] == "fourier")].sort_values("trial")
+    varpro_poly = committed_varpro("polynomial-d10")
     varpro_poly_kept = [json.loads(f)["fit_best_step"] for f in varpro_poly["fitted"]]
     # a fit's history is on the scaled labels y / rms(y): times mean(y^2) gives the test MSE's units
     label_mean_square = varpro_d10["data_seed"].map(
