@@ -295,8 +295,18 @@ def arm_directions(T: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(T[1], T[0])) % 180.0
 
 
+def nearest_modulo(angle: float | np.ndarray, reference: float, period: float) -> float | np.ndarray:
+    """The representative of `angle` modulo `period` nearest `reference`."""
+    return reference + (angle - reference + period / 2) % period - period / 2
+
+
+def arm_gaps(angles: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Angle (degrees, modulo 180) between each direction in `angles` and each arm, shape (n, 2)."""
+    return np.abs(nearest_modulo(angles[:, None] - directions[None, :], 0.0, 180.0))
+
+
 def fraction_near(angles: np.ndarray, directions: np.ndarray, tolerance: float = 10.0) -> float:
-    gap = np.abs((angles[:, None] - directions[None, :] + 90.0) % 180.0 - 90.0)
+    gap = arm_gaps(angles, directions)
     return float(np.mean(gap.min(axis=1) <= tolerance))
 
 
@@ -314,8 +324,7 @@ def cross_orientation(W: np.ndarray) -> float:
 
 def weight_share(W: np.ndarray, direction: float, directions: np.ndarray, tolerance: float = 10.0) -> float:
     """Share of sum |w|^2 over the samples near the arms that lies on the arm at `direction`."""
-    angles = np.degrees(np.arctan2(W[:, 1], W[:, 0])) % 180.0
-    gap = np.abs((angles[:, None] - directions[None, :] + 90.0) % 180.0 - 90.0)
+    gap = arm_gaps(np.degrees(np.arctan2(W[:, 1], W[:, 0])), directions)
     near = gap.min(axis=1) <= tolerance
     on_arm = near & (np.argmin(gap, axis=1) == list(directions).index(direction))
     weights = np.sum(W[:, :2] ** 2, axis=1)
@@ -355,7 +364,8 @@ for ax, name in zip(axes[0], settings):
         "random near arms": fraction_near(sample_angles(random_samples[name]), directions),
         "GFT mean |f^(w)|": spectrum_at(samples[name]).mean(),
         "random mean |f^(w)|": spectrum_at(random_samples[name]).mean(),
-        "cross orientation (deg)": cross_orientation(samples[name]),
+        # printed as the value modulo 90 nearest the arm T e2, the arm of the last column
+        "cross orientation (deg)": nearest_modulo(cross_orientation(samples[name]), directions[1], 90.0),
         "|w|^2 share of arm T e2": weight_share(samples[name], directions[1], directions),
     })
 plt.show()
@@ -370,7 +380,9 @@ summary.style.format({column: "{:.3g}" for column in summary.columns if column !
 # the angle of $w_l$. The statistic weights each sample by $|w_l|^2$, so the far ends of the
 # arms count most. For a cross with perpendicular arms the weights do not move it: both arms
 # have the same $e^{4i\alpha}$, and the statistic is their common direction modulo $90°$,
-# which turns by $45°$ under the rotation. The arms of the sheared cross are not
+# which turns by $45°$ under the rotation. (The table prints it as the value modulo $90°$
+# nearest the arm $Te_2$, the arm of its last column: $90°$ for "kreuz", $135°$ for the rotated
+# cross.) The arms of the sheared cross are not
 # perpendicular: at $16.7°$ and $73.3°$, their terms $e^{4i\alpha}$ are $e^{\pm i\,66.8°}$, and
 # with equal weights the statistic gives $0°$ (modulo $90°$), $16.7°$ from either arm. There
 # the weights decide: the statistic lands near the arm $Te_2$, which is longer and carries
@@ -388,16 +400,15 @@ for name in settings:
     claims.check(f"{name}: mean |f^| at GFT samples over that at random samples",
                  summary.loc[name, "GFT mean |f^(w)|"] / summary.loc[name, "random mean |f^(w)|"], ">", 1)
 orientation = summary["cross orientation (deg)"]
-turn = orientation["kreuz-rotated"] - orientation["kreuz"]
-turn = (turn + 45.0) % 90.0 - 45.0  # orientation difference modulo 90, in [-45, 45)
+turn = nearest_modulo(orientation["kreuz-rotated"] - orientation["kreuz"], 0.0, 90.0)  # in [-45, 45)
 claims.check("the cross turns by 45° from kreuz to kreuz-rotated (| |turn| - 45 | in degrees)",
              abs(abs(turn) - 45.0), "<", 8.0)
 sheared_arms = arm_directions(SHEAR_MATRIX)
 equal_weights = 0.0  # the statistic for equal weights on the two sheared arms, modulo 90
-to_arm = abs((orientation["kreuz-sheared"] - sheared_arms[1] + 45.0) % 90.0 - 45.0)
+to_arm = abs(nearest_modulo(orientation["kreuz-sheared"] - sheared_arms[1], 0.0, 90.0))
 claims.check("kreuz-sheared: the |w|^2-weighted orientation lies within half the way from the "
              "equal-weight value to T e2 (degrees from T e2)", to_arm, "<",
-             abs((equal_weights - sheared_arms[1] + 45.0) % 90.0 - 45.0) / 2)
+             abs(nearest_modulo(equal_weights - sheared_arms[1], 0.0, 90.0)) / 2)
 claims.check("kreuz-sheared: the arm T e2 carries most of sum |w|^2 (its share)",
              summary.loc["kreuz-sheared", "|w|^2 share of arm T e2"], ">", 0.5)
 
