@@ -361,6 +361,9 @@ if live_ok:
                  with_noise["GFT-r λ=0"] / with_noise[tv_name], ">", 1)
     claims.check("(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
                  with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 1)
+    untrained = kept_steps.loc[("GFT λ=0", "with noise columns"), "kept step"]
+    claims.check("(1) ... at this budget, without TV both phases keep their untrained start "
+                 "(phases of the fit with noise columns that keep step 0, of 2)", int((untrained == 0).sum()), ">=", 2)
     # (2) with TV the learned features weigh a noise coordinate less than half as much as a
     # real one, and several times less than without TV
     claims.check(f"(2) with TV (λ = {tv_lambda:g}), weight on a noise coordinate / a real one",
