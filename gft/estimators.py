@@ -241,7 +241,7 @@ class GFTRegressor(FeatureRegressorBase):
     r"""Generative feature training of a thin 2-layer network (Hertrich & Neumayer).
 
     .. math:: f(x) = \mathrm{Re}\,(A(x)\, b) = \mathrm{Re}\sum_{l=1}^N b_l \Phi(\langle w_l, \tilde x\rangle)/N,
-              \qquad w_l = G_\theta(z_l),\ z_l\sim N(0, I),
+              \qquad w_l = G_\theta(z_l),\ z_l\sim \mathcal{N}(0, I),
 
     (the sum as written is ``fourier``'s; ``fourier-real`` has a cos and a sin column per
     feature, bias activations a constant column: :math:`P` columns in all), with

@@ -28,7 +28,7 @@
 # to a function of one variable and to a function of two, with
 # {py:class}`gft.GFTRegressor` {cite:p}`hertrich2025gft`, and compares it with random
 # Fourier features (RFF) {cite:p}`rahimi2007random` that have the same $N$: the features
-# $w_l \sim N(0, \sigma^2 I)$ are drawn once (with $\sigma$ chosen on validation data) and
+# $w_l \sim \mathcal{N}(0, \sigma^2 I)$ are drawn once (with $\sigma$ chosen on validation data) and
 # only $b$ is fitted. GFT fits $b$ the same way, by a ridge solve, but *learns* where to put
 # the $w_l$: a generator network $G_\theta$ maps Gaussian noise to features,
 # $w_l = G_\theta(z_l)$, and is trained on the fitting error; a refinement (GFT-r) then
@@ -294,7 +294,7 @@ plotting.plot_feature_distribution(samples_2d, spectrum_2d, ax=axes[0], limit=li
 axes[0].set_title("GFT: samples of the learned distribution")
 plotting.plot_feature_distribution(
     random_2d, spectrum_2d, ax=axes[1], limit=limit_2d, color="tab:blue",
-    label=rf"$N(0, \sigma^2 I)$, $\sigma = {rff_2d.sigma_:.3g}$", spectrum_label=tapered,
+    label=rf"$\mathcal{{N}}(0, \sigma^2 I)$, $\sigma = {rff_2d.sigma_:.3g}$", spectrum_label=tapered,
 )
 axes[1].set_title("random features")
 plotting.plot_training_curves(gft_2d.history_, ax=axes[2])

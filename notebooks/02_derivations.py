@@ -590,7 +590,7 @@ check("Im(A b) = A_sin alpha - A_cos beta (the term the complex ridge problem al
 # and labels outside the complex column space are not interpolated. Counted in real numbers,
 # the complex solve has $2N$ unknowns for $2M$ equations (real and imaginary parts of
 # $Ab = y$) and interpolates only for $N \ge M$; for $M/2 \le N < M$ only the real solve
-# does. A check with random labels $y \sim N(0, I_M)$ and least squares without ridge
+# does. A check with random labels $y \sim \mathcal{N}(0, I_M)$ and least squares without ridge
 # (`numpy.linalg.lstsq`), at $N = 3M/4$ and $N = 3M/2$, with $\Pi$ built from the singular
 # vectors of $A$ (the column $|\mathrm{Re}(A b_{\mathrm{c}}) - \mathrm{Re}(\Pi)\,y| / |y|$
 # compares the complex solve's fit with $\mathrm{Re}(\Pi)\,y$):
@@ -778,7 +778,7 @@ display(Markdown(
 # agree to rounding, not bit for bit, and here rounding is amplified. An untrained
 # generator's features are short, so the columns $e^{2\pi i \langle w_l, x\rangle}$ of $A$ are
 # slowly varying waves, nearly linearly dependent, and $\kappa(S)$ is close to its bound $1 + M/(N\delta)$ above (the derivative
-# checks of this page used well-conditioned features, $w \sim N(0, \sigma^2 I)$ with
+# checks of this page used well-conditioned features, $w \sim \mathcal{N}(0, \sigma^2 I)$ with
 # $\sigma = 3$). A backward-stable solve of $S$ is then accurate to about
 # $\epsilon_{64}\,\kappa(S)$, and two such solves can differ by that much. The gradient of the
 # first Adam step of each engine, and the update $\theta_5 - \theta_0$ after five steps (not

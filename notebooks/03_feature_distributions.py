@@ -19,7 +19,7 @@
 # %% [markdown]
 # # Feature distributions
 #
-# GFT learns a *distribution* of features, the push-forward of $N(0, I)$ by the generator
+# GFT learns a *distribution* of features, the push-forward of $\mathcal{N}(0, I)$ by the generator
 # $G_\theta$ {cite:p}`hertrich2025gft`. For Fourier features
 # $\Phi(\langle w, x\rangle) = e^{2\pi i \langle w, x \rangle}$ that distribution has a
 # direct reading: a feature $w$ *is* a frequency, so a good distribution puts its mass where
@@ -40,7 +40,7 @@
 # chapter plots many samples of $G_\theta(z)$ over $|\hat f|$ for the three "kreuz" settings
 # of the paper and checks that the learned distribution follows the
 # spectrum: it forms the same cross, and the cross turns and stretches with the target, while
-# random features $w \sim N(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to its shape and orientation (their scale $\sigma$ is
+# random features $w \sim \mathcal{N}(0, \sigma^2 I)$ {cite:p}`rahimi2007random` are blind to its shape and orientation (their scale $\sigma$ is
 # chosen on the data).
 #
 # ## The targets
@@ -242,7 +242,7 @@ fig, axes = plt.subplots(2, len(settings), figsize=(5.2 * len(settings), 9.6),
 for j, name in enumerate(settings):
     for i, (W, label, color) in enumerate([
         (samples[name], r"samples of $G_\theta(z)$", "tab:red"),
-        (random_samples[name], rf"$N(0, \sigma^2 I)$, $\sigma = {baselines[name].sigma_:.3g}$", "tab:blue"),
+        (random_samples[name], rf"$\mathcal{{N}}(0, \sigma^2 I)$, $\sigma = {baselines[name].sigma_:.3g}$", "tab:blue"),
     ]):
         ax = axes[i, j]
         plotting.plot_feature_distribution(W, spectra[name], ax=ax, limit=limits[name], label=label,

@@ -123,7 +123,7 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 # frequency.
 #
 # - **RFF** — random features {cite:p}`rahimi2007random`: $w_l = \sigma z_l$,
-#   $z_l \sim N(0, I)$, with the scale $\sigma$ chosen on the validation split; no feature
+#   $z_l \sim \mathcal{N}(0, I)$, with the scale $\sigma$ chosen on the validation split; no feature
 #   learning at all, the control.
 # - **sparse RF** — SHRIMP-style iterative magnitude pruning {cite:p}`xie2022shrimp`:
 #   draw many random features, fit, drop those with the smallest $|b_l|$, refit, down to
@@ -139,7 +139,7 @@ settings_table.style.format({"Var(y)": "{:.3g}"})
 #   $L(w) = \frac1M \lVert \mathrm{Re}\,A(w)\hat b(w) - y\rVert^2 + \lambda\,\mathrm{TV}(w)$ in $w$ directly, as in
 #   two-timescale training {cite:p}`twotimescale2025ultrafast`, from the random features of
 #   the validated scale $\sigma$, with Adam's step in units of $\sigma$ (Adam on $w/\sigma$).
-# - **GFT** — the features are samples $w_l = G_\theta(z_l)$, $z_l \sim N(0, I)$, of a
+# - **GFT** — the features are samples $w_l = G_\theta(z_l)$, $z_l \sim \mathcal{N}(0, I)$, of a
 #   generator network trained on $\mathbb{E}_z L(G_\theta(z))$; the prediction uses a
 #   *fresh* draw of features and its ridge solve.
 # - **GFT-r** — GFT followed by a refinement of one drawn latent set $z$ on

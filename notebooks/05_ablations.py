@@ -264,7 +264,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # ## The TV weight on noisy labels
 #
 # Now the training labels carry Gaussian noise, $y_k = f(x_k) + \varepsilon_k$ with
-# $\varepsilon_k \sim N(0, \sigma_\varepsilon^2)$ (`load_setting(..., noise=σ_ε)`), while the test labels
+# $\varepsilon_k \sim \mathcal{N}(0, \sigma_\varepsilon^2)$ (`load_setting(..., noise=σ_ε)`), while the test labels
 # stay exact, so the test MSE measures the distance to $f$. Without a regulariser the
 # features are free to fit the noise (the validation split, itself noisy, only chooses which
 # iterate is kept). The TV term penalises the mean $\ell^1$ norm of the gradient of the fit:

@@ -125,7 +125,7 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}, N = {n_partic
 # %% [markdown]
 # ## The teacher and the student
 #
-# Inputs are Gaussian, $x\sim N(0, I_2)$, and the teacher is a wide network of $N^*$ ReLU
+# Inputs are Gaussian, $x\sim \mathcal{N}(0, I_2)$, and the teacher is a wide network of $N^*$ ReLU
 # neurons on the unit circle with unit output weights,
 #
 # $$
@@ -741,7 +741,7 @@ claims.check("most eigenvalues of 𝒦 lie below δ at the start (share)", share
 # objective over fresh draws,
 #
 # $$
-# \min_\phi\ \mathbb E_{z_1,\dots,z_{N_G}\sim N(0,I_2)}\ J\big(G_\phi(z_1)/\|G_\phi(z_1)\|,\ \dots,\ G_\phi(z_{N_G})/\|G_\phi(z_{N_G})\|\big),
+# \min_\phi\ \mathbb E_{z_1,\dots,z_{N_G}\sim \mathcal{N}(0,I_2)}\ J\big(G_\phi(z_1)/\|G_\phi(z_1)\|,\ \dots,\ G_\phi(z_{N_G})/\|G_\phi(z_{N_G})\|\big),
 # $$
 #
 # here with {py:class}`gft.Generator` and the circle projection. The training draws have

@@ -135,7 +135,7 @@ def hermite_shares(f, t, y):
 # %% [markdown]
 # ## The model and the target
 #
-# Inputs are Gaussian, $x\sim N(0, I_d)$, and the target is a *single-index* function: it
+# Inputs are Gaussian, $x\sim \mathcal{N}(0, I_d)$, and the target is a *single-index* function: it
 # depends on $x$ only through one direction $\beta$ ($\|\beta\|=1$),
 #
 # $$
@@ -151,7 +151,7 @@ def hermite_shares(f, t, y):
 #
 # $$
 # f(x) = \frac1{\sqrt N}\sum_{l=1}^N b_l\,\Phi(\langle w_l, x\rangle),\qquad
-# w_l\sim N(0, \sigma^2 I_d),\ \sigma^2 = 1/d,\quad b_l\sim N(0, 1/N);
+# w_l\sim \mathcal{N}(0, \sigma^2 I_d),\ \sigma^2 = 1/d,\quad b_l\sim \mathcal{N}(0, 1/N);
 # $$
 #
 # *random features* keep the $w_l$ and fit $b$ by ridge regression,
@@ -160,7 +160,7 @@ def hermite_shares(f, t, y):
 # %% [markdown]
 # ## 1. Random features: double descent and the ridge
 #
-# With $M$ noisy samples ($y + 0.5\,\varepsilon$, $\varepsilon \sim N(0, 1)$ independent of $x$) and
+# With $M$ noisy samples ($y + 0.5\,\varepsilon$, $\varepsilon \sim \mathcal{N}(0, 1)$ independent of $x$) and
 # $d$ inputs, we fit random features of widths $N$ from $M/20$ to $20M$ (at the `book` preset) with a vanishing ridge (the minimum-norm interpolator once
 # $N\ge M$), with a few fixed ridges, and with the best ridge on a fine grid (chosen on the
 # test error, as in the theory of the optimally tuned ridge). Each width is averaged over a
@@ -329,7 +329,7 @@ claims.check("1: at M = 4d random features learn little of the He2 part (|c2|)",
 # the kernel of infinitely many ReLU features, the arc-cosine kernel
 #
 # $$
-# \kappa(x, x') = \mathbb E_{w\sim N(0, I_d/d)}\,\Phi(\langle w,x\rangle)\Phi(\langle w,x'\rangle)
+# \kappa(x, x') = \mathbb E_{w\sim \mathcal{N}(0, I_d/d)}\,\Phi(\langle w,x\rangle)\Phi(\langle w,x'\rangle)
 # = \frac{\|x\|\,\|x'\|}{2\pi d}\big(\sin\vartheta + (\pi-\vartheta)\cos\vartheta\big),
 # $$
 #

@@ -34,7 +34,7 @@ class VarProRegressor(FeatureRegressorBase):
     generator samples. The iterate with the best validation MSE is kept.
 
     Initialisation: ``init_features`` when given, else :math:`w_l = s z_l`,
-    :math:`z_l \sim N(0, I_D)`, the draw of :class:`RFFRegressor` with ``sigma=s`` (so
+    :math:`z_l \sim \mathcal{N}(0, I_D)`, the draw of :class:`RFFRegressor` with ``sigma=s`` (so
     ``steps=0`` gives that model); ``init_scale=None`` (the default) takes the scale of
     ``DEFAULT_SIGMA_GRIDS[activation]`` whose random-feature model validates best, as
     :class:`NNRegressor` does (see there why the scale matters).
