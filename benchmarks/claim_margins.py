@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
+# the chapters and the provenance both use this checkout's gft, not an editable install of another
+sys.path.insert(0, str(REPO))
 
 
 def chapter_scripts(prefixes: list[str]) -> list[Path]:
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--out", type=Path, default=REPO / "book/results/claims/margins.csv")
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PYTHONPATH", str(REPO))
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     command = "python benchmarks/claim_margins.py " + " ".join(argv if argv is not None else sys.argv[1:])
     failed = []
     for script in chapter_scripts(args.chapters):
