@@ -86,7 +86,9 @@ from gft import theory
 from gft.experiments import start_chapter
 
 # %% tags=["parameters"]
-preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
+# "smoke" (seconds), "book" (these pages), "paper" (for a GPU: on one CPU thread one of its
+# cells ran for more than an hour; VarPro alone takes 32 000 steps with N = 1024 particles)
+preset = os.environ.get("GFT_PRESET", "book")
 gamma = 100.0  # concentration of the teacher's two bumps
 ridge = 1e-3  # delta, the ridge of the output layer
 snapshot_times = [0.0, 0.125, 1.0, 5.0, 8.0]  # times of the density pictures (those at most t_max)

@@ -243,3 +243,22 @@ def test_every_committed_claim_has_margins_over_five_seeds(script):
                              f"the page's (run `make margins`): {other_bound[:3]}")
     failed = [c for c in claims if not held[c]]
     assert not failed, f"{script.stem}: claims that failed on some seed of {MARGINS.name}: {failed[:3]}"
+
+
+PAPER_PRESET = REPO / "book" / "results" / "claims" / "paper-preset.csv"
+
+
+def test_paper_preset_record_is_of_the_pages_claims():
+    """``paper-preset.csv`` records chapters run at the paper preset (the intro cites it): for each
+    chapter there, the claims are those of its committed page, none missing and none stale (a
+    renamed claim), and every one held. Thresholds may differ: some depend on the preset."""
+    import pandas as pd
+
+    record = pd.read_csv(PAPER_PRESET)
+    assert set(record["preset"]) == {"paper"}, sorted(set(record["preset"]))
+    for stem, rows in record.groupby("chapter"):
+        page = set(committed_claims(committed(NOTEBOOKS / f"{stem}.py")))
+        recorded = set(rows["claim"])
+        assert recorded == page, (f"{stem}: not on the page {sorted(recorded - page)[:2]}, "
+                                  f"not recorded {sorted(page - recorded)[:2]} (rerun it at the paper preset)")
+        assert rows["held"].all(), f"{stem}: failed at the paper preset: {rows.loc[~rows['held'], 'claim'].tolist()[:3]}"
