@@ -310,11 +310,6 @@ def fraction_near(angles: np.ndarray, directions: np.ndarray, tolerance: float =
     return float(np.mean(gap.min(axis=1) <= tolerance))
 
 
-def centred(angles: np.ndarray, low: float) -> np.ndarray:
-    """Angles modulo 180, represented in the window [low, low + 180)."""
-    return (angles - low) % 180.0 + low
-
-
 def cross_orientation(W: np.ndarray) -> float:
     r"""Orientation (degrees modulo 90) of a cross: arg sum_l |w_l|^2 e^{4 i phi_l} / 4."""
     phi = np.arctan2(W[:, 1], W[:, 0])
@@ -339,9 +334,9 @@ for ax, name in zip(axes[0], settings):
     centre = float(np.mean(directions))  # midway between the arms: 45 or 90 here
     # 2.5-degree bins, shifted by half a bin so that arms at centre -+ 45 (kreuz, kreuz-rotated) sit mid-bin
     bins = np.linspace(centre - 90.0, centre + 90.0, 73) + 1.25
-    ax.hist(centred(sample_angles(samples[name]), bins[0]), bins=bins, density=True,
+    ax.hist(nearest_modulo(sample_angles(samples[name]), bins[0] + 90.0, 180.0), bins=bins, density=True,
             color="tab:red", alpha=0.6, label="GFT")
-    ax.hist(centred(sample_angles(random_samples[name]), bins[0]), bins=bins, density=True,
+    ax.hist(nearest_modulo(sample_angles(random_samples[name]), bins[0] + 90.0, 180.0), bins=bins, density=True,
             color="tab:blue", alpha=0.4, label="random")
     for angle in directions:
         ax.axvline(angle, color="black", ls="--", lw=1)

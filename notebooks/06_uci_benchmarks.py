@@ -505,12 +505,11 @@ if len(cmp):
     ccpp = rows[(rows["setting"] == "ccpp") & (rows["preset"] == "book") & (rows["activation"] == "fourier")]
     per_trial = ccpp.pivot_table(index="trial", columns="method", values="test_mse")
     if {"gft-r", "rff"} <= set(per_trial):
-        stuck = report.kept_start(ccpp[ccpp["method"] == "gft-r"])
-        n_stuck = int(stuck["kept"].sum()) if len(stuck) else 0
         level = per_trial[(per_trial["gft-r"] / per_trial["rff"]).between(1 / 1.2, 1.2)]
-        gft_r_cells = ccpp[ccpp["method"] == "gft-r"]
-        stuck_trials = gft_r_cells.loc[report.kept_start_flags(gft_r_cells).fillna(False).astype(bool), "trial"]
-        generator_steps = [json.loads(f)["generator_best_step"] for f in ccpp.loc[ccpp["method"] == "gft-r", "fitted"]]
+        gft_r_rows = ccpp[ccpp["method"] == "gft-r"]
+        stuck_trials = gft_r_rows.loc[report.kept_start_flags(gft_r_rows).fillna(False).astype(bool), "trial"]
+        n_stuck = len(stuck_trials)
+        generator_steps = [json.loads(f)["generator_best_step"] for f in gft_r_rows["fitted"]]
         trained_steps = [step for step in generator_steps if step > 0]
         display(Markdown(
             f"On CCPP GFT-r and RFF are within 20 % of each other on {len(level)} of {len(per_trial)} "
@@ -525,7 +524,6 @@ if len(cmp):
         refit_files = sorted((results_root / "robustness").glob("ccpp_generator_lr*.csv"))
         if refit_files:
             book_lr = get_preset("book")["lr"]
-            gft_r_rows = ccpp[ccpp["method"] == "gft-r"]
             committed = pd.DataFrame({"draw": gft_r_rows["trial"].astype(int), "lr": book_lr,
                                       "run": "committed", "generator_best_step": generator_steps,
                                       "gft_r_test_mse": gft_r_rows["test_mse"].astype(float)})
