@@ -30,8 +30,8 @@
 #    random-features regression has a test-error peak when the width $N$ passes the number
 #    of samples $M$ (double descent); a well-chosen ridge removes it
 #    {cite:p}`mei2022doubledescent`. With $M \asymp d$ samples random
-#    features learn the linear part of the target; its quadratic part needs $M \asymp d^2$
-#    (and, for random features, $N \asymp d^2$ features);
+#    features learn the linear part of the target; its quadratic part needs $M$ of order $d^2$
+#    (fully only for $M \gg d^2$; and, for random features, $N$ of order $d^2$ features);
 # 2. **one large gradient step learns a direction.** A single step on the first layer adds
 #    a rank-one *spike* to the random weight matrix; past a threshold it leaves the
 #    Marchenko–Pastur bulk as an outlier singular value whose singular vector aligns with the
@@ -48,7 +48,8 @@
 #
 # **Notation.** The chapter keeps the symbols of [the notation page](../book/notation.md) —
 # $M$ samples, $N$ features, $d$ inputs, $\delta$ the ridge, $\Phi$ the activation (here the
-# ReLU), $b$ the output weights, $\sigma^2 = 1/d$ the variance of random features — except
+# ReLU), $b$ the output weights, $\sigma^2 = 1/d$ the variance of random features in sections
+# 1–4 (section 5's $\sigma$ is the random features' scale, chosen on a validation split) — except
 # that its feature matrix $F = \Phi(XW^\top)/\sqrt N$ is scaled by $1/\sqrt N$ and has no
 # bias (the scaling of the theory; the book's $A$ uses $1/N$ and a bias column, as does
 # section 5), and that its ridge problem weighs the *mean* squared error,
@@ -125,11 +126,14 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 def hermite_shares(f, t, y):
     r"""(c1, c2): the shares of the target's He1 and He2 parts that the predictions f carry.
 
-    ``t`` = <beta, x> and ``y`` the noiseless target at the same test points;
-    c_k = <f, He_k> / <y, He_k> (empirical inner products), 1 when f has learned that part.
+    ``t`` = <beta, x> and ``y`` the noiseless target at the same test points; c_k is f's
+    least-squares coefficient on He_k over the basis 1, He1, He2 at those points, divided by
+    y's (1 and 1/2), so 1 when f has learned that part. A joint fit, because on a finite test
+    set He1 and He2 are not orthogonal: a ratio of single inner products would mix the parts.
     """
-    he1, he2 = t, t**2 - 1
-    return float(f @ he1 / (y @ he1)), float(f @ he2 / (y @ he2))
+    basis = np.stack([np.ones_like(t), t, t**2 - 1], axis=1)
+    (_, f1, f2), (_, y1, y2) = (np.linalg.lstsq(basis, v, rcond=None)[0] for v in (f, y))
+    return float(f1 / y1), float(f2 / y2)
 
 
 # %% [markdown]
@@ -144,10 +148,12 @@ def hermite_shares(f, t, y):
 #
 # a linear and a quadratic part in Hermite polynomials, of variances $1$ and
 # $\tfrac14\,\mathbb E\,\mathrm{He}_2^2 = \tfrac12$. How much of each part a predictor $f$
-# has learned we measure by the shares
-# $c_k = \langle f, \mathrm{He}_k\rangle / \langle y, \mathrm{He}_k\rangle$ ($k = 1, 2$, inner
-# products over test points): $c_k = 1$ when the part is learned, $c_k = 0$ when it is
-# missed (a ratio of sample inner products, so a learned part can read a little above 1). The network has $N$ ReLU features,
+# has learned we measure by the shares $c_1, c_2$: fit $f$ over the test points by least
+# squares in the basis $1, \mathrm{He}_1, \mathrm{He}_2$ of $t = \langle\beta, x\rangle$, and divide the
+# coefficients of $\mathrm{He}_1$ and $\mathrm{He}_2$ by the target's ($1$ and $\tfrac12$):
+# $c_k = 1$ when the part is learned, $c_k = 0$ when it is missed. (A joint fit rather than
+# one inner product per part: on a finite test set $\mathrm{He}_1$ and $\mathrm{He}_2$ are
+# not orthogonal, and separate ratios would credit one part with the other's fit.) The network has $N$ ReLU features,
 #
 # $$
 # f(x) = \frac1{\sqrt N}\sum_{l=1}^N b_l\,\Phi(\langle w_l, x\rangle),\qquad
@@ -258,6 +264,12 @@ c1_dd, c2_dd = hermite_shares(f_wide, X_dd_test @ beta_dd, y_dd_test)
 y_dd_clean = theory.single_index_target(X_dd, beta_dd, link)
 clean = theory.double_descent(X_dd, y_dd_clean, X_dd_test, y_dd_test, [M_dd // 2, M_dd], [0.0],
                               size["dd_draws"], rng).test_mse.mean(-1)[:, 0]
+# nor the quadratic part: a linear target, noiseless (its own stream, so the draws below are unchanged)
+linear_rng = rng.spawn(1)[0]
+clean_linear = theory.double_descent(
+    X_dd, theory.single_index_target(X_dd, beta_dd, "he1"), X_dd_test,
+    theory.single_index_target(X_dd_test, beta_dd, "he1"), [M_dd // 2, M_dd], [0.0], size["dd_draws"],
+    linear_rng).test_mse.mean(-1)[:, 0]
 
 ends = [0, len(widths) - 1]
 peak_factor = mse[i_peak, 0] / mse[ends, 0].max()
@@ -272,7 +284,9 @@ display(Markdown(
     f"The minimum-norm error at $N = M$ is ${float(mantissa):.3g} \\times 10^{{{int(exponent)}}}$ times the "
     f"larger of its values at the "
     f"two ends of the sweep, and without label noise still {clean[1] / clean[0]:.3g} times its value "
-    f"at $N = M/2$. At $N = 0.97M$ and $1.03M$ the variance over first layers is at least "
+    f"at $N = M/2$; for the linear target $\\mathrm{{He}}_1(\\langle\\beta, x\\rangle)$ without noise "
+    f"{clean_linear[1] / clean_linear[0]:.3g} times (test MSE {clean_linear[0]:.2g} at $N = M/2$, "
+    f"{clean_linear[1]:.3g} at $N = M$). At $N = 0.97M$ and $1.03M$ the variance over first layers is at least "
     f"{variance_growth:.3g} times its value at $N = M/2$ and makes up all but at most "
     f"{100 * bias_share:.2g} % of the error, while the bias$^2$ there is at most {bias_near:.2g} times "
     f"its value at $N = 2M$; the error of an average of 5 draws is at least {average_growth:.3g} times "
@@ -283,8 +297,11 @@ display(Markdown(
 # %% [markdown]
 # The minimum-norm fit has its peak at $N = M$, where the square feature matrix is worst
 # conditioned and the interpolator amplifies every part of the labels that the features
-# cannot fit: the label noise, but also the quadratic part of the target, which random
-# features treat as noise here — the peak stays when the label noise is removed. Over draws
+# cannot fit: the label noise, the quadratic part of the target, which random features treat
+# as noise here, and, even for a linear target, the part of the ReLU features that is
+# nonlinear in $x$, which acts as noise of its own (the $\mu_*$ term of the Gaussian
+# equivalent model in {cite:p}`mei2022doubledescent`): the peak stays when the label noise is
+# removed, and again when the target is linear as well. Over draws
 # of the first layer (right), the peak is one of variance, loosely as in the analysis of
 # random features trained by SGD (a unimodal variance, a decreasing bias)
 # {cite:p}`rfdoubledescentsgd`, which splits the error over data, noise and features rather
@@ -311,6 +328,8 @@ claims.check("1: min-norm peak at N = M, error over the larger of the two ends",
 claims.check("1: the min-norm peak is at N = M, error over the largest at any other width",
              mse[i_peak, 0] / np.delete(mse[:, 0], i_peak).max(), ">", 10)
 claims.check("1: the peak stays without label noise, error at N = M over N = M/2", clean[1] / clean[0], ">", 30)
+claims.check("1: the peak stays for a linear target without noise, error at N = M over N = M/2",
+             clean_linear[1] / clean_linear[0], ">", 30)
 claims.check("1: variance over first layers at N = 0.97M, 1.03M over N = M/2 (smaller)", variance_growth, ">", 10)
 claims.check("1: bias^2 share of the error at N = 0.97M, 1.03M (larger)", bias_share, "<", 0.1)
 claims.check("1: bias^2 at N = 0.97M, 1.03M over N = 2M (larger): it stays on its plateau", bias_near, "<", 1.5)
@@ -484,12 +503,16 @@ claims.check("1: much of the He2 part is learned at M = 2d^2, every d (smallest 
 # $\mathbb E[y\langle\beta, x\rangle] = 1$), caps the alignment of $v_1$ with $\beta$; the
 # product of the two is the BBP prediction of $|\langle v_1, \beta\rangle|$. These are asymptotic
 # statements ($N, d\to\infty$ with $N/d\to q$, a fixed-rank spike independent of $W_0$, as $b$
-# and the batch are here). And $\Gamma$ is rank one only up to a remainder small in operator norm
-# {cite:p}`ba2022onestep`; in $W_1$ that remainder is multiplied by $\eta$, so the rank-one
-# picture describes steps of order one, while steps of the order of $\sqrt N$ (about 32 at the
-# `book` preset)
-# are the large-step regime of the same paper, in which more than the linear part of the link
-# enters the features.
+# and the batch are here), and {cite:p}`ba2022onestep` proves them for a smooth, centred
+# activation, which the ReLU is not: the checks below show how far they carry over. And $\Gamma$ is rank one only up to a remainder
+# $R = \Gamma - \mu_1 b\hat g^\top$ small in operator norm {cite:p}`ba2022onestep`; in $W_1$
+# that remainder is multiplied by $\eta$, so the rank-one picture holds while $\eta\|R\|$
+# stays small against the bulk edge (both are printed below). Steps of the order of
+# $\sqrt N$ (about 32 at the `book` preset) are the large-step regime of the same paper:
+# the $b_l$ being of order $1/\sqrt N$, each feature $w_l$ then moves by an order-one multiple
+# of $\hat g$, the features $\Phi(\langle w_l, x\rangle)$ become nonlinear functions of
+# $\langle\beta, x\rangle$, and ridge regression on them can learn more than the linear part
+# of the link.
 #
 # We sweep $\eta$; for each updated $W_1$ we record the spectrum, the alignment of the top
 # right singular vector with $\beta$, and the test error of random-features ridge regression
@@ -526,6 +549,9 @@ for eta in step_sizes:
     c1, c2 = hermite_shares(preds[errors.argmin()], X_test @ beta, y_test)
     records.append(dict(eta=eta, s=s, cos=cos[0], test_mse=errors.min(), c1=c1, c2=c2))
 print(f"{len(step_sizes)} step sizes")
+# the remainder of Gamma beyond its rank-one part, and the spectrum after the largest step
+remainder_norm = np.linalg.norm(Gamma - mu1 * np.outer(b0, g_hat), 2)
+s_largest = np.linalg.svd(W0 + step_sizes[-1] * Gamma, compute_uv=False)
 
 gamma = np.array([r["eta"] for r in records]) * mu1 * np.linalg.norm(b0) * np.linalg.norm(g_hat)
 bbp_location = np.where(gamma > q**0.25, np.sqrt((1 + gamma**2) * (q + gamma**2)) / np.maximum(gamma, 1e-12), edge)
@@ -550,6 +576,10 @@ for r, g, a in zip(records, gamma, alignment_bbp):
     print(f"eta = {r['eta']:5.1f}  gamma = {g:6.2f}  s1 = {r['s'][0]:6.2f}  s2 = {r['s'][1]:5.2f}  "
           f"(edge {edge:.2f})  |<v1, beta>| = {r['cos']:.2f} (BBP {a:.2f})  test MSE = {r['test_mse']:.3f}  "
           f"c1 = {r['c1']:.2f}  c2 = {r['c2']:.2f}")
+print(f"remainder |R| = |Gamma - mu1 b g_hat^T| = {remainder_norm:.3f}; at eta = {step_sizes[-1]:g}: "
+      f"eta |R| = {step_sizes[-1] * remainder_norm:.2f}, {np.sum(s_largest > edge)} singular values above the "
+      f"edge {edge:.2f}, s2 = {s_largest[1]:.2f} and s3 = {s_largest[2]:.2f} "
+      f"({100 * (s_largest[1] / edge - 1):.0f} % and {100 * (s_largest[2] / edge - 1):.0f} % above it)")
 
 # %%
 show = [0.0, 16.0] if 16.0 in step_sizes else step_sizes[:: max(1, len(step_sizes) - 1)]
@@ -603,9 +633,10 @@ plt.show()
 # the BBP formula puts it, and its singular vector aligns with $\beta$ as the formula for
 # $\langle v_1, \hat g\rangle$ predicts, up to the finite-sample limit set by $\hat g$. For steps
 # up to $\eta = 32$ there is one outlier only (the second value within 3 % of the edge); at the
-# largest step, $\eta = 64$ (about $2\sqrt N$ at the `book` preset), a second singular value
-# creeps past the edge (3.77 against 3.24): there the remainder of $\Gamma$
-# beyond its rank-one part, multiplied by $\eta$, is no longer small. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
+# largest step, $\eta = 64$ (about $2\sqrt N$ at the `book` preset), the bulk itself spreads
+# past the edge — 14 singular values lie above it, the second and third 17 % and 12 % above
+# (3.77 and 3.62 against 3.24). That is no second learned direction: it is the remainder
+# $R$, whose norm times $\eta$ (3.4) is now as large as the edge. The features $\Phi(\langle w_l, x\rangle)$ now all carry a
 # component along $\langle\beta, x\rangle$, and ridge regression on them — still only $N$
 # features and $M$ samples — reaches a far smaller test error. The printed shares say why:
 # random features on $W_0$ learn most of the linear part ($c_1$ at $\eta = 0$, as in
@@ -716,9 +747,10 @@ display(Markdown(
 # %% [markdown]
 # The first eigenvalue is large in every case because the ReLU features are not centred:
 # their mean, a slowly varying function of $x$, dominates the kernel (the numbers on top are
-# eigenvalues in per cent of the trace). Feature learning did rescale the kernel: the trace
-# grows in proportion to $\|W\|_F^2$, because the step lengthened the weights along $\beta$. That is
-# not the interesting part. For random features no eigenvector stands out along $\beta$.
+# eigenvalues in per cent of the trace). Feature learning did rescale the kernel: for Gaussian
+# inputs a ReLU feature has $\mathbb E\,\Phi(\langle w, x\rangle)^2 = \|w\|^2/2$, so the trace grows
+# in proportion to $\|W\|_F^2$ (the claims table checks this identity on the sample), and the
+# step lengthened the weights along $\beta$. That is not the interesting part. For random features no eigenvector stands out along $\beta$.
 # After a step of size 16 the second eigenvalue's share of the trace has grown several-fold
 # and its eigenvector is close to $\langle\beta,x\rangle$; after a step of size 64 a further
 # eigenvector points largely along the quadratic harmonic $\mathrm{He}_2(\langle\beta,x\rangle)$
@@ -751,11 +783,11 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # $W \leftarrow W + \eta_i\Gamma$; $\alpha = \frac12$ is the large-step regime there) with $\alpha_1, \alpha_2 \in [0, \frac12)$, is analysed in
 # {cite:p}`linearwidth2steps`: in the proportional limit the updated weights are a spiked
 # random matrix with several outliers, each a learned direction, whose number is determined by
-# $\alpha_1, \alpha_2$ through $\lfloor\alpha_2/(\frac12-\alpha_1)\rfloor$ (whether that floor
-# counts every outlier or those the second step adds to the first step's spike is the
-# theorem's business; nothing here tests either reading); and reusing the first batch
-# (instead of a fresh one) lets the second step pick up directions that a fresh batch cannot,
-# those of information exponent above one. These are asymptotic statements, and a floor is fragile at a finite size: at a
+# $\alpha_1, \alpha_2$ through $\lfloor\alpha_2/(\frac12-\alpha_1)\rfloor$ (we take the count as the
+# paper's summary states it; nothing below depends on whether it includes the first step's
+# spike); and reusing the first batch (instead of a fresh one) lets the second step pick up
+# directions that a fresh batch cannot, those of information exponent above one, provided
+# $\alpha_1, \alpha_2$ are chosen properly. These are asymptotic statements, and a floor is fragile at a finite size: at a
 # single $N$, a constant factor in $\eta_i = C N^{\alpha_i}$ is the same as shifting
 # $\alpha_i$ by $\log C/\log N$ ($0.1$ for $C = 2$ at $N = 1000$), so exponents that put
 # $\alpha_2/(\frac12-\alpha_1)$ on an integer, where the floor jumps, say nothing about the
@@ -777,8 +809,10 @@ claims.check("3: after eta = 64 a top-4 eigenvector is He2(<beta, x>) (|cos|)",
 # a gap between fresh and reused batches expected here, even asymptotically: the link
 # $\mathrm{He}_1 + \frac12\mathrm{He}_2$ has information exponent one, and the paper's gap
 # concerns directions of exponent above one. (The fresh batch's top direction is the better
-# aligned with $\beta$ here, 0.73 and 0.75 against 0.62: plausibly because two fresh batches
-# see twice as many samples.)
+# aligned with $\beta$ here, 0.73 and 0.75 against 0.62, about as far as the sample limit of
+# section 2 allows: the cosine of the batch gradient $\hat g$ with $\beta$,
+# $(1 + d\,\mathbb E[y^2]/M)^{-1/2}$, is 0.63 for one batch of $M = d$ samples and 0.76 for two,
+# and the fresh scheme's second step sees a second batch.)
 # ```
 
 # %%
@@ -822,6 +856,9 @@ for alphas, results in two_step.items():
     for name, (s, cos) in results.items():
         print(f"alpha = {alphas}  {name:24s} s/edge = {np.round(s[:4] / edge2, 2)}  "
               f"s2/s3 = {s[1] / s[2]:.2f}  |<v_i, beta>| = {np.round(cos[:3], 2)}")
+target_power = 1 + 0.5  # E[y^2] of He1 + He2/2
+print("the sample limit of |cos(g_hat, beta)|, (1 + d E[y^2] / M)^(-1/2): "
+      + ", ".join(f"{k} batch{'es' if k > 1 else ''} of M = d: {(1 + target_power / k) ** -0.5:.2f}" for k in (1, 2)))
 
 # %%
 two_schemes = ("two steps, fresh batch", "two steps, reused batch")

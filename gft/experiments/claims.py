@@ -155,7 +155,7 @@ class Claims:
         if self.asserted:
             status = "asserted"
         elif self.preset in UNASSERTED_PRESETS:
-            status = f"computed but not asserted (the {self.preset!r} preset barely trains)"
+            status = f"computed but not asserted (the {self.preset!r} preset checks that the page runs)"
         else:
             status = "computed but not asserted"
         caption = f"The chapter's claims at preset {self.preset!r}, {status}"
