@@ -34,8 +34,9 @@
 # $\frac1N\sum_l \hat f(w_l)\, e^{2\pi i\langle w_l, x\rangle}/p(w_l)$ with $w_l \sim p$, whose
 # variance, $\frac1N\bigl(\int |\hat f|^2/p\, d\omega - |f(x)|^2\bigr)$, is smallest for
 # $p \propto |\hat f|$ (Cauchy–Schwarz), where $|\hat f|$ is integrable (for the
-# targets below, cut off at the square's edges, it is not: the argument applies to a smoothly
-# tapered version of them, and the plots below use one). GFT solves for the
+# targets below, cut off at the square's edges, it is not: the argument applies to a tapered
+# version of them, and the plots below use one, a Hann taper, $C^1$, whose $|\hat f|$ decays at
+# least as fast as $|\omega|^{-3}$, integrable in the plane). GFT solves for the
 # output weights by least squares instead, so this is an intuition, not a theorem.) This
 # chapter plots many samples of $G_\theta(z)$ over $|\hat f|$ for the three "kreuz" settings
 # of the paper and checks that the learned distribution follows the
@@ -56,11 +57,14 @@
 # $2(4u_2^3 + 1) \in [2, 10]$: the spectrum is a cross, an arm on the $\omega_1$-axis up to
 # $|\omega_1| = 4$ and an arm on the $\omega_2$-axis from $2$ to $10$ (mirrored through the
 # origin, as $|\hat f(-\omega)| = |\hat f(\omega)|$ for a real $f$). The other two settings
-# are $f(x) = g(xT)$ ($x$ a row vector, as in the code's `x @ T`) with $T$ the rotation by $\pi/4$ ("kreuz-rotated") or
+# are $f(x) = g(xT)$ ($x$ a row vector, as in the code's `x @ T`) with $T$ the rotation by $\pi/4$
+# of column vectors ($x \mapsto xT$ turns points by $-\pi/4$, so the graph and the spectrum
+# turn by $+\pi/4$; "kreuz-rotated") or
 # $T = \bigl(\begin{smallmatrix}1 & 0.3\\ 0.3 & 1\end{smallmatrix}\bigr)$ ("kreuz-sheared", the
 # paper's name: this $T$ is symmetric, a stretch by $1.3$ and $0.7$ along the diagonals,
 # which tilts the two axes towards each other).
-# Since $\nabla_x\, \varphi(xT) = T\, \nabla_u \varphi(u)$ for a phase $\varphi$, the
+# Since $\nabla_x\, \varphi(xT) = T\, \nabla_u \varphi(u)$ for a phase $\varphi$ (gradients as
+# column vectors), the
 # arms of $f$ point along the columns $Te_1$ and $Te_2$: rotated by $45°$, or tilted towards
 # each other by $\arctan 0.3 \approx 16.7°$ each. How far the arms reach depends on the range
 # of $u = xT$ over the square; it is computed below.
@@ -279,9 +283,9 @@ overshoot.style.format({"longest arm + main lobe": "{:.3g}", "GFT samples beyond
 # ($|w| \le 2$), where every direction is a low frequency, are left out. For each setting we
 # measure the fraction of samples within $\pm 10°$ of the two predicted arm directions: an
 # isotropic distribution puts $40/180 \approx 22\,\%$ there. The histograms show the angles
-# over a window of $180°$ centred between the two predicted arms, so that the seam where the
-# window wraps around ($0° = 180°$) lies at least $43°$ from either arm instead of cutting
-# the arm of "kreuz" at $0°$ in two.
+# over a window of $180°$ centred between the two predicted arms, so that the window's two
+# ends, which are the same direction modulo $180°$, lie at least $43°$ from either arm; the
+# usual window $[0°, 180°)$ would cut the arm of "kreuz" at $0°$ in two.
 
 # %%
 def sample_angles(W: np.ndarray, min_radius: float = 2.0) -> np.ndarray:
@@ -376,8 +380,8 @@ summary.style.format({column: "{:.3g}" for column in summary.columns if column !
 # arms count most. For a cross with perpendicular arms the weights do not move it: both arms
 # have the same $e^{4i\alpha}$, and the statistic is their common direction modulo $90°$,
 # which turns by $45°$ under the rotation. (The table prints it as the value modulo $90°$
-# nearest the arm $Te_2$, the arm of its last column: $90°$ for "kreuz", $135°$ for the rotated
-# cross.) The arms of the sheared cross are not
+# nearest the arm $Te_2$, the arm whose share is the table's last column: $90°$ for "kreuz",
+# $135°$ for the rotated cross.) The arms of the sheared cross are not
 # perpendicular: at $16.7°$ and $73.3°$, their terms $e^{4i\alpha}$ are $e^{\pm i\,66.8°}$, and
 # with equal weights the statistic gives $0°$ (modulo $90°$), $16.7°$ from either arm. There
 # the weights decide: the statistic lands near the arm $Te_2$, which is longer and carries
@@ -408,7 +412,7 @@ claims.check("kreuz-sheared: the arm T e2 carries most of sum |w|^2 (its share)"
              summary.loc["kreuz-sheared", "|w|^2 share of arm T e2"], ">", 0.5)
 
 # %% [markdown]
-# ## Why the sheared cross is fitted worse
+# ## What makes the sheared cross harder
 #
 # All three fits beat random features by a wide margin, but the sheared target is fitted
 # less well than the other two (first table, one fit and one feature draw per target; the

@@ -218,7 +218,7 @@ plt.show()
 # - The zeros of the population objective (infinitely many samples, a density $\nu$ of
 #   particles) are exactly $b\equiv1$ with $\nu-\mu^*\in\mathcal Z$. Every such density is a
 #   global minimiser: the minimiser is unique only modulo $\mathcal Z$. (For instance,
-#   $\nu = \mu^* + \varepsilon\cos3\theta$ fits exactly, and is a density for
+#   $\nu = \mu^* + \varepsilon\cos3\theta$ fits exactly, and is a density when
 #   $|\varepsilon| \le \min\mu^*$.)
 # - Positivity limits the ambiguity: with the antipodal sums fixed, $\nu\ge0$ confines
 #   $\nu(\theta)$ to $[0, \mu^*(\theta)+\mu^*(\theta+\pi)]$. What is free is how the mass of
@@ -226,9 +226,10 @@ plt.show()
 #   one complex constraint, keeping $\hat\nu(\pm1)$.
 #
 # Two numerical checks follow: the harmonics of $g$, by FFT; and a second minimiser
-# $\nu^\sharp$, found by a linear program over the splits that moves as much mass as
-# possible from the heavier point of each antipodal pair to the lighter one while keeping
-# $\hat\nu(\pm1)$.
+# $\nu^\sharp$, found by a linear program over the splits that maximises the mass $\nu$ puts
+# on the lighter point (under $\mu^*$) of each antipodal pair — the net mass moved towards the
+# lighter points — while keeping $\hat\nu(\pm1)$. At an optimal vertex all but two pairs put
+# their whole mass on one point, which is why $\nu^\sharp$ vanishes on about half the circle.
 
 # %%
 fine = theory.angle_grid(4096)  # an even grid: sampling g aliases odd orders onto odd orders only
@@ -251,7 +252,7 @@ def harmonics(angles: np.ndarray, weights: np.ndarray | None = None, orders=np.a
 
 
 def second_minimiser(mu: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    r"""A density $\nu$ on the grid with $\nu - \mu\in\mathcal Z$ that moves the most mass to the antipodes.
+    r"""A density $\nu$ on the grid with $\nu - \mu\in\mathcal Z$ that puts the most mass on the lighter point of each antipodal pair.
 
     Variables: the share $s\in[0,1]$ of each antipodal pair's mass $p = \mu(\theta)+\mu(\theta+\pi)$
     put at $\theta$ (the even harmonics depend on $p$ only); constraint: $\hat\nu(\pm1)$ unchanged.
@@ -263,7 +264,7 @@ def second_minimiser(mu: np.ndarray, theta: np.ndarray) -> np.ndarray:
     # nu_hat(1) = sum_half p (2 s - 1) e^{-i theta} dtheta: fix its real and imaginary parts
     A_eq = np.stack([p * np.cos(theta[:half]), p * np.sin(theta[:half])])
     heavier_here = mu[:half] > mu[half:]
-    gain = np.where(heavier_here, -p, p)  # move mass towards the lighter point of the pair
+    gain = np.where(heavier_here, -p, p)  # the mass on the lighter point of each pair (net move towards it)
     lp = linprog(-gain, A_eq=A_eq, b_eq=A_eq @ share, bounds=[(0, 1)] * half, method="highs")
     assert lp.status == 0, lp.message
     return np.concatenate([p * lp.x, p * (1 - lp.x)])
@@ -347,7 +348,9 @@ claims.check("ν♯ differs from μ* in an unseen harmonic by > 2 i.i.d. rms (la
 # $\nabla J(W) = \partial_W J_\delta(W, b)\big|_{b=\hat b(W)}$, so a step costs one
 # $N\times N$ solve. (GFT's objective $L$ has no such shortcut: it is the training MSE at the
 # ridge solution, plus the TV term, not the minimum over $b$ of the objective that $\hat b$
-# minimises, so GFT differentiates through the solve, as in the chapter on derivations.) A step of size $Nh$ followed by the projection onto the circle,
+# minimises, so GFT differentiates through the solve, as in the chapter on derivations. Nor is
+# this the book's VarPro baseline, {py:class}`gft.baselines.VarProRegressor`, which runs Adam
+# on $L$.) A step of size $Nh$ followed by the projection onto the circle,
 #
 # $$
 # w_l \leftarrow \frac{w_l - Nh\,\partial_{w_l}J}{\|w_l - Nh\,\partial_{w_l}J\|},
@@ -393,8 +396,8 @@ claims.check("ν♯ differs from μ* in an unseen harmonic by > 2 i.i.d. rms (la
 # harmonics and with $B_0\nu-\mu^*\in\mathcal Z$. Every density $\nu \ge 0$ with
 # $\nu-\mu^*\in\mathcal Z$ is a stationary state of that flow ($B_0\equiv1$), and among
 # everywhere-positive densities these are the only ones (the argument through $\int\nu^{-1}$
-# above). A density with gaps, such as $\nu^\sharp$, zero on whole intervals (printed above), can be
-# stationary in more ways: the flux $\nu\,\partial_\theta B_0^2$ vanishes as soon as $B_0^2$ is
+# above). Among densities with gaps ($\nu^\sharp$ is one, zero on whole intervals, printed above)
+# there are further stationary states, which need not be minimisers: the flux $\nu\,\partial_\theta B_0^2$ vanishes as soon as $B_0^2$ is
 # constant on each interval of its support, with constants that may differ. The ultra-fast
 # diffusion is therefore not the limit of our particle system; we use it as a reference —
 # the dynamics the features would follow if they determined the distribution — and measure
@@ -463,7 +466,7 @@ plt.show()
 # The plots and tables show $\mathcal{E}$, not $\mathcal E^2$. It needs no density estimate and
 # applies equally to particles, to the PDE's grid density and to the teacher. On the circle,
 # $\|w-w'\| = 2|\sin\frac{\theta-\theta'}{2}|$ and the Fourier series of $|\sin\frac\psi2|$
-# give
+# gives
 #
 # $$
 # \mathcal E(\nu,\mu)^2 = \frac8\pi\sum_{m\ge1}\frac{|\hat\nu(m)-\hat\mu(m)|^2}{4m^2-1} :
@@ -715,8 +718,8 @@ print(f"steps: VarPro {round(t_max / step)}, joint GD {round(t_max / joint_step)
 # system, $O(MN^2 + N^3)$, where a step of joint gradient descent costs $O(MN)$. The bound
 # is set by $\delta$ against $\lVert\mathcal K\rVert$. Separately, at $\delta = 10^{-3}$ most
 # eigenvalues of $\mathcal K$ lie below $\delta$ (the share is printed above). Some of those
-# directions are unseen ones, where $\mathcal K$ vanishes up to sampling error and the ridge
-# rules at every $\delta$; along the seen ones among them the run is far from the
+# directions are unseen ones, where $\mathcal K$ vanishes exactly, for any sample (the weighted
+# particle measure has no seen harmonic there), and the ridge rules at every $\delta$; along the seen ones among them the run is far from the
 # $\delta \to 0$ regime of the PDE, one plausible reason why the particles trail the PDE at the
 # end.
 

@@ -88,7 +88,7 @@ from gft.experiments import start_chapter
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
 label_noise = 0.5  # standard deviation of the label noise in the double-descent experiment
-link = "he1+he2"  # the link h of the target y = h(<beta, x>): He1 + He2/2, i.e. t + (t^2 - 1)/2
+link = "he1+he2"  # the link h of the target h(<beta, x>): He1 + He2/2, i.e. t + (t^2 - 1)/2
 step_sizes = [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]  # eta of the one-step sweep
 kernel_steps = [0.0, 16.0, 64.0]  # eta of the kernels compared in section 3
 two_step_exponents = [(0.32, 0.45), (0.34, 0.4)]  # (alpha_1, alpha_2) of the step sizes eta_i: N^alpha_i

@@ -124,6 +124,21 @@ def test_one_parameters_cell_with_a_preset(script):
             assert f"\n{name} = " in cells[0].source, f"{script.name}: no parameter {name!r}"
 
 
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_papermill_reads_every_parameter(script):
+    """``papermill --help-notebook`` lists every parameter: its parser skips (with a warning) a
+    line it cannot read, e.g. one whose comment holds an ``=``."""
+    import ast
+
+    from papermill.translators import PythonTranslator
+
+    cell = parameters_cells(jupytext.read(script))[0]
+    assigned = {target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)}
+    read = {parameter.name for parameter in PythonTranslator.inspect(cell)}
+    assert assigned <= read, f"{script.name}: papermill cannot read {sorted(assigned - read)}"
+
+
 def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
