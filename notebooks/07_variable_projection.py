@@ -228,8 +228,9 @@ plt.show()
 # Two numerical checks follow: the harmonics of $g$, by FFT; and a second minimiser
 # $\nu^\sharp$, found by a linear program over the splits that maximises the mass $\nu$ puts
 # on the lighter point (under $\mu^*$) of each antipodal pair — the net mass moved towards the
-# lighter points — while keeping $\hat\nu(\pm1)$. At an optimal vertex all but two pairs put
-# their whole mass on one point, which is why $\nu^\sharp$ vanishes on about half the circle.
+# lighter points — while keeping $\hat\nu(\pm1)$. At an optimal vertex all but at most two pairs put
+# their whole mass on one point (the program has two equality constraints), which is why
+# $\nu^\sharp$ vanishes on about half the circle.
 
 # %%
 fine = theory.angle_grid(4096)  # an even grid: sampling g aliases odd orders onto odd orders only
