@@ -341,7 +341,7 @@ rff_by_seed = tv_sweep[tv_sweep["method"] == "rff"].groupby("seed")["test_mse"].
 selected = float(tv_table.loc[best_lambda, "gft-r"])
 difference = rff_by_seed - paired.loc[best_lambda]  # the same data draw for both
 display(Markdown(
-    f"The validation MSE picks λ = {best_lambda:g}. GFT-r's mean test MSE is "
+    f"The mean validation MSE over the {paired.shape[1]} seeds picks λ = {best_lambda:g}. GFT-r's mean test MSE is "
     f"{tv_table['gft-r'].iloc[0]:.3g} without TV and {selected:.3g} at λ = {best_lambda:g}; seed "
     f"by seed (the same data draw with and without TV), λ = {best_lambda:g} lowers it on {helped} "
     f"of {paired.shape[1]} seeds. Random features reach {rff_noisy:.3g} on average; per seed, "
@@ -383,7 +383,9 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
     kept = sorted({step for kept in top_steps.values() for step in kept.values()})
     display(Markdown(
         f"The same sweep with an earlier version of the code (commit "
-        f"{earlier['commit'].iloc[0][:7]} of {earlier['date'].iloc[0][:10]}; this run: commit "
+        f"{earlier['commit'].iloc[0][:7]}"
+        + (" with uncommitted changes" if str(earlier["dirty"].iloc[0]) == "True" else "")
+        + f" of {earlier['date'].iloc[0][:10]}; the stored sweep read above: commit "
         f"{tv_sweep['commit'].iloc[0][:7]} of {tv_sweep['date'].iloc[0][:10]}), on the same seeds, "
         f"data and budget, picked λ = {earlier_lambda:g}, and there it lowered GFT-r's test MSE on "
         f"{earlier_helped} of {earlier_paired.shape[1]} seeds (mean {earlier_test.iloc[0]:.3g} "
@@ -475,7 +477,8 @@ for demo_seed in demo_seeds:
         demo_fits[demo_seed, lam] = fit
         demo_rows.append(dict(seed=demo_seed, tv_weight=lam,
                               test_mse=float(np.mean((fit - target_1d(x_grid)) ** 2)),
-                              total_variation=float(np.abs(np.diff(fit)).sum())))
+                              total_variation=float(np.abs(np.diff(fit)).sum()),
+                              kept_steps=tuple(model.history_[phase].best_step for phase in ("generator", "refine"))))
     demo_data[demo_seed] = x_demo, y_demo
 demo = pd.DataFrame(demo_rows)
 demo_wide = demo.pivot(index="seed", columns="tv_weight", values=["total_variation", "test_mse"])
@@ -486,6 +489,7 @@ display(demo_wide.style.format("{:.3g}").set_caption(
 
 # the seed whose fit without TV has the median total variation: a typical one, not the best
 tv_free_by_seed = demo[demo["tv_weight"] == 0.0].set_index("seed")["total_variation"]
+kept_without_tv = demo[demo["tv_weight"] == 0.0].set_index("seed")["kept_steps"]  # (generator, refinement)
 shown = int((tv_free_by_seed - tv_free_by_seed.median()).abs().idxmin())
 x_shown, y_shown = demo_data[shown]
 fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
@@ -510,13 +514,16 @@ display(Markdown(
     f"{tv_on['total_variation']:.3g} ({tv_on['total_variation'] / target_tv:.2f} times) and "
     f"{tv_on['test_mse']:.3g}. TV lowers the test error on {helped_demo} of {len(demo_seeds)} seeds."
     + (f" Without TV, the fit of {len(stuck)} seed(s) ({', '.join(map(str, stuck))}) has less total "
-       "variation than the target: it never left its start, a nearly linear function, and its "
-       "validation error was lowest there." if (stuck := list(tv_free_by_seed.index[tv_free_by_seed < target_tv])) else "")))
+       "variation than the target, an underfit; the steps it kept (generator, refinement) are "
+       + ", ".join(f"{kept_without_tv[s]} (seed {s})" for s in stuck)
+       + (": both phases kept their start, where validation was lowest."
+          if all(kept_without_tv[s] == (0, 0) for s in stuck) else ".")
+       if (stuck := list(tv_free_by_seed.index[tv_free_by_seed < target_tv])) else "")))
 
 # %% [markdown]
 # Without TV the typical fit follows the noise, with several times the target's total
-# variation (a fit can also fail outright, staying near its start; the output above says when one
-# does); with TV its total
+# variation (a fit can also underfit, with less total variation than the target; the output
+# above says when one does, and which steps it kept); with TV its total
 # variation is close to the target's. The $\ell^1$ norm of the gradient charges
 # a monotone rise its height, however steep or gentle, so it removes the wiggles the noise
 # causes without charging the step more than any other rise of the same height; it does not
