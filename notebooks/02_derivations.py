@@ -467,7 +467,7 @@ check("envelope theorem: complex ridge objective F, b frozen = full",
 # \nabla_x f(x) = \mathrm{Re} \sum_{l=1}^N b_l\, \frac{2\pi i\, e^{2\pi i \langle w_l, x\rangle}}{N}\, w_l .
 # $$
 #
-# the anisotropic ($\ell^1$) form of the total variation; the mean over uniform points
+# This is the anisotropic ($\ell^1$) form of the total variation; the mean over uniform points
 # estimates $\frac1{|B|}\int_B \lVert\nabla_x f\rVert_1\,dx$, the total variation over the
 # training box $B$ divided by its volume, a constant that $\lambda$ absorbs.
 #

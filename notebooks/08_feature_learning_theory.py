@@ -300,7 +300,7 @@ display(Markdown(
 # cannot fit: the label noise, the quadratic part of the target, which random features treat
 # as noise here, and, even for a linear target, the part of the ReLU features that is
 # nonlinear in $x$, which acts as noise of its own (the $\mu_*$ term of the Gaussian
-# equivalent model in {cite:p}`mei2022doubledescent`): the peak stays when the label noise is
+# equivalent model {cite:p}`mei2022doubledescent`): the peak stays when the label noise is
 # removed, and again when the target is linear as well. Over draws
 # of the first layer (right), the peak is one of variance, loosely as in the analysis of
 # random features trained by SGD (a unimodal variance, a decreasing bias)
