@@ -232,8 +232,7 @@ if {"gft-r", "rff"} <= set(n_methods):
 # spectrum better, but more slowly than GFT-r at small $N$. The learned features improve much faster at first, and then
 # hardly with more features: at this reduced budget (a third of the book preset's steps)
 # GFT-r's error moves by a small factor from $N = 50$ to $200$ (printed above; with two seeds,
-# which $N$ is smallest is not a finding) and is far worse at $N = 400$, on each of the two
-# seeds (the table above). Three causes are
+# which $N$ is smallest is not a finding) and is far worse at $N = 400$. Three causes are
 # plausible and not separated here: the same number of Adam steps has to place more
 # features; the ridge system of many nearly redundant features is worse conditioned; and
 # $N = 400$ is close to the 450 rows the fit uses (500 training rows less the validation
