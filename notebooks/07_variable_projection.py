@@ -37,8 +37,9 @@
 # kernel matrix (in the book, $K$ counts targets), $\kappa_i$ for its eigenvalues, $F$ for the
 # $M\times N$ feature matrix, $J_\delta(W, b)$ for the objective on the circle defined below
 # and $J(W) = \min_b J_\delta(W, b)$ for its reduced form (the counterpart of the book's
-# $L$), $\hat\nu(m)$ for the Fourier
-# coefficients of a distribution $\nu$ of angles $\theta$. The paper
+# $L$), $\hat\nu(m) = \int e^{-im\theta}d\nu(\theta)$ for the Fourier
+# coefficients of a distribution $\nu$ of angles $\theta$ (the hat of a measure carries no
+# $1/(2\pi)$; that of a function on the circle, below, does). The paper
 # {cite:p}`twotimescale2025ultrafast` and {py:mod}`gft.theory.varpro` write $M$, $n$,
 # $\lambda$, $u$ and $K$ for $N$, $M$, $\delta$, $b$ and $\mathcal K$.
 #
