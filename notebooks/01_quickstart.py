@@ -43,8 +43,9 @@
 # 1-D problem, with only 20 features, the refined set wins on each of the five seeds we
 # ran (`book/results/claims/margins.csv`), by
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
-# better than the random one. The ratios are printed below and checked in the table at
-# the end of the page.
+# better than the random-features fit. The refined sets' ratios, the summary's one draw and
+# the share of fresh draws that beat random features in 2-D are checked in the table at the
+# end of the page; the draws' median and worst are printed with them.
 
 # %% tags=["hide-input"]
 import os
@@ -91,9 +92,9 @@ print(f"gft {gft.__version__}, preset {preset!r}, device {device}")
 # $$
 #
 # a chirp whose local frequency $\frac{1}{2\pi}\frac{d}{dx} 8\pi x^2 = 8x$ sweeps from 0 to 8
-# periods per unit, plus a tone of frequency 3. We draw $M = 500$ training points uniformly;
+# periods per unit, plus a tone of frequency 3. We draw 500 training points uniformly;
 # the estimator holds the last 10 % of them out for validation (the output weights are solved
-# on the first 450 rows only; the held-out rows never enter $b$). In one dimension a few
+# on the first $M = 450$ rows only; the held-out rows never enter $b$). In one dimension a few
 # hundred random frequencies fit such a target well (the comparison at $N = 200$ is printed
 # below); the interesting regime is a *thin* network, here $N = 20$.
 
@@ -203,8 +204,11 @@ display(Markdown(
 # %% [markdown]
 # The samples fill the band that the chirp and the tone occupy, with a dip at $\omega = 0$,
 # and few or none lie beyond $|\omega| = 8$ (the share inside the band is printed above).
-# They need not be symmetric: a feature $w$ and its mirror $-w$ give the same function class
-# (exercise 1 below), so only $|\omega|$ matters. $|\hat f|$ is largest in the
+# A feature $w$ and its mirror $-w$ give the same function class (exercise 1 below), but not
+# the same fit: the output weights are the complex ridge solution, which also pays for the
+# imaginary part $\mathrm{Im}(A\hat b)$, and a real target keeps that small only with features
+# in mirror pairs ([chapter 02](02_derivations.ipynb)), so a good sample set is close to
+# symmetric. $|\hat f|$ is largest in the
 # same band, the tone's peaks at $\pm 3$ standing on the chirp's plateau; its slowly decaying
 # tail beyond the band comes from the jumps of $f \mathbf 1_{[0, 1]}$ at the ends of the
 # interval and needs no features, since the fit only has to match $f$ on $[0, 1]$.
@@ -314,7 +318,7 @@ def near_peak(W: np.ndarray, radius: float = 0.75) -> float:
 
 def near_lines(W: np.ndarray, width: float = 0.5, hole: float = 1.0) -> float:
     """Share of the rows of W within ``width`` of a line through 0 along (3, 1) or (1, -4),
-    among those farther than ``hole`` from the origin (where every direction is near both lines)."""
+    among those farther than ``hole`` from the origin (where the two lines are too close together to tell apart)."""
     W = W[np.linalg.norm(W, axis=1) > hole]
     normal = np.stack([-directions[:, 1], directions[:, 0]], axis=1)
     return float(np.mean(np.abs(W @ normal.T).min(axis=1) < width)) if len(W) else 0.0
@@ -333,8 +337,8 @@ display(Markdown(
 # other samples fill the region between the four peaks. The exact shape of these curves (how
 # far they reach past a peak, which of them is drawn thin) changes with the rounding of a run,
 # from one processor to another; the printed shares are the measure. The share "within 0.5
-# of the lines" leaves out the disc of radius 1 around the origin, where every point is near
-# both lines, and beyond it also counts samples of the filled region that happen to lie near
+# of the lines" leaves out the disc of radius 1 around the origin, where the two lines are
+# too close together to tell apart and most points lie near one of them, and beyond it also counts samples of the filled region that happen to lie near
 # a line; so it says that the samples stay near the peaks' directions, not that they lie on
 # two segments, and the share near the peaks is the sharper measure. Samples between
 # the peaks match none of them, and their least-squares output weights decide how much they
@@ -415,7 +419,7 @@ display(Markdown("; ".join(
 # drawn set on the data, is the model `predict` uses. The single draw of the summary is one
 # sample of this spread, not its typical value: its rank among the fresh draws is printed
 # above, and in the summary figure it can look better or worse than a typical draw. In 2-D every
-# draw on this page beats the random features, most by far; in 1-D with 20 features they
+# draw on this page beats the random-features fit, most by far; in 1-D with 20 features they
 # straddle them (the share printed above), so only the 2-D share is a claim.
 
 # %%
@@ -437,7 +441,7 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 # fit with λ = 0 is free to oscillate, and the 10 % validation split, drawn from the same
 # clusters, cannot see it. For your own data, let cross-validation choose λ from the
 # paper's grid; every (λ, fold) pair trains in one batched run, and the chosen λ is refitted
-# on all rows:
+# on all rows (the refit again holds out its last 10 % to choose the iterate it keeps):
 #
 # ```python
 # from gft import GFTRegressorCV
@@ -461,7 +465,8 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #
 # Cross-validation does not see empty regions of the input box: folds drawn from the
 # same clusters contain no gap. The TV term does, since it is sampled over the whole box of
-# the inputs. [Chapter 06](06_uci_benchmarks.ipynb) measures this on a constructed data set
+# the inputs: the folds choose λ for its effect near the data (mostly on the noise), and the
+# term then acts in the gaps as well. [Chapter 06](06_uci_benchmarks.ipynb) measures this on a constructed data set
 # with clustered inputs and test points in the gaps between the clusters. At a reduced
 # budget (40 features, a small generator): without TV the fit is worse than predicting the
 # mean on some of the five draws, while `GFTRegressorCV` beats the mean and the λ = 0 fit on
@@ -490,8 +495,11 @@ claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0
 #
 # 1. $\mathrm{Re}\,z = \mathrm{Re}\,\bar z$ and $\overline{b\,e^{2\pi i w x}} = \bar b\,e^{-2\pi i w x}$.
 #    A feature at $-w$ with weight $\bar b$ is the same term as one at $w$ with weight $b$,
-#    so only $|w|$ matters for what a feature can express: the histogram's two halves are
-#    interchangeable, and a generator that puts all its mass at $\omega > 0$ would fit as well.
+#    so only $|w|$ matters for what a set of features can express. It does not follow that
+#    the histogram's two halves are interchangeable: `GFTRegressor`'s default complex solve
+#    also penalises $\mathrm{Im}(A\hat b)$, so it is not the best real-part fit over that
+#    span, and a one-sided set fits a real target badly. With `activation="fourier-real"` (a
+#    real $b$ on cosine and sine columns) mirroring a feature changes nothing.
 # 2. A loop over `n_features` with the two estimators of this page:
 #
 #    ```python
