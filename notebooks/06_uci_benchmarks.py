@@ -47,7 +47,8 @@
 # random features are level: their means are within 1 %, and each has the lower error on
 # some draws.
 # (2) With TV, GFT-r's features put much less weight on the noise coordinates than on the
-# real ones, and 7.8 to 20 times less (over five seeds) than the fit without TV, whose kept
+# real ones, and their noise-to-real weight ratio is 7.8 to 20 times smaller (over five
+# seeds) than that of the fit without TV, whose kept
 # features are, on this page's run, the generator's untrained ones; random features weigh all
 # coordinates alike.
 # Each claim is checked where it is computed and listed in the table at the end of the page.
@@ -289,7 +290,9 @@ else:
 # %% [markdown]
 # The "ratio" column is what the noise columns cost each method. The rows "GFT λ=…" are the
 # generator's own features (a fresh draw, `predict_generator`), the rows "GFT-r λ=…" the
-# refined fits. Without TV the refined fit on the real inputs is fragile: it moves with the
+# output of the refinement phase (on this page's run every refinement kept its start, step 0
+# in the table of kept steps, so these are one drawn set of the generator with $b$ solved
+# again). Without TV the refined fit on the real inputs is fragile: it moves with the
 # rounding of the sums. Executed with one thread instead of two (same data, seed and steps),
 # this page's GFT-r without TV moved between a test MSE as good as the fit with TV and one
 # several times worse, while the fits with TV stayed within ten percent of each other; on
@@ -342,8 +345,8 @@ if live_ok:
 # page's run they are the generator's untrained features (the table of kept steps above):
 # with 41 inputs and 675 training rows (750 less the validation split) there is room to fit
 # the labels' noise through the noise columns, and the refinement without TV does, its training
-# error falling far below its start while its validation error rises, so validation keeps
-# step 0 of both phases. With TV the features mostly
+# error falling far below its start while its validation error rises; the generator's own
+# training loss never falls below its start. So validation keeps step 0 of both phases. With TV the features mostly
 # drop the noise coordinates and GFT-r beats the random features, though the noise columns
 # still cost it accuracy: the grey bars are small but not zero. Too little TV fits the
 # noise and too much would flatten the signal, so the protocol selects $\lambda$ on
@@ -364,7 +367,7 @@ if live_ok:
     claims.check("(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
                  with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 1)
     # (2) with TV the learned features weigh a noise coordinate less than half as much as a
-    # real one, and several times less than without TV
+    # real one, and that noise-to-real ratio is several times smaller than without TV
     claims.check(f"(2) with TV (λ = {tv_lambda:g}), weight on a noise coordinate / a real one",
                  share[f"GFT λ={tv_lambda:g}"], "<", 0.5)
     claims.check("(2) TV cuts the weight on noise coordinates (ratio without TV / with TV)",
@@ -373,7 +376,8 @@ if live_ok:
 # %% [markdown]
 # ## The table, from the committed results
 #
-# The full comparison (six methods, selection of $\lambda$, several trials per cell) comes
+# The full comparison (six methods at the `book` preset, four at the `paper` preset, selection
+# of $\lambda$, several trials per cell) comes
 # from the experiment runner's results files (see the [synthetic
 # chapter](04_synthetic_benchmarks.ipynb) for what a cell means). Missing cells read "—".
 
@@ -1012,7 +1016,8 @@ else:
 # the λ = 0 fit on every draw without the folds having seen a gap. The TV term is sampled
 # over the whole box of the inputs, gaps included, so a λ chosen for its effect near the
 # data acts in the gaps too. A larger ridge fixed in advance kept the fit below the mean too, but was
-# no better than the default on most draws. Holding out whole regions gained nothing, and
+# no better than the default on most draws. Holding out whole regions did worse than the
+# folds on most draws (the table above), and
 # choosing δ by the folds brought no consistent gain (it lost to the mean on one draw):
 # here, held-out errors computed from the training inputs did not rank the candidates by how
 # they behave in the gaps. Tuned random features, in effect a low-rank Gaussian-kernel ridge
