@@ -5,7 +5,9 @@ data rows of a ``(1, M) @ (M, 2N)`` row product, or over the ``P`` points of the
 products) between the threads when it runs as one problem, while inside a batched call
 each member's product runs whole on one thread. The sums then differ in their last bits,
 and thousands of Adam steps make that a different model: with two threads on an Intel Xeon
-(MKL) a batched member and its separate fit chose different λ. Those few products are
+(MKL) a batched member and its separate fit chose different λ. Which products a BLAS runs
+differently at two threads depends on the processor and the shape: on an AMD EPYC a
+``(d, 2N) @ (2N, P)`` product with ``d >= 9`` rows did, though its sum is short. Those few products are
 therefore run member by member through :func:`torch.mm` — the call a separate run makes —
 when the batch runs on the CPU with more than one thread; otherwise as one batched call,
 which with one thread is already each member's product bit for bit.

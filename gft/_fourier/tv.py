@@ -111,13 +111,18 @@ class TVWorkspace:
             self.GW = torch.empty(*batch, n, n_points, **r)
             self.coefSC = torch.empty(*batch, 2, n, n_points, **r)
             self.coef_sum = torch.empty(*batch, n, n_points, **r)
-        # the backward's products that sum over the P points (see .products)
+        # the products, member by member where a batched run needs it (see .products): the
+        # backward's sums over the P points, and the forward's too (at two threads a BLAS may
+        # run a one-problem (d, 2n) @ (2n, P) product differently from its one-thread run)
         per_member = per_member_products(batch, device)
+        self.s_product = fixed_product(self.W2, self.points_T, self.s, per_member)
+        self.G_product = fixed_product(self.uvW_flat_T, self.SC_flat, self.GT, per_member)
         if self.contract:
             self.T_T_product = fixed_product(self.GP_T_flat, self.SC_flat_T, self.T_T, per_member)
         else:
             self.M_product = fixed_product(self.SC_flat, self.Gs, self.M_flat, per_member)
             self.grad_W_product = fixed_product(self.points_T, self.GW.mT, self.grad_W_T, per_member)
+            self.GW_product = fixed_product(self.W2, self.Gs.mT, self.GW, per_member)
         self.uvM = torch.empty(*batch, 2, n, d, **r)
         self.WM = torch.empty(*batch, 2, n, d, **r)
         self.grad_uv = torch.empty(*batch, 2, n, **r)  # gradient in [Re b; Im b]
@@ -141,11 +146,11 @@ def tv_forward(W: Tensor, ws: TVWorkspace) -> Tensor:
     points held by ``ws``; shape ``(*)``. Keeps what :func:`tv_backward` needs in ``ws``."""
     ws.W = W
     torch.mul(W, TWO_PI, out=ws.W2)
-    torch.matmul(ws.W2, ws.points_T, out=ws.s)
+    ws.s_product()  # 2 pi W Ξ^T
     torch.sin(ws.s, out=ws.sin)
     torch.cos(ws.s, out=ws.cos)
     torch.mul(ws.uv_col, W.unsqueeze(-3), out=ws.uvW)  # [diag(u) W; diag(v) W]
-    torch.matmul(ws.uvW_flat_T, ws.SC_flat, out=ws.GT)  # G''^T, (*, d, P)
+    ws.G_product()  # G''^T, (*, d, P)
     scale = TWO_PI / (ws.n * ws.n_points)
     return torch.linalg.vector_norm(ws.GT, ord=1, dim=(-2, -1)).mul_(scale)
 
@@ -169,7 +174,7 @@ def tv_backward(ws: TVWorkspace, grad_tv: Tensor | float) -> tuple[Tensor, Tenso
         torch.sum(ws.KT, dim=(-4, -2), out=ws.grad_W_T)
     else:
         ws.M_product()  # Σ sign(G'')
-        torch.matmul(ws.W2, ws.Gs.mT, out=ws.GW)
+        ws.GW_product()
         torch.mul(ws.coef_col, ws.SC, out=ws.coefSC)
         torch.sum(ws.coefSC, dim=-3, out=ws.coef_sum)
         ws.GW.mul_(ws.coef_sum)
