@@ -88,7 +88,6 @@ from gft.experiments import start_chapter
 # %% tags=["parameters"]
 preset = os.environ.get("GFT_PRESET", "book")  # "smoke" (seconds), "book" (these pages), "paper"
 label_noise = 0.5  # standard deviation of the label noise in the double-descent experiment
-link = "he1+he2"  # the link h of the target h(<beta, x>): He1 + He2/2, i.e. t + (t^2 - 1)/2
 step_sizes = [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]  # eta of the one-step sweep
 kernel_steps = [0.0, 16.0, 64.0]  # eta of the kernels compared in section 3
 two_step_exponents = [(0.32, 0.45), (0.34, 0.4)]  # (alpha_1, alpha_2) of the step sizes eta_i: N^alpha_i
@@ -98,6 +97,9 @@ claims_file = None  # a CSV the claims table is appended to (benchmarks/claim_ma
 
 # %%
 claims = start_chapter(preset, seed, assert_claims, claims_file)  # seeds random, NumPy, torch
+# the link h of every target h(<beta, x>) on this page, He1 + He2/2: not a parameter, because the
+# shares c1, c2, the prose and the claims are all about its two parts
+link = "he1+he2"
 
 SIZES = {
     "smoke": dict(dd_dim=20, dd_samples=60, dd_max_width=600, dd_widths=8, dd_draws=2, split_draws=3,
