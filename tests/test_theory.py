@@ -125,6 +125,23 @@ def test_joint_gd_from_ridge_optimum_starts_at_the_varpro_objective(circle_probl
     assert traj.objective[-1] < traj.objective[0]
 
 
+@pytest.mark.parametrize("factor", [0.95, 1.05])
+def test_joint_gd_is_stable_below_the_linearised_step_bound_and_diverges_above(circle_problem, factor):
+    """The docstring's bound h < 2 lambda / (|K| + lambda), K = F^T F / (n M), from the
+    eigenvalues of the frozen-feature iteration on u: 5 % on either side decides."""
+    X, y, W = circle_problem
+    ridge = 1e-2
+    F = torch.relu(X @ W.T)
+    K = F.T @ F / F.numel()
+    bound = 2 * ridge / (float(torch.linalg.eigvalsh(K).max()) + ridge)
+    _, u, _ = vp.reduced_objective(W, X, y, ridge)
+    traj = vp.run_joint_gd(W, u + 0.01, X, y, ridge, step=factor * bound, t_max=200 * bound, record_every=50)
+    if factor < 1:
+        assert traj.objective[-1] < 1e-2 * traj.objective[0]
+    else:
+        assert not traj.objective[-1] < 1e3 * traj.objective[0]  # grown, or overflowed to inf/NaN
+
+
 def test_run_varpro_rejects_a_nonpositive_step(circle_problem):
     X, y, W = circle_problem
     with pytest.raises(ValueError, match="step > 0"):

@@ -361,8 +361,11 @@ def run_joint_gd(
     r"""Plain joint gradient descent on :math:`(W, u)` for the same objective :math:`J(W,u)`.
 
     :math:`W \leftarrow \Pi_{S^1}(W - Mh\,\partial_W J)`, :math:`u \leftarrow u - Mh\,\partial_u J`
-    with :math:`\partial_u J = \big(F^\top r/(\lambda n) + (u - c)\big)/M`. Stable only for
-    :math:`h \lesssim 2\lambda/\|K\|`: the output weights are the stiff, fast variables.
+    with :math:`\partial_u J = \big(F^\top r/(\lambda n) + (u - c)\big)/M`. With the features
+    frozen, a step multiplies the error of :math:`u` along an eigenvector of
+    :math:`K = F^\top F/(nM)` (eigenvalue :math:`\kappa`) by :math:`1 - h(\kappa + \lambda)/\lambda`,
+    so the iteration is stable only for :math:`h < 2\lambda/(\|K\| + \lambda)`: the output
+    weights are the stiff, fast variables.
 
     Parameters
     ----------
