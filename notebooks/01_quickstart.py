@@ -39,13 +39,13 @@
 # random ones on both problems, and in 2-D so do fresh draws of the learned features (GFT).**
 # On the 2-D problem the gap in test MSE is orders of magnitude for the refined set and, for
 # fresh draws of features from the trained generator, about three orders at the median of 50
-# draws, the worst of them about tenfold. On the
+# draws, the worst of them more than tenfold on this page's run. On the
 # 1-D problem, with only 20 features, the refined set wins on each of the five seeds we
 # ran (`book/results/claims/margins.csv`), by
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
-# better than the random-features fit. The refined sets' ratios, the summary's one draw and
-# the share of fresh draws that beat random features in 2-D are checked in the table at the
-# end of the page; the draws' median and worst are printed with them.
+# better than the random-features fit. The refined sets' ratios and, in 2-D, the share of
+# fresh draws that beat random features and their median are checked in the table at the
+# end of the page; the draws' worst is printed with them.
 
 # %% tags=["hide-input"]
 import os
@@ -364,8 +364,6 @@ assert np.all(np.isfinite(list(mse_2d.values())))
 assert samples_2d.shape == (n_feature_draws * n_features_2d, 2)
 claims.check("2-D: GFT-r beats RFF by orders of magnitude (RFF / GFT-r test MSE)",
              mse_2d["RFF"] / mse_2d["GFT-r"], ">", 1e4)
-claims.check("2-D: a fresh GFT draw beats RFF tenfold (RFF / GFT test MSE)",
-             mse_2d["RFF"] / mse_2d["GFT"], ">", 10)
 claims.check("2-D: generator samples near a peak, as a multiple of random ones' share",
              near_peak(samples_2d) / max(near_peak(random_2d), 1e-12), ">", 2)
 claims.check("2-D: generator samples near the two lines, as a multiple of random ones' share",
@@ -424,6 +422,8 @@ display(Markdown("; ".join(
 
 # %%
 claims.check("2-D: share of fresh GFT draws that beat RFF", beats["2-D"], ">", 0.9)
+claims.check(f"2-D: the median of {n_feature_draws} fresh GFT draws beats RFF a hundredfold "
+             "(RFF / median GFT test MSE)", mse_2d["RFF"] / np.median(draw_mse["2-D"]), ">", 100)
 
 # %% [markdown]
 # ## On your own data: choose λ with `GFTRegressorCV`
