@@ -38,20 +38,21 @@
 #    variant of the setting, where fitting the labels exactly is wrong;
 # 3. the generator's width and its number of training steps.
 #
-# **Claims.** GFT-r reaches a given error with far fewer features than random features,
-# which improve at every step of the $N$ grid, but more slowly than GFT-r at small $N$. With strong label noise and a reduced
+# **Claims.** GFT-r reaches the best error of random features with a small fraction of their
+# features; random features improve at every step of the $N$ grid, but from $N = 10$ to $50$
+# far more slowly than GFT-r. With strong label noise and a reduced
 # budget, the $\lambda$ sweep shows no robust benefit of the TV term: which $\lambda$ validation
 # picks, and how much it lowers the test error, change between two versions of the code, and at the
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
-# worse than the wider ones, which cost more time. On the committed benchmark results, the
+# worse than the wider ones; the widest costs about four times its time. On the committed benchmark results, the
 # refinement phase lowers the mean error on every synthetic cell, lowers it by more than 10 %
 # on four of the six real data sets (CCPP, galaxy, propulsion, telemonitoring; on CCPP only by
 # partly repairing the draws whose generator did not train, as chapter 06 shows), and changes it
 # by less than 10 % on the other two (airfoil, SkillCraft). The claims that the page measures
 # are checked where they are computed and listed in the table at the end of the page; the
-# comparisons in words (rates of improvement, timings beyond the widest generator) are read
-# off the printed tables.
+# other comparisons in words (the timings other than the widest generator's, for one) are
+# read off the printed tables and the figures.
 #
 # Together the sweeps take longer at the `book` preset than a chapter should spend (each
 # one's time is printed where it is read), so the $N$ and $\lambda$ sweeps use reduced budgets (a
@@ -228,8 +229,8 @@ if {"gft-r", "rff"} <= set(n_methods):
            f"{n_table['nn'].min():.3g}, at N = {int(n_table['nn'].idxmin())}." if "nn" in n_table else "")))
 
 # %% [markdown]
-# Random features improve at every step of the $N$ grid: more random frequencies cover the
-# spectrum better, but more slowly than GFT-r at small $N$. The learned features improve much faster at first, and then
+# Random features improve at every step of the $N$ grid, but from $N = 10$ to $50$ far more
+# slowly than GFT-r (a factor of about 10 against $10^4$, the table). The learned features improve much faster at first, and then
 # hardly with more features: at this reduced budget (a third of the book preset's steps)
 # GFT-r's error moves by a small factor from $N = 50$ to $200$ (printed above; with two seeds,
 # which $N$ is smallest is not a finding) and is far worse at $N = 400$. Three causes are
@@ -256,6 +257,11 @@ if {"gft-r", "rff"} <= set(n_methods):
                  float((n_table["rff"] / n_table["gft-r"]).min()), ">", 1)
     claims.check("GFT-r reaches RFF's best error with at most a quarter of RFF's largest N",
                  n_gft, "<=", max(n_values) / 4)
+    small = [n for n in n_table.index if n <= 50]
+    if len(small) > 1:
+        gain = n_table.loc[small[0]] / n_table.loc[small[-1]]  # each method's factor over that range
+        claims.check(f"from N = {small[0]} to {small[-1]} GFT-r improves far faster than RFF "
+                     "(GFT-r's factor over RFF's)", float(gain["gft-r"] / gain["rff"]), ">", 100)
     claims.check("GFT-r is worse at the largest N than at its best N (ratio of mean test MSE)",
                  largest_n_jump, ">", 3)
     if len(middle_ns) > 1:
@@ -424,8 +430,8 @@ if earlier is not None and "commit" in tv_sweep and sweep_setup(earlier) == swee
 # is why the protocol selects it on validation data; the claims here are only those both
 # runs support. Nor do the two runs agree on random features against GFT-r: they compare at
 # different weights, random features' own errors changed with the code, and on one seed the
-# difference changes sign (in this run random features' mean test error is at or below
-# GFT-r's at every $\lambda$). On data this noisy, the learned features have no clear advantage
+# difference changes sign (in this run random features' mean test error is level with
+# GFT-r's best, both 1.66 at $\lambda = 10^{-3}$, and below GFT-r's at every other $\lambda$). On data this noisy, the learned features have no clear advantage
 # over random features with a validated scale $\sigma$ (chapter 06
 # shows the same on real data, and shows TV at work where it matters more, on inputs with
 # noise columns). The 1-D example below shows what the penalty does to a single fit.
@@ -594,14 +600,15 @@ display(Markdown(
 # annealed over its own length). Nor does a grid with
 # three seeds settle which of the two wider generators is better: after the longest training width
 # 128 has the lower mean in this run (the table), at less cost than the book's 512 (right
-# panel). Time grows with the steps; the width costs little on top of the ridge solves of
-# each step until it is large (right panel). The assertions:
+# panel). Time grows with the steps; in this sweep width 128 costs little more than width 32,
+# width 512 about four times as much (right panel). The assertions:
 
 # %%
 assert np.all(np.isfinite(gen_sweep["test_mse"])), gen_sweep
 assert (gen_time.iloc[-1] > gen_time.iloc[0]).all(), gen_time  # more steps take longer
-claims.check("longer training fits better at every width (smallest ratio shortest / longest)",
-             float((gen_mse.iloc[0] / gen_mse.iloc[-1]).min()), ">", 1)
+claims.check("longer training fits better at every width and every step of the grid "
+             "(smallest ratio of the mean test MSE at one length over the next)",
+             float((gen_mse.iloc[:-1].to_numpy() / gen_mse.iloc[1:].to_numpy()).min()), ">", 1)
 claims.check(f"width helps: after {longest} steps, ratio width {narrow} / width {wide}",
              gen_mse.loc[longest, narrow] / gen_mse.loc[longest, wide], ">", 1.5)
 at_longest = gen_sweep[gen_sweep["generator_steps"] == longest].pivot(index="seed", columns="width",
@@ -610,8 +617,8 @@ wider = at_longest.drop(columns=narrow)
 claims.check(f"after {longest} steps every wider generator beats width {narrow} on every seed "
              f"(smallest ratio width {narrow} / wider)",
              float(wider.rtruediv(at_longest[narrow], axis=0).min().min()), ">", 1)
-claims.check(f"the widest generator costs more time: {longest} steps, ratio width {wide} / width {narrow}",
-             float(gen_time.loc[longest, wide] / gen_time.loc[longest, narrow]), ">", 1)
+claims.check(f"the widest generator costs more time, about four times: {longest} steps, ratio width {wide} / width {narrow}",
+             float(gen_time.loc[longest, wide] / gen_time.loc[longest, narrow]), ">", 2.5)
 
 # %% [markdown]
 # ## Refinement: what the second phase adds
@@ -685,12 +692,14 @@ else:
 # %% [markdown]
 # On the synthetic targets, where the labels are exact, the refinement lowers the
 # mean error of every cell (trial by trial it can still raise it a little: the count is
-# printed above): the generator has learned where good features lie, and tuning one drawn set to the
-# data removes what a random draw leaves. On the real data sets the picture splits as in
-# [chapter 06](06_uci_benchmarks.ipynb): on galaxy, propulsion and telemonitoring, whose
-# labels the inputs nearly determine, refinement lowers the mean error; on CCPP it partly
-# repairs the draws on which the generator did not train (chapter 06 shows them); on the noisy
-# airfoil and SkillCraft it changes the mean by 1 to 3 per cent (the ratios above). It does not help on every
+# printed above), consistent with a generator that has learned where good features lie and a
+# refinement that tunes one drawn set to the data. On the real data sets the picture splits as in
+# [chapter 06](06_uci_benchmarks.ipynb): on galaxy, propulsion and telemonitoring, which GFT-r
+# fits to under 1 % of the label variance (chapter 06), refinement lowers the
+# mean error; on CCPP it partly repairs the draws on which the generator did not train
+# (chapter 06 shows them); on airfoil (with its 36 noise input columns) and SkillCraft (where no
+# method of chapter 06 explains half of the variance) it changes the mean by 1 to 3 per cent
+# (the ratios above). It does not help on every
 # trial. The two validation numbers compared above are not alike: the refinement's is the
 # best over its steps of one drawn set, on the split it was selected on (so optimistic),
 # GFT's the best over its steps of a mean over ten fresh draws (selected on the same split too,
