@@ -394,13 +394,20 @@ def win_sentence(p: str, other: str) -> str:
     medians = cmp.groupby("activation")["ratio"].median()
     hundredfold = (cmp[cmp["ratio"] >= 100].groupby("activation").size()
                    .reindex(medians.index, fill_value=0))
+    # trial by trial, on the same pairs: trial k of both methods is the same data draw
+    trials = (synthetic[(synthetic["preset"] == p) & synthetic["method"].isin(["gft-r", other])]
+              .pivot_table(index=["setting", "activation", "trial"], columns="method", values="test_mse"))
+    pairs = set(zip(cmp["setting"], cmp["activation"]))
+    trials = trials[[key[:2] in pairs for key in trials.index]].dropna()
     return (f"- GFT-r against {LABELS[other]}, preset {p}: GFT-r has the lower mean test MSE on "
             f"{wins} of {len(cmp)} (setting, activation) pairs; median ratio "
             f"{cmp['ratio'].median():.3g} ("
             + ", ".join(f"{a} {medians[a]:.3g}" for a in medians.index)
             + f"), smallest {cmp['ratio'].min():.3g}; a ratio of 100 or more on "
             + ", ".join(f"{int(hundredfold[a])} of {int((cmp['activation'] == a).sum())} {a} settings"
-                        for a in medians.index) + ".")
+                        for a in medians.index)
+            + f"; trial by trial, the lower test MSE on {int((trials['gft-r'] < trials[other]).sum())} "
+            f"of {len(trials)} trials.")
 
 
 display(Markdown("\n".join(win_sentence(p, o) for p in have
