@@ -45,7 +45,7 @@
 # picks, and how much it lowers the test error, change between two versions of the code, and at the
 # largest $\lambda$ no training step is kept; a noisy curve of one variable shows what the
 # penalty does to a fit. After the longest training, the narrowest generator fits clearly
-# worse than the wider ones; the widest costs about four times its time. On the committed benchmark results, the
+# worse than the wider ones; the widest takes about four times as long as the narrowest. On the committed benchmark results, the
 # refinement phase lowers the mean error on every synthetic cell, lowers it by more than 10 %
 # on four of the six real data sets (CCPP, galaxy, propulsion, telemonitoring; on CCPP only by
 # partly repairing the draws whose generator did not train, as chapter 06 shows), and changes it
