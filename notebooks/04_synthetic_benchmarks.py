@@ -539,6 +539,14 @@ if book_summary is not None and book_summary["trials"].sum() > 0:
             .style.format("{:.3g}", na_rep="—").set_caption("median over settings of the mean training time (s)"))
     machines = synthetic.groupby(["preset", "device", "device_name", "threads", "torch"]).size().rename("rows")
     display(machines.to_frame().style.set_caption("where the committed synthetic results ran (rows per machine)"))
+    commits = synthetic.groupby(["setting", "method", "activation", "preset"])["commit"].nunique()
+    dirty = int(synthetic["dirty"].astype(str).eq("True").sum())
+    display(Markdown(
+        f"The committed synthetic rows come from {synthetic['commit'].nunique()} commits "
+        + ("(none from a working tree with uncommitted changes)" if dirty == 0 else
+           f"({dirty} rows from a working tree with uncommitted changes)")
+        + f"; {int((commits > 1).sum())} of the {len(commits)} cells mix trials run at two commits or "
+        "more, because their trials ran in separate runs (each row names its commit)."))
 
 # %% [markdown]
 # ### VarPro given GFT-r's time
