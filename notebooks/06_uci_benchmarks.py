@@ -32,7 +32,8 @@
 # **Claims.** (1) On airfoil with its noise columns, learned features (GFT-r) with the TV
 # regulariser fit better than random ones at equal $N$, and better than without it. Without
 # TV the noise columns undo the learning: at this page's reduced budget GFT-r without TV is no
-# better than random features. On this page's run the generator does not train with the noise
+# better than random features (a finding of that budget: run at the paper preset, the page does
+# not check it, nor the second comparison of (2)). On this page's run the generator does not train with the noise
 # columns and the refinement fits the training rows, noise included, so validation keeps the
 # untrained start (which steps are kept varies with the seed; the comparison with random
 # features is what the claims' margins check on five seeds). At the paper preset the fit without
@@ -366,14 +367,28 @@ if live_ok:
                  with_noise["RFF"] / with_noise[tv_name], ">", 1)
     claims.check("(1) ... and beats GFT-r without TV (ratio)",
                  with_noise["GFT-r λ=0"] / with_noise[tv_name], ">", 1)
-    claims.check("(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
-                 with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 1)
+    # two findings of the reduced budget, at which the generator without TV does not train on the
+    # noisy inputs; at the paper preset's budget it does, and a run of this page there failed both
+    reduced_budget = preset != "paper"
+    if reduced_budget:
+        claims.check("(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
+                     with_noise["GFT-r λ=0"] / with_noise["RFF"], ">", 1)
     # (2) with TV the learned features weigh a noise coordinate less than half as much as a
     # real one, and that noise-to-real ratio is several times smaller than without TV
     claims.check(f"(2) with TV (λ = {tv_lambda:g}), weight on a noise coordinate / a real one",
                  share[f"GFT λ={tv_lambda:g}"], "<", 0.5)
-    claims.check("(2) TV cuts the noise-to-real weight ratio (that ratio without TV / with TV)",
-                 share["GFT λ=0"] / share[f"GFT λ={tv_lambda:g}"], ">", 3)
+    if reduced_budget:
+        claims.check("(2) TV cuts the noise-to-real weight ratio (that ratio without TV / with TV)",
+                     share["GFT λ=0"] / share[f"GFT λ={tv_lambda:g}"], ">", 3)
+    else:
+        display(Markdown(
+            "Not checked at this preset: that GFT-r without TV is no better than random features and "
+            "that TV cuts the noise-to-real weight ratio at least threefold. Both are findings of the "
+            "reduced budget, at which the generator without TV does not train on the noisy inputs; "
+            "at this budget its kept step is "
+            f"{kept_steps.loc[('GFT λ=0', 'with noise columns', 'generator'), 'kept step']}, GFT-r "
+            f"without TV over RFF {with_noise['GFT-r λ=0'] / with_noise['RFF']:.2g} and TV's cut "
+            f"{share['GFT λ=0'] / share[f'GFT λ={tv_lambda:g}']:.2g}."))
 
 # %% [markdown]
 # ## The table, from the committed results
