@@ -191,12 +191,20 @@ if len(rff_live):
             f"the chosen $\\sigma$ is at an end of the grid "
             f"({sigma_grid[0]:g} to {sigma_grid[-1]:g}), so the best scale may lie beyond it: there "
             "random features are possibly under-tuned, here and in the committed table below."))
+
+
+def range_excess(X: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """How far each test input leaves the box of the training inputs X (its largest excess over
+    any coordinate; negative inside), shape (len(X_test),)."""
+    return np.maximum(X_test - X.max(0), X.min(0) - X_test).max(1)
+
+
 if available.get("skillcraft"):
     # inputs are standardised with the training mean and std: distances are in training stds
     beyond = {}
     for draw in range(5):
         X_s, _, X_s_test, _ = load_uci("skillcraft", data_dir=data_dir, seed=draw)
-        beyond[draw] = float(np.maximum(X_s_test - X_s.max(0), X_s.min(0) - X_s_test).max())
+        beyond[draw] = float(range_excess(X_s, X_s_test).max())
     display(Markdown(
         "How far SkillCraft's test inputs leave the training inputs' range, in training standard "
         "deviations (the largest excess over any coordinate): "
@@ -786,7 +794,7 @@ if boosting:
     refit = RFFRegressor.from_preset("book", n_features=rff_n, device=device, random_state=draw,
                                      progress=False).fit(X_w, y_w)
     squared_error = (refit.predict(X_w_test) - y_w_test) ** 2
-    excess = np.maximum(X_w_test - X_w.max(0), X_w.min(0) - X_w_test).max(1)  # in training stds
+    excess = range_excess(X_w, X_w_test)  # in training stds
     far = excess > 3
     far_share = float(squared_error[far].sum() / squared_error.sum())
     others = skill["rff"].drop(draw) / skill["variance"].drop(draw)
