@@ -262,18 +262,31 @@ def test_every_committed_claim_has_margins_over_five_seeds(script):
 
 PAPER_PRESET = REPO / "book" / "results" / "claims" / "paper-preset.csv"
 
+#: Claims a page checks at every preset but ``paper``: findings of its reduced live budget that
+#: the paper budget does not share (the page prints their values there and says why).
+BELOW_PAPER_ONLY = {
+    "06_uci_benchmarks": {
+        "(1) without TV, GFT-r is no better than RFF (ratio GFT-r / RFF)",
+        "(2) TV cuts the noise-to-real weight ratio (that ratio without TV / with TV)",
+    },
+}
+
 
 def test_paper_preset_record_is_of_the_pages_claims():
     """``paper-preset.csv`` records chapters run at the paper preset (the intro cites it): for each
     chapter there, the claims are those of its committed page, none missing and none stale (a
-    renamed claim), and every one held. Thresholds may differ: some depend on the preset."""
+    renamed claim), but for those it checks only below the paper preset, and every one held.
+    Thresholds may differ: some depend on the preset."""
     import pandas as pd
 
     record = pd.read_csv(PAPER_PRESET)
     assert set(record["preset"]) == {"paper"}, sorted(set(record["preset"]))
     for stem, rows in record.groupby("chapter"):
         page = set(committed_claims(committed(NOTEBOOKS / f"{stem}.py")))
+        below_paper = BELOW_PAPER_ONLY.get(stem, set())
+        assert below_paper <= page, f"{stem}: BELOW_PAPER_ONLY names claims not on the page: {sorted(below_paper - page)}"
         recorded = set(rows["claim"])
-        assert recorded == page, (f"{stem}: not on the page {sorted(recorded - page)[:2]}, "
-                                  f"not recorded {sorted(page - recorded)[:2]} (rerun it at the paper preset)")
+        assert recorded == page - below_paper, (
+            f"{stem}: not on the page {sorted(recorded - page)[:2]}, not recorded "
+            f"{sorted(page - below_paper - recorded)[:2]} (rerun it at the paper preset)")
         assert rows["held"].all(), f"{stem}: failed at the paper preset: {rows.loc[~rows['held'], 'claim'].tolist()[:3]}"
