@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import check_consistent_length, check_random_state, column_or_1d
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -193,7 +193,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             _check_grid(self, "ridges", "None or a non-empty sequence of finite numbers > 0", strictly_positive=True)
 
     def fit(self, X: Any, y: Any, checkpoint: str | os.PathLike | None = None,
-            checkpoint_every: float = 600.0) -> "GFTRegressorCV":
+            checkpoint_every: float = 600.0, groups: Any = None) -> "GFTRegressorCV":
         """Select :math:`\\lambda` (and :math:`\\delta` with ``ridges``), then refit on all rows.
 
         Parameters
@@ -210,6 +210,10 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             divergence too, unless Ctrl-C stopped it.
         checkpoint_every : float
             Least seconds between two saves of an unfinished phase.
+        groups : array-like of shape (M,), optional
+            Group labels of the rows, for a splitter that needs them (``cv=GroupKFold(5)``:
+            whole groups held out, e.g. clusters of the inputs), as in scikit-learn's
+            :class:`~sklearn.model_selection.GridSearchCV`; ignored with ``cv=None``.
 
         Returns
         -------
@@ -231,6 +235,9 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if groups is not None:
+            groups = column_or_1d(groups)
+            check_consistent_length(X, groups)
         # one seed for every candidate and fold; an int is passed on as it is, so that a
         # candidate is exactly GFTRegressor(tv_weight=..., random_state=random_state)
         seed = self.random_state
@@ -242,7 +249,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             search_file = Path(checkpoint)
             files = (search_file, search_file.with_name(search_file.name + ".refit"))
         try:
-            self._search_and_refit(X, y, seed, files, checkpoint_every)
+            self._search_and_refit(X, y, seed, files, checkpoint_every, groups)
         except TrainingDivergedError:  # every member diverged: a rerun would again
             _remove(files)
             raise
@@ -251,7 +258,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         return self
 
     def _search_and_refit(self, X: np.ndarray, y: np.ndarray, seed: int, files: tuple[Path, Path] | None,
-                          checkpoint_every: float) -> None:
+                          checkpoint_every: float, groups: np.ndarray | None = None) -> None:
         """:meth:`fit` after validation: train the candidates, select, refit; set the fitted attributes."""
         search_file, refit_file = files or (None, None)
         started = time.time()  # the clock file times are read against
@@ -267,7 +274,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
             scores["refine"] = np.where(unrefined, scores["generator"], scores["refine"])
             diverged = np.array([[_diverged(f)] for f in fits])
         else:
-            folds = self._folds(X, y)
+            folds = self._folds(X, y, groups)
             size = min(len(train) for train, _ in folds)
             with warnings.catch_warnings():
                 # the loop's "keeping each member's best iterate" does not hold here: an
@@ -325,14 +332,14 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         results["mean_fit_seconds"] = np.full(len(candidates), search / len(fits))
         self.cv_results_ = results
 
-    def _folds(self, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _folds(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         if isinstance(self.cv, numbers.Integral) and X.shape[0] < 2 * self.cv:
             raise ValueError(
                 f"Found {X.shape[0]} sample(s), but cv={self.cv} needs at least {2 * self.cv}; "
                 "pass more data, fewer folds or cv=None."
             )
         splitter = check_cv(self.cv, y, classifier=False)
-        return [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y)]
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
 
     def _generator_mse(self, fit: GFTRegressor, X: np.ndarray, y: np.ndarray) -> float:
         """Held-out MSE of GFT: the mean over ``n_val_draws`` fresh feature draws (``b`` re-solved)."""

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from conftest import intra_op_threads
@@ -300,6 +300,25 @@ def test_cv_folds_score_what_separate_fold_fits_score():
     refit = _smoke(tv_weight=cv.tv_weight_, random_state=1, dtype="float64").fit(X, y)
     np.testing.assert_allclose(cv.predict(X), refit.predict(X), rtol=1e-8, atol=1e-10)
     assert set(cv.fit_seconds_) == {"search", "refit"}
+
+
+def test_cv_groups_reach_the_splitter():
+    """cv=GroupKFold with groups= scores exactly what the same folds passed as index arrays score;
+    without groups the splitter's own error is raised, and groups of another length are named."""
+    X, y = _data(m=60, noise=0.2)
+    groups = np.repeat(np.arange(6), 10)  # six blocks of consecutive rows
+    kw = dict(tv_weights=(0.0, 1e-2), random_state=1, dtype="float64")
+    by_groups = _smoke(GFTRegressorCV, cv=GroupKFold(3), **kw).fit(X, y, groups=groups)
+    by_indices = _smoke(GFTRegressorCV, cv=list(GroupKFold(3).split(X, y, groups)), **kw).fit(X, y)
+    for key in ("split0_val_mse_refine", "split2_val_mse_generator", "mean_val_mse_refine"):
+        np.testing.assert_array_equal(by_groups.cv_results_[key], by_indices.cv_results_[key])
+    # the folds hold out whole blocks: not KFold's, which differ here
+    kfold = _smoke(GFTRegressorCV, cv=KFold(3), **kw).fit(X, y)
+    assert not np.array_equal(kfold.cv_results_["split0_val_mse_refine"], by_groups.cv_results_["split0_val_mse_refine"])
+    with pytest.raises(ValueError, match="groups"):
+        _smoke(GFTRegressorCV, cv=GroupKFold(3), **kw).fit(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _smoke(GFTRegressorCV, cv=GroupKFold(3), **kw).fit(X, y, groups=groups[:-1])
 
 
 def test_one_standard_error_rule_on_hand_computed_scores():
