@@ -323,16 +323,16 @@ class GFTRegressor(FeatureRegressorBase):
 
     Notes
     -----
-    The fit is not invariant to the units of ``X``: Adam moves the features :math:`w` by
-    steps that ``lr`` sets whatever the inputs' scale, so the phases
-    :math:`\langle w, x\rangle` move by steps proportional to :math:`|x|`. The default
-    (``book``) learning rate suits inputs of order one (the book's synthetic inputs lie in
-    :math:`[0, 1]^d`, its real data sets are standardised); put other inputs on that scale,
-    e.g. ``make_pipeline(StandardScaler(), GFTRegressor())``. Chapter 01 shows a fit on
-    inputs ten times larger falling far behind.
+    The fit is not invariant to the units of ``X``: the generator's initial features and
+    Adam's steps are fixed in units of :math:`w` whatever the inputs' scale, so the phases
+    :math:`\langle w, x\rangle` start, and move by steps, proportional to :math:`|x|`. The
+    default (``book``) learning rates suit inputs of order one (the book's synthetic inputs
+    lie in :math:`[0, 1]^d`, its real data sets are standardised); put other inputs on that
+    scale, e.g. ``make_pipeline(StandardScaler(), GFTRegressor())``. Chapter 01 shows a fit
+    on inputs ten times larger falling far behind.
 
     Nor is it invariant to a constant added to ``y``: the targets are divided by their root
-    mean square, not centred. Centre targets whose mean is large against their spread, e.g.
+    mean square, not centred. Centre them, e.g.
     ``TransformedTargetRegressor(GFTRegressor(), transformer=StandardScaler())``
     (``tv_weight`` is then in units of the standardised targets);
     ``benchmarks/target_offset.py`` measures the difference on Friedman 1.

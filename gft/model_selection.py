@@ -43,9 +43,10 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
     folds choose :math:`\lambda > 0` (chapter 06 measures it on inputs with gaps). Folds
     cannot rank candidates by their behaviour in the gaps, though, so choosing the ridge by
     them too (``ridges=``) is no remedy there.
-    Like :class:`GFTRegressor` it expects inputs of order one and targets whose mean is not
-    large against their spread (see its Notes): standardise others, e.g.
-    ``make_pipeline(StandardScaler(), GFTRegressorCV())``.
+
+    Like :class:`GFTRegressor` it expects inputs of order one and centred targets (see its
+    Notes): standardise both, e.g. ``TransformedTargetRegressor(make_pipeline(StandardScaler(),
+    GFTRegressorCV()), transformer=StandardScaler())``.
 
     Parameters
     ----------

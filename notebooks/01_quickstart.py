@@ -47,8 +47,8 @@
 # fresh draws that beat random features and their median are checked in the table at the
 # end of the page; the draws' worst is printed with them.
 # The page ends with how to fit your own data: `GFTRegressorCV` to choose the TV weight, and
-# inputs put on a unit scale (on inputs ten times larger than the book's, a fit at the
-# book's learning rate falls far behind one on standardised inputs).
+# inputs put on a scale of order one (on inputs ten times larger than the book's, a fit at the
+# book's learning rates falls far behind one on standardised inputs).
 
 # %% tags=["hide-input"]
 import os
@@ -484,23 +484,25 @@ claims.check(f"2-D: the median of {n_feature_draws} fresh GFT draws beats RFF a 
 # the training inputs, and compare with predicting the mean there.
 
 # %% [markdown]
-# ### Put the inputs on a unit scale
+# ### Put the inputs on a scale of order one
 #
-# GFT is not invariant to the units of $x$. Adam normalises the gradient, so the steps by which
-# it moves the generator's outputs $w$ are set by the learning rate and not by the scale of the
-# inputs, and the phases $\langle w, x\rangle$ move by steps proportional to $|x|$. The `book`
-# preset's learning rate ($2 \cdot 10^{-3}$, cosine-annealed) suits inputs of order one, as in
+# GFT is not invariant to the units of $x$. Both the generator's initial features and Adam's
+# steps (Adam normalises the gradient) are fixed in units of $w$, whatever the inputs, so with
+# $|x|$ ten times larger the phases $\langle w, x\rangle$ start ten times larger and move by
+# steps ten times larger. The `book` preset's learning rates ($2 \cdot 10^{-3}$ for the
+# generator, $10^{-2}$ for the refinement, cosine-annealed) suit inputs of order one, as in
 # every chapter of this book (the synthetic inputs lie in $[0, 1]^d$, the real data sets are
-# standardised); the `paper` preset's ($10^{-4}$, constant, over thirteen times the steps) is
-# twenty times smaller and more forgiving, but badly scaled inputs cost accuracy there too (on
-# its one run of this page, seed 0, the fit below on inputs ten times larger had 3.4 times the
-# standardised fit's test MSE: `book/results/claims/paper-preset.csv`). Random features choose
-# their scale $\sigma$ by validation from a grid spanning seven decades, so a change of units
-# within that range only changes the $\sigma$ they pick. Here is Friedman 1 ($d = 5$, 500 rows,
-# exact labels, the setting of [chapter 04](04_synthetic_benchmarks.ipynb)) fitted with
-# $N = 50$ at this page's preset three
-# ways: on its inputs in $[0, 1]^5$, on the same inputs in units ten times smaller (values in
-# $[0, 10]$), and on those with scikit-learn's `StandardScaler` in front of the estimator:
+# standardised); the `paper` preset's ($10^{-4}$ for both, constant, over thirteen times the
+# steps) are twenty and a hundred times smaller and more forgiving, but badly scaled inputs
+# cost accuracy there too (on a run of this page at that preset, seed 0, the fit below on
+# inputs ten times larger had 3.4 times the standardised fit's test MSE:
+# `book/results/claims/paper-preset.csv`). Fourier random features choose their scale
+# $\sigma$ by validation from a grid of 29 values spanning seven decades, so a factor of ten in
+# the units moves the $\sigma$ they pick by four grid steps. Here is Friedman 1 ($d = 5$, 500
+# rows, exact labels, the setting of [chapter 04](04_synthetic_benchmarks.ipynb)) fitted with
+# $N = 50$ at this page's preset three ways: on its inputs in $[0, 1]^5$, on the same inputs in
+# units ten times smaller (values in $[0, 10]^5$), and on those with scikit-learn's
+# `StandardScaler` in front of the estimator:
 #
 # ```python
 # from sklearn.pipeline import make_pipeline
