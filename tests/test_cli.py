@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from conftest import intra_op_threads
 from gft import cli
@@ -286,6 +287,18 @@ def test_each_batched_run_is_compared_with_the_sequential_runs_on_either_side_of
     assert order == ["S", "B", "S", "B", "S"]
     assert [s for _, s in batched] == [15.0, 25.0] and [s for _, s in sequential] == [10.0, 20.0, 30.0]
     assert [b / p for (_, b), p in zip(batched, paired)] == [1.0, 1.0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message where CUDA is missing")
+def test_bench_on_a_device_this_machine_lacks_exits_with_the_reason(capsys):
+    """``--device cuda`` without CUDA is a usage error naming the reason, before anything runs
+    (it was a traceback from inside the floor's first GEMM)."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "--device", "cuda", "--skip-accuracy"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --device: device='cuda' was asked for but CUDA is not available here" in err
+    assert "Traceback" not in err
 
 
 def test_bench_batched_rejects_fewer_than_one_round(capsys):

@@ -41,7 +41,7 @@ from sklearn.model_selection import check_cv
 from torch import nn
 
 from ..datasets import load_setting
-from ..estimators import GFTRegressor
+from ..estimators import GFTRegressor, resolve_device
 from ..model_selection import DEFAULT_TV_WEIGHTS, GFTRegressorCV
 from ..presets import PRESET_NAMES, get_preset
 from .methods import get_method, score_fit
@@ -411,7 +411,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="seeds of the time-to-accuracy fits (default 0 1 2)")
     parser.add_argument("--skip-accuracy", action="store_true", help="only the per-step timings")
-    parser.add_argument("--device", default="cpu", help="torch device of every fit (default cpu)")
+    parser.add_argument("--device", type=_available_device, default="cpu",
+                        help="torch device of every fit: cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--scaling", action="store_true",
                         help="instead: time per step and peak memory of fit for M in 500..50 000, N in 50..400")
     parser.add_argument("--profile", action="store_true",
@@ -453,6 +454,14 @@ def _median_profile(profiles: list[dict]) -> dict:
     for key in ("kernel_ms", "wall_ms"):
         med[key] = statistics.median(p[key] for p in profiles)
     return med
+
+
+def _available_device(text: str) -> str:
+    """``text`` as a device this machine has (``"auto"`` resolved), for ``--device``."""
+    try:
+        return str(resolve_device(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _at_least_one(text: str) -> int:
