@@ -541,8 +541,9 @@ tenfold_kept = tenfold.history_["generator"].best_step
 worse_than_mean = scale_mse["inputs in [0, 10]^5"] > scale_mse["predicting the training mean"]
 unit_over_standardised = scale_mse["inputs in [0, 1]^5"] / scale_mse["inputs in [0, 10]^5, standardised"]
 display(Markdown(
-    f"On inputs in $[0, 10]^5$ the generator's best validation came at step {tenfold_kept} of "
-    f"{tenfold.generator_steps}" + (" (its validation never improved on its start)" if tenfold_kept == 0 else "")
+    "On inputs in $[0, 10]^5$ the generator's best validation came "
+    + (f"at its start (step 0 of {tenfold.generator_steps}: no step improved on the untrained generator)"
+       if tenfold_kept == 0 else f"at step {tenfold_kept} of {tenfold.generator_steps}")
     + ", and the fit's test MSE is "
     f"{scale_mse['inputs in [0, 10]^5'] / scale_mse['inputs in [0, 10]^5, standardised']:.3g} times that of the "
     "standardised fit on the same data" + (", worse than predicting the mean" if worse_than_mean else "")
