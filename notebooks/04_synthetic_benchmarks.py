@@ -531,8 +531,8 @@ else:
 # was recorded, as the synthetic ones were, name only the architecture, `x86_64`. The times
 # are not all taken alike: the runner fits a cell's GFT and GFT-r trials as one batched run
 # and gives each row its share of that run's time (the run's time over its members, GFT's
-# less the refinement phase; see `gft.experiments.protocol`), while the network and VarPro are fitted, and timed, one at a
-# time; each row's commit names the code that wrote it.
+# less the refinement phase; see `gft.experiments.protocol`), while the network and VarPro
+# are fitted, and timed, one at a time; each row's commit names the code that wrote it.
 
 # %%
 if book_summary is not None and book_summary["trials"].sum() > 0:
