@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from gft import GFTRegressor, fit_batched
 from gft.experiments import store
@@ -64,8 +63,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--data-dir", default=None, help="UCI files (default $GFT_DATA_DIR)")
     parser.add_argument("--out", default=None, help="CSV to write, with provenance")
     args = parser.parse_args(argv)
-    commit, dirty = store.code_provenance()
-    machine = store.machine_provenance(torch.device("cpu"))
+    command = "python benchmarks/ccpp_generator_lr.py " + " ".join(argv or sys.argv[1:])
     rows: list[dict] = []
     for lr in args.lrs:
         rows += refit(lr, args.draws, args.data_dir)
@@ -73,10 +71,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             print(f"lr {lr:g}, draw {r['draw']}: generator best step {r['generator_best_step']}, "
                   f"val {r['generator_val_mse']:.4g} | test GFT {r['gft_test_mse']:.4g}, "
                   f"GFT-r {r['gft_r_test_mse']:.4g}", flush=True)
-        df = pd.DataFrame(rows).assign(
-            command="python benchmarks/ccpp_generator_lr.py " + " ".join(argv or sys.argv[1:]),
-            preset="book", seed="draw", commit=commit, dirty=dirty, **machine,
-            date=store.utc_now())
+        df = pd.DataFrame(rows).assign(preset="book", seed="draw", **store.provenance(command))
         if args.out:  # after every rate, so that a stopped run keeps what it measured
             df.to_csv(args.out, index=False)
     return df

@@ -42,7 +42,6 @@ def run(script: Path, seed: int, preset: str, out: Path, command: str) -> float:
     """
     import jupytext
     import papermill
-    import torch
 
     from gft.experiments import store
 
@@ -56,11 +55,8 @@ def run(script: Path, seed: int, preset: str, out: Path, command: str) -> float:
             kernel_name="python3", cwd=str(script.parent), progress_bar=False,
             execution_timeout=3600)
         seconds = time.perf_counter() - start
-        commit, dirty = store.code_provenance()
         rows = pd.read_csv(claims_file).assign(
-            chapter=script.stem, seed=seed, command=command, commit=commit, dirty=dirty,
-            **store.machine_provenance(torch.device("cpu")), date=store.utc_now(),
-            wall_seconds=round(seconds, 1))
+            chapter=script.stem, seed=seed, **store.provenance(command), wall_seconds=round(seconds, 1))
     rows.to_csv(out, mode="a", header=not out.exists(), index=False)
     return seconds
 

@@ -48,7 +48,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.cluster import KMeans
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
@@ -188,15 +187,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
               f"(ridge {r['rff_ridge']:g})", flush=True)
     df = pd.DataFrame(rows)
     if args.out:
-        commit, dirty = store.code_provenance()
-        machine = store.machine_provenance(torch.device("cpu"))
         seconds = df[[c for c in df.columns if c.endswith("_seconds")]].sum(axis=1)
         budget = ({k: v for k, v in GFTRegressor().get_params().items() if k in BUDGET and k != "progress"} if args.defaults
                   else {k: v for k, v in BUDGET.items() if k != "progress"})
-        df.assign(command="python benchmarks/gaps_robustness.py " + " ".join(argv or sys.argv[1:]),
-                  preset="GFTRegressor defaults" if args.defaults else "gaps_robustness.BUDGET",
-                  wall_seconds=seconds, commit=commit, dirty=dirty, **machine, engine="fused",
-                  test_region="box", budget=json.dumps(budget), date=store.utc_now()).to_csv(args.out, index=False)
+        df.assign(preset="GFTRegressor defaults" if args.defaults else "gaps_robustness.BUDGET",
+                  wall_seconds=seconds, engine="fused", test_region="box", budget=json.dumps(budget),
+                  **store.provenance("python benchmarks/gaps_robustness.py " + " ".join(argv or sys.argv[1:])),
+                  ).to_csv(args.out, index=False)
     return df
 
 

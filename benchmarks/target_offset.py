@@ -25,7 +25,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -67,13 +66,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = parser.parse_args(argv)
     df = pd.DataFrame([row for seed in args.seeds for row in one_seed(seed)])
     if args.out:
-        commit, dirty = store.code_provenance()
-        machine = store.machine_provenance(torch.device("cpu"))
         seconds = df[[c for c in df.columns if c.endswith("_seconds")]].sum(axis=1)
-        df.assign(command="python benchmarks/target_offset.py " + " ".join(argv or sys.argv[1:]),
-                  preset="GFTRegressor defaults", n_features=N_FEATURES, wall_seconds=seconds,
-                  commit=commit, dirty=dirty, **machine,
-                  date=store.utc_now()).to_csv(args.out, index=False)
+        df.assign(preset="GFTRegressor defaults", n_features=N_FEATURES, wall_seconds=seconds,
+                  **store.provenance("python benchmarks/target_offset.py " + " ".join(argv or sys.argv[1:])),
+                  ).to_csv(args.out, index=False)
     return df
 
 

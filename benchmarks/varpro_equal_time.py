@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,8 +69,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.out.exists():
         previous = pd.read_csv(args.out)
         done = set(zip(previous["setting"], previous["trial"]))
-    commit, dirty = store.code_provenance()
-    machine = store.machine_provenance(torch.device("cpu"))
     warm_up = np.random.default_rng(0).random((50, 2))  # the first fit of a process pays torch's start-up
     GFTRegressor.from_preset("smoke", progress=False).fit(warm_up, warm_up.sum(axis=1))
     for setting in args.settings:
@@ -104,8 +101,7 @@ def main(argv: list[str] | None = None) -> None:
                        varpro_lambda=varpro_lambda, varpro_book_steps=BOOK_STEPS,
                        varpro_book_test_mse=float(varpro_reference["test_mse"]),
                        seconds_per_varpro_step=per_step,
-                       command=command, commit=commit, dirty=dirty, **machine, date=store.utc_now(),
-                       wall_seconds=budget + seconds)
+                       **store.provenance(command), wall_seconds=budget + seconds)
             pd.DataFrame([row]).to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
             print(f"{setting} trial {trial}: GFT-r {budget:.0f} s, test MSE {row['gft_r_test_mse']:.3g} "
                   f"(committed {row['gft_r_committed_test_mse']:.3g}); VarPro {steps} steps in {seconds:.0f} s, "

@@ -427,6 +427,22 @@ def test_machine_provenance_names_the_processor_lscpu_names():
     assert store.machine_provenance(torch.device("cpu"))["device_name"] == expected
 
 
+def test_provenance_columns_name_this_checkout_machine_and_time():
+    """What every results file records, against git and the clock read here."""
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    prov = store.provenance("python benchmarks/x.py --seeds 0")
+    after = dt.datetime.now(dt.timezone.utc)
+    assert list(prov) == ["command", "commit", "dirty", "host", "torch", "device", "device_name",
+                          "threads", "date"]
+    assert prov["command"] == "python benchmarks/x.py --seeds 0"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(store.__file__).parent,
+                          capture_output=True, text=True)
+    if head.returncode == 0:
+        assert prov["commit"] == head.stdout.strip() and isinstance(prov["dirty"], bool)
+    assert prov["torch"] == torch.__version__ and prov["device"] == "cpu"
+    assert prov["threads"] == torch.get_num_threads()
+    assert before <= dt.datetime.fromisoformat(prov["date"]) <= after
+
 # -- a real GFT run: provenance, shared fits ----------------------------------------------
 def test_real_smoke_run_has_complete_provenance_and_shared_fits_match_solo(tmp_path, capsys):
     kw = dict(n_trials=2, lambdas=[0, 1e-3], device="cpu", estimator_kwargs={"generator_steps": 20})

@@ -69,6 +69,7 @@ __all__ = [
     "cpu_model",
     "machine_provenance",
     "utc_now",
+    "provenance",
     "read_rows",
     "append_rows",
     "read_selection",
@@ -150,6 +151,15 @@ def machine_provenance(device: torch.device) -> dict[str, Any]:
 def utc_now() -> str:
     """The current time, ISO 8601 in UTC, to the second."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance(command: str, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """The provenance columns of a results file: ``command``, :func:`code_provenance`'s
+    ``commit`` and ``dirty``, :func:`machine_provenance` of ``device`` and ``date``
+    (:func:`utc_now`), in that order, for ``DataFrame.assign(**provenance(command))``."""
+    commit, dirty = code_provenance()
+    return dict(command=command, commit=commit, dirty=dirty,
+                **machine_provenance(torch.device(device)), date=utc_now())
 
 
 # -- locks ------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
-import torch
 
 from .._progress import progress_bar as tqdm
 from ..datasets import load_setting
@@ -28,7 +27,7 @@ from .fitting import FitJob
 from .fitting import fit_and_score as _fit_jobs
 from .methods import estimator_class, fit_overrides, get_method
 from .protocol import LAMBDA_GRID
-from .store import code_provenance, machine_provenance, utc_now
+from .store import provenance
 from .tables import trial_stats
 
 __all__ = [
@@ -223,13 +222,9 @@ def write_sweep(df: pd.DataFrame, path: str | os.PathLike, command: str,
                 wall_seconds: float | None = None, device: str = "cpu") -> Path:
     """Write a sweep to CSV with the runner's provenance columns (``command, commit, dirty, host,
     torch, device, device_name, threads, date``) and ``sweep_wall_seconds`` (the whole sweep)."""
-    commit, dirty = code_provenance()
-    prov = dict(command=command, commit=commit, dirty=dirty,
-                **machine_provenance(torch.device(device)), date=utc_now(),
-                sweep_wall_seconds=wall_seconds)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.assign(**prov).to_csv(path, index=False)
+    df.assign(**provenance(command, device), sweep_wall_seconds=wall_seconds).to_csv(path, index=False)
     return path
 
 
