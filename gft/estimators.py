@@ -36,6 +36,10 @@ from .training import (
 __all__ = ["FeatureRegressorBase", "GFTRegressor", "fit_batched", "resolve_device"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: Smallest and largest nonzero max |y| accepted by ``fit``: the squared errors of such targets
+#: and the spread of a search's MSEs (y to the fourth power) are normal float64 numbers, even
+#: for errors far larger than y (a poor candidate of a search).
+_Y_PEAK_RANGE = (1e-60, 1e60)
 #: Rows per chunk in ``predict``: bounds memory (a chunk's design matrix) for large inputs.
 _PREDICT_CHUNK = 8192
 
@@ -70,7 +74,8 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
     tensors with ``y`` already divided by ``y_scale_``, and set ``features_`` (N, D) and
     ``coef_`` (P,) as NumPy arrays. The base validates input, splits off the validation
     rows (the last ones, as in the paper), scales ``y`` by its root mean square (so a ``y``
-    of scale 1e6 or 1e-6 trains like one of scale 1; the TV weight is divided by the same
+    of scale 1e6 or 1e-6 trains like one of scale 1; ``max |y|`` beyond 1e±60, where squared
+    errors leave float64, is refused with a ``ValueError``; the TV weight is divided by the same
     factor so that the objective is the one in the data's units, up to a constant), seeds
     torch from ``random_state``, and moves the fitted model to the CPU so that it pickles
     and predicts anywhere.
@@ -187,6 +192,15 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        peak = float(np.max(np.abs(y), initial=0.0))
+        if not (peak == 0.0 or _Y_PEAK_RANGE[0] <= peak <= _Y_PEAK_RANGE[1]):
+            # squared errors of such targets overflow or underflow in float64 (the root mean
+            # square that scales y, validation and held-out MSEs): silently wrong fits otherwise
+            raise ValueError(
+                f"max |y| is {peak:.3g}; targets must lie within {_Y_PEAK_RANGE[0]:g} to {_Y_PEAK_RANGE[1]:g} "
+                "in magnitude (their squared errors must be float64 numbers): rescale y (e.g. divide it by "
+                "its largest value) and scale the predictions back."
+            )
         rms = float(np.sqrt(np.mean(y**2)))
         self.y_scale_ = rms if rms > 0 else 1.0
         X_tr, y_tr, X_val, y_val = self._split(X, y / self.y_scale_)

@@ -195,12 +195,27 @@ def test_duplicated_rows_and_constant_y():
     assert smoke().fit(X, np.zeros(60)).y_scale_ == 1.0
 
 
-@pytest.mark.parametrize("scale", [1e-6, 1e6])
+# 1e±58: near the ends of the accepted range (max |y| here is below 4), where y**2 of the
+# plain root mean square, or a search's spread of MSEs, would overflow or underflow without care
+@pytest.mark.parametrize("scale", [1e-58, 1e-6, 1e6, 1e58])
 def test_y_scale_is_handled_by_internal_scaling(scale, data):
     X, y = data
     base = smoke().fit(X, y)
-    scaled = smoke().fit(X, y * scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or underflow warning on the way
+        scaled = smoke().fit(X, y * scale)
     np.testing.assert_allclose(scaled.predict(X) / scale, base.predict(X), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-70, 1e70])
+@pytest.mark.parametrize("cls", [GFTRegressor, gft.GFTRegressorCV, gft.RFFRegressor])
+def test_targets_beyond_float64_squares_are_refused_with_the_reason(scale, cls, data):
+    """Squared errors of targets far outside 1e±60 leave float64 (e.g. a search's spread of
+    MSEs, y**4, overflows at 1e70; at 1e-200, y**2 was 0 and the fit one of zeros, silently):
+    an error names the bound and the remedy."""
+    X, y = data
+    with pytest.raises(ValueError, match=r"max \|y\| is .*e[+-]7.*rescale y"):
+        cls(progress=False).fit(X, y * scale)
 
 
 # (VarPro shares the code path, _scaled_tv_weight, but on this data it keeps its start at
