@@ -36,6 +36,13 @@ iterate so far with a `TrainingInterruptedWarning` (in `GFTRegressorCV`'s cross-
 fit rather than refit from unfinished candidates, with a `KeyboardInterrupt` that names the phase
 and step; a `checkpoint=` file keeps the search).
 
+Two kinds of input raise nothing and still fit badly, because the estimators neither scale `X`
+nor centre `y`: inputs far from a scale of order one, and targets whose mean is large beside
+their spread. The [first chapter](../notebooks/01_quickstart.ipynb)'s section "Put the inputs on
+a scale of order one" measures the first and shows both remedies, a `StandardScaler` in a
+pipeline and a `TransformedTargetRegressor`; `benchmarks/target_offset.py` measures the second
+(`book/results/robustness/target_offset.csv`).
+
 | input | what you see |
 |---|---|
 """  # the page above its table (a test compares the page with it)
@@ -91,6 +98,7 @@ def rows(data_dir: Path | None) -> list[tuple[str, str]]:
         ("duplicated rows, constant y", outcome(lambda: f"predicts {smoke().fit(np.repeat(X[:20], 3, 0), np.full(60, 4.2)).predict(X[:1])[0]:.4f} for y = 4.2")),
         ("y of scale 1e6 (and 1e-6)", outcome(lambda: "y is divided by its RMS internally; relative training RMSE at scales 1, 1e6, 1e-6: "
                                       + ", ".join(f"{_relative_rmse(smoke(), X, y, s):.4f}" for s in (1.0, 1e6, 1e-6)))),
+        ("y of scale 1e70", outcome(lambda: smoke().fit(X, 1e70 * y))),
         ('device="cuda" on a CPU-only machine', outcome(lambda: smoke(device="cuda").fit(X, y))),
         ("ridge system singular in float32 (identical columns, ridge 1e-12)", outcome(lambda: _singular_float32())),
     ]
