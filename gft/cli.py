@@ -227,9 +227,23 @@ def cells_from_args(args: argparse.Namespace) -> list:
     return make_cells(settings, args.method, args.activation, args.preset, args.n_features or [None])
 
 
+def _check_local_device(args: argparse.Namespace) -> None:
+    """With the cells run on this machine (``--backend loky``), a ``--device`` it lacks is a
+    ValueError now, before any cell runs (each cell would fail alike, with a traceback each). A
+    cluster's workers resolve the device themselves: they may have a GPU this machine lacks."""
+    from .estimators import resolve_device
+
+    if args.backend == "loky":
+        try:
+            resolve_device(args.device)
+        except ValueError as err:
+            raise ValueError(f"--device: {err}") from None
+
+
 def _run_cells(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .experiments import run_cells
 
+    _check_local_device(args)
     cells = cells_from_args(args)
     results = run_cells(
         cells, args.out, jobs=_jobs(args), n_trials=args.trials, seed=args.seed,
@@ -279,6 +293,10 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         except SystemExit as err:
             raise ValueError(f"{args.plan}:{line.number}: bad options: {line.text!r}") from err
         line_args.backend = args.backend
+        try:
+            _check_local_device(line_args)  # every line before the first runs
+        except ValueError as err:
+            raise ValueError(f"{args.plan}:{line.number}: {err}") from None
         runs.append((line.number, line.text, line_args, line_argv))
     status = 0
     with sweep_backend(args.backend, args.scheduler):

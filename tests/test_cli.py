@@ -239,6 +239,32 @@ def test_sweep_runs_every_plan_line(tmp_path, capsys, monkeypatch):
     assert "plan.txt:1: bad options" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message where CUDA is missing")
+def test_run_and_sweep_on_a_device_this_machine_lacks_stop_before_any_cell(tmp_path, capsys, monkeypatch):
+    """With the cells run here, ``--device cuda`` without CUDA is one line and exit 2 before any
+    cell runs (it was a traceback per cell and exit 1); a sweep checks every line first, and its
+    ``--status`` still reads a plan that names cuda."""
+    monkeypatch.setitem(METHODS, "zero", Method("zero", Mean, tunes_lambda=False))
+    out = tmp_path / "r"
+    assert cli.main(["run", "--setting", "kreuz", "kreuz-rotated", "--method", "zero", "--preset", "smoke",
+                     "--trials", "1", "--device", "cuda", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("python -m gft run: error: --device: device='cuda' was asked for but CUDA "
+                           "is not available here")
+    assert not out.exists()
+    plan = tmp_path / "plan.txt"
+    plan.write_text("--setting kreuz --method zero --preset smoke --trials 1\n"
+                    "--setting polynomial-d5 --method zero --preset smoke --trials 1 --device cuda\n")
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--quiet"]) == 2
+    assert "plan.txt:2: --device: device='cuda' was asked for" in capsys.readouterr().err
+    assert not out.exists()  # line 1 did not run either
+    assert cli.main(["sweep", "--plan", str(plan), "--out", str(out), "--status"]) == 0
+    assert "0 of 2" in capsys.readouterr().out
+    # a cluster's workers resolve the device themselves: not checked here
+    args = cli.build_parser().parse_args(["run", "--setting", "kreuz", "--method", "zero", "--device", "cuda",
+                                          "--backend", "dask"])
+    cli._check_local_device(args)
+
 def test_bench_batched_prints_the_cv_fit_against_the_sequential_fits(capsys):
     result = cli_bench_main(["--batched", "--preset", "smoke", "--cv", "0", "--rounds", "2"])
     (row,) = result["batched"]
