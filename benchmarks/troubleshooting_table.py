@@ -93,6 +93,7 @@ def rows(data_dir: Path | None) -> list[tuple[str, str]]:
         ("predict before fit", outcome(lambda: smoke().predict(X))),
         ("predict with 3 columns after fitting on 2", outcome(lambda: fitted.predict(np.ones((2, 3))))),
         ("integer X and y", outcome(lambda: finite(smoke().fit((X * 10).astype(int), (y * 10).astype(int)), (X * 10).astype(int)))),
+        ("X and y as reversed views (X[::-1]: negative strides)", outcome(lambda: finite(smoke().fit(X[::-1], y[::-1]), X[::-1]))),
         ("float32 X and y", outcome(lambda: finite(smoke().fit(X.astype(np.float32), y.astype(np.float32))))),
         ("N=200 features, 60 points, default ridge", outcome(lambda: finite(smoke(n_features=200).fit(X, y)))),
         ("duplicated rows, constant y", outcome(lambda: f"predicts {smoke().fit(np.repeat(X[:20], 3, 0), np.full(60, 4.2)).predict(X[:1])[0]:.4f} for y = 4.2")),

@@ -190,8 +190,9 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         self._validate_params()  # scikit-learn, against _parameter_constraints
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        # contiguous: torch takes no arrays with negative strides (a reversed view, X[::-1])
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
         peak = float(np.max(np.abs(y), initial=0.0))
         if not (peak == 0.0 or _Y_PEAK_RANGE[0] <= peak <= _Y_PEAK_RANGE[1]):
             # squared errors of such targets overflow or underflow in float64 (the root mean
@@ -231,7 +232,7 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         """Predictions of shape (M,) for ``X`` of shape (M, d), as a NumPy float64 array."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._predict_with(np.asarray(X, dtype=np.float64), self.features_, self.coef_)
+        return self._predict_with(np.ascontiguousarray(X, dtype=np.float64), self.features_, self.coef_)
 
     def _coef_on_training_split(self, W: torch.Tensor | np.ndarray) -> np.ndarray:
         """``b`` (P,) for features ``W`` (N, D) solved on the stored training split.
@@ -519,7 +520,8 @@ class GFTRegressor(FeatureRegressorBase):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         W = self.sample_features(random_state)
-        return self._predict_with(np.asarray(X, dtype=np.float64), W, self._coef_on_training_split(torch.as_tensor(W)))
+        return self._predict_with(np.ascontiguousarray(X, dtype=np.float64), W,
+                                   self._coef_on_training_split(torch.as_tensor(W)))
 
 
 #: Parameters in which the members of :func:`fit_batched` may differ.

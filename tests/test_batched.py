@@ -321,6 +321,20 @@ def test_cv_groups_reach_the_splitter():
         _smoke(GFTRegressorCV, cv=GroupKFold(3), **kw).fit(X, y, groups=groups[:-1])
 
 
+def test_cv_and_fit_batched_take_reversed_views():
+    """Negative strides (X[::-1]): torch refuses them, and GFTRegressorCV and fit_batched with
+    per-member data raised its ValueError; now they fit as the arrays' copies do."""
+    X, y = _data(m=60, noise=0.2)
+    kw = dict(tv_weights=(0.0, 1e-2), cv=2, random_state=1)
+    view = _smoke(GFTRegressorCV, **kw).fit(X[::-1], y[::-1])
+    copy = _smoke(GFTRegressorCV, **kw).fit(X[::-1].copy(), y[::-1].copy())
+    np.testing.assert_array_equal(view.cv_results_["mean_val_mse_refine"], copy.cv_results_["mean_val_mse_refine"])
+    np.testing.assert_array_equal(view.predict(X[::-1]), copy.predict(X[::-1].copy()))
+    members = [_smoke(random_state=r) for r in (0, 1)]
+    fits = fit_batched(members, [X[::-1], X], [y[::-1], y])
+    np.testing.assert_array_equal(fits[0].predict(X), _smoke(random_state=0).fit(X[::-1].copy(), y[::-1].copy()).predict(X))
+
+
 def test_one_standard_error_rule_on_hand_computed_scores():
     """Three folds: λ = 0 has mean 2.0 and standard error 1/√3 ≈ 0.577; 0.1 (mean 2.5) lies within it, 1 (2.6) not."""
     from gft.model_selection import _select

@@ -56,6 +56,19 @@ def test_float32_and_float64_inputs_give_the_same_float64_predictions(name):
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_strided_and_reversed_views_fit_and_predict_as_their_copies(name):
+    """NumPy views that are not C-contiguous: a reversed one (negative strides, which torch
+    refuses: fit raised a ValueError from torch), Fortran order and every other row."""
+    X, y = _data()
+    views = (X[::-1], y[::-1]), (np.asfortranarray(X), y), (X[::2], y[::2])
+    for Xv, yv in views:
+        est = _smoke(ESTIMATORS[name], random_state=0).fit(Xv, yv)
+        ref = _smoke(ESTIMATORS[name], random_state=0).fit(np.ascontiguousarray(Xv), np.ascontiguousarray(yv))
+        np.testing.assert_array_equal(est.features_, ref.features_)
+        np.testing.assert_array_equal(est.predict(X[::-1]), ref.predict(np.ascontiguousarray(X[::-1])))
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_fitted_attributes_end_in_underscore(name):
     X, y = _data()
     est = _smoke(ESTIMATORS[name], random_state=0)
