@@ -45,7 +45,8 @@
 # factors that vary widely from seed to seed, while a single fresh draw is not reliably
 # better than the random-features fit. The refined sets' ratios and, in 2-D, the share of
 # fresh draws that beat random features and their median are checked in the table at the
-# end of the page; the draws' worst is printed with them.
+# end of the page; the draws' spread, the worst against random features included, is printed
+# below their histograms.
 # The page ends with how to fit your own data: `GFTRegressorCV` to choose the TV weight, and
 # inputs put on a scale of order one (on inputs ten times larger than the book's, a fit at the
 # book's learning rates falls far behind one on standardised inputs).
@@ -78,7 +79,7 @@ n_features_1d = 20  # N of the 1-D problem, the same for GFT and for random feat
 n_features_2d = 100  # N of the 2-D problem
 n_train_1d = 500  # training points of the 1-D problem
 n_train_2d = 1000  # training points of the 2-D problem
-n_feature_draws = 50  # feature sets drawn from the generator for the pictures
+n_feature_draws = 50  # fresh feature sets from the generator: the histograms, and the spread of test MSE two claims read
 progress = False  # progress bars of the fits (off: they would flood the stored outputs)
 seed = 0  # seeds every random draw of the chapter
 assert_claims = True  # False: compute and report the claims without asserting them
@@ -212,9 +213,9 @@ display(Markdown(
 # and few or none lie beyond $|\omega| = 8$ (the share inside the band is printed above).
 # A feature $w$ and its mirror $-w$ give the same function class (exercise 1 below), but not
 # the same fit: the output weights are the complex ridge solution, which also pays for the
-# imaginary part $\mathrm{Im}(A\hat b)$, and a real target keeps that small only with features
-# in mirror pairs ([chapter 02](02_derivations.ipynb)), so a good sample set is close to
-# symmetric. $|\hat f|$ is largest in the
+# imaginary part $\mathrm{Im}(A\hat b)$, and with few features a real target keeps that small
+# essentially only when they come in (near-)mirror pairs ([chapter 02](02_derivations.ipynb)),
+# so a good thin sample set is close to symmetric. $|\hat f|$ is largest in the
 # same band, the tone's peaks at $\pm 3$ standing on the chirp's plateau; its slowly decaying
 # tail beyond the band comes from the jumps of $f \mathbf 1_{[0, 1]}$ at the ends of the
 # interval and needs no features, since the fit only has to match $f$ on $[0, 1]$.
@@ -225,7 +226,8 @@ display(Markdown(
 # the interval, with the tone at 3 present everywhere).
 # The validation error of the training curves and the test error agree in order of
 # magnitude; they are not equal because the 50 validation points are a small sample of the
-# interval, and the test grid a different one.
+# interval, the test grid a different one, and the kept iterate is the one of least validation
+# error on those same 50 points.
 
 # %%
 assert np.all(np.isfinite(list(mse_1d.values())))
@@ -245,8 +247,10 @@ claims.check("1-D: the generator puts fewer samples at |ω| <= 2 than random fea
 # $$
 #
 # has two plane waves, with frequencies $\pm(3, 1)$ and $\pm(1, -4)$, and a smooth bump
-# whose spectrum is a Gaussian around $0$. The same two lines fit it, now with $N = 100$
-# features and $M = 1000$ points.
+# whose spectrum is close to a Gaussian around $0$ (of standard deviation $2/\pi \approx 0.64$
+# for the bump on the whole plane; cut off at the edges of the square, it is that Gaussian
+# smoothed by the square's sinc). The same two lines fit it, now with $N = 100$ features and
+# 1000 training points (the output weights are solved on the first $M = 900$).
 
 # %%
 def target_2d(X: np.ndarray) -> np.ndarray:
@@ -324,7 +328,7 @@ def near_peak(W: np.ndarray, radius: float = 0.75) -> float:
 
 def near_lines(W: np.ndarray, width: float = 0.5, hole: float = 1.0) -> float:
     """Share of the rows of W within ``width`` of a line through 0 along (3, 1) or (1, -4),
-    among those farther than ``hole`` from the origin (where the two lines are too close together to tell apart)."""
+    among those farther than ``hole`` from the origin (near it, the two bands cover most of the disc)."""
     W = W[np.linalg.norm(W, axis=1) > hole]
     normal = np.stack([-directions[:, 1], directions[:, 0]], axis=1)
     return float(np.mean(np.abs(W @ normal.T).min(axis=1) < width)) if len(W) else 0.0
@@ -343,15 +347,15 @@ display(Markdown(
 # other samples fill the region between the four peaks. The exact shape of these curves (how
 # far they reach past a peak, which of them is drawn thin) changes with the rounding of a run,
 # from one processor to another; the printed shares are the measure. The share "within 0.5
-# of the lines" leaves out the disc of radius 1 around the origin, where the two lines are
-# too close together to tell apart and most points lie near one of them, and beyond it also counts samples of the filled region that happen to lie near
+# of the lines" leaves out the disc of radius 1 around the origin, where the bands of
+# half-width 0.5 around the two lines cover most of the disc, and beyond it also counts samples of the filled region that happen to lie near
 # a line; so it says that the samples stay near the peaks' directions, not that they lie on
 # two segments, and the share near the peaks is the sharper measure. Samples between
 # the peaks match none of them, and their least-squares output weights decide how much they
 # contribute. Random
 # features fill a disc instead, and only a small share of them lands near a peak. Summary
-# of both problems, as dots on a log axis (GFT's dot is one fresh draw of features; the next
-# section shows how much another draw differs):
+# of both problems, as dots on a log axis (GFT's dot is one fresh draw of features, which may
+# be a lucky or an unlucky one: the next section ranks it among 50 other draws):
 
 # %%
 def one_draw_labelled(mse: dict) -> dict:
@@ -411,7 +415,8 @@ plt.show()
 beats = {problem: float(np.mean(values < reference[problem][0])) for problem, values in draw_mse.items()}
 display(Markdown("; ".join(
     f"{problem}: median {np.median(values):.3g}, from {values.min():.3g} to {values.max():.3g}; "
-    f"{100 * beats[problem]:.0f} % of the draws beat RFF" for problem, values in draw_mse.items())
+    f"{100 * beats[problem]:.0f} % of the draws beat RFF, whose test MSE is "
+    f"{reference[problem][0] / values.max():.3g} times the worst draw's" for problem, values in draw_mse.items())
     + ". The one draw of the summary above: "
     + ", ".join(f"{value:.3g} in {problem}, better than {100 * np.mean(draw_mse[problem] > value):.0f} % "
                 "of the fresh draws" for problem, value in (("1-D", mse_1d["GFT"]), ("2-D", mse_2d["GFT"])))
@@ -502,7 +507,9 @@ claims.check(f"2-D: the median of {n_feature_draws} fresh GFT draws beats RFF a 
 # rows, exact labels, the setting of [chapter 04](04_synthetic_benchmarks.ipynb)) fitted with
 # $N = 50$ at this page's preset three ways: on its inputs in $[0, 1]^5$, on the same inputs in
 # units ten times smaller (values in $[0, 10]^5$), and on those with scikit-learn's
-# `StandardScaler` in front of the estimator:
+# `StandardScaler` in front of the estimator (`make_pipeline(StandardScaler(), GFTRegressor(...))`,
+# the same `GFTRegressor` at $\lambda = 0$ in all three). On your own data, put the
+# cross-validated estimator in that pipeline:
 #
 # ```python
 # from sklearn.pipeline import make_pipeline
@@ -598,7 +605,8 @@ claims.check("inputs ten times larger than the book's: GFT-r's test MSE over tha
 #    fitted on `(x_train[:, None], y_noisy)` picks its $\lambda$ from the paper's grid
 #    (`model.tv_weight_`); fit `GFTRegressor.from_preset(preset, n_features=n_features_1d,
 #    random_state=seed)` on the same noisy labels for λ = 0, and score both against the
-#    noise-free `y_test`. With five folds that is 30 fits and a refit: minutes on a CPU. The
+#    noise-free `y_test`. With five folds that is 30 fits and a refit on all rows (two
+#    refits, in one batched run, when GFT's and GFT-r's choices of $\lambda$ differ): minutes on a CPU. The
 #    book has not run this exercise, and its neighbours point both ways: on a noisy 1-D curve,
 #    [chapter 05](05_ablations.ipynb) finds that a fixed $\lambda = 10^{-2}$ lowers the test
 #    error on every seed and brings the fit's total variation close to the target's, while in
