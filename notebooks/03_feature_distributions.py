@@ -149,10 +149,11 @@ arms.style.format("{:.3g}")
 #
 # ## Training
 #
-# One GFT fit per setting ($M = 2000$ points, 1800 of them fitted and the last 200 held out
-# for validation; $N = 100$; no TV penalty, $\lambda = 0$, the estimator's default). The pictures are about
+# One GFT fit per setting (2000 training points: the first $M = 1800$ fitted, the last 200
+# held out for validation; $N = 100$; no TV penalty, $\lambda = 0$, the estimator's default). The pictures are about
 # the generator, so the refinement phase is switched off (`refine_steps=0`); every sample
-# below is a fresh draw $G_\theta(z)$. For comparison, {py:class}`gft.RFFRegressor` fits
+# below is a draw $G_\theta(z)$ of fresh latents (the first of the 50 draws is the feature set
+# scored in the first table). For comparison, {py:class}`gft.RFFRegressor` fits
 # random features with the same $N$, choosing $\sigma$ on the validation split.
 
 # %%
@@ -218,13 +219,14 @@ display(Markdown(
     f"$\\pm{hann_zero:.3g}$ (its first zero: {hann_zero / spacing:.3g} steps of the padded grid, "
     f"whose spacing is {spacing:.3g}), {hann_fwhm:.3g} wide at half its height "
     f"({hann_fwhm / spacing:.3g} padded steps). Without the taper the first zero lies at "
-    f"$\\pm{box_zero:.3g}$ and the width at half height is {box_fwhm:.3g}. Either blur is small "
-    f"against the long arms (up to 10 and more), and comparable to the shortest, the arm of "
-    f"length 4 along $\\omega_1$ of \"kreuz\"."))
+    f"$\\pm{box_zero:.3g}$ and the width at half height is {box_fwhm:.3g}, but its side lobes, "
+    f"decaying only as $|\\omega|^{{-1}}$, hide the cross. The tapered lobe is small against the "
+    f"arms that reach 10 and more and comparable to the short ones, 4 to 5.7 long (the table of "
+    f"the targets)."))
 
 # %% [markdown]
-# Top row: $50 \times 100$ samples of the trained generator; bottom row: as many random
-# features with the validated $\sigma$. Dashed lines: the predicted arm directions
+# Top row: $50 \times 100$ samples of the trained generator; bottom row: as many fresh draws
+# from $\mathcal N(0, \sigma^2 I)$ with the $\sigma$ random features validated. Dashed lines: the predicted arm directions
 # $\pm T e_1$, $\pm T e_2$. The axes reach $\pm 12$, and $\pm 22$ for the sheared target,
 # whose second arm is longer (see the table of the targets).
 
@@ -273,8 +275,9 @@ overshoot.style.format({"longest arm + main lobe": "{:.3g}", "GFT samples beyond
 # The learned samples draw the cross, and the cross turns with the target: along the axes
 # for "kreuz", along the diagonals for "kreuz-rotated", and with arms tilted towards each
 # other for "kreuz-sheared". The Gaussian samples ignore it. A few learned samples (the
-# table under the figure) lie beyond the end of the longest arm plus the taper's blur, and
-# some of those leave the frame.
+# table under the figure) lie beyond the end of the longest arm plus the taper's blur (a
+# reference of the plot: the fitted, untapered $f$ has spectrum beyond every arm), and on
+# "kreuz" and "kreuz-sheared" some of those leave the frame.
 #
 # ## How the samples turn with the target
 #
@@ -385,8 +388,11 @@ summary.style.format({column: "{:.3g}" for column in summary.columns if column !
 # perpendicular: at $16.7°$ and $73.3°$, their terms $e^{4i\alpha}$ are $e^{\pm i\,66.8°}$, and
 # with equal weights the statistic gives $0°$ (modulo $90°$), $16.7°$ from either arm. There
 # the weights decide: the statistic lands near the arm $Te_2$, which is longer and carries
-# most of $\sum |w_l|^2$ (last column) — within half the distance from the equal-weight
-# value to that arm.
+# most of the weight $|w_l|^2$ of the samples near the arms (last column) — within half the
+# distance from the equal-weight value to that arm. The two checks are nearly one fact: were
+# only the samples near the arms counted, a share $s$ of their weight on $Te_2$ would give the
+# statistic $-\frac14\arctan\bigl((2s - 1)\tan 66.8°\bigr)$ (modulo $90°$), within half the
+# way to the arm once $s$ exceeds about $0.64$.
 
 # %%
 for name in settings:
@@ -475,9 +481,9 @@ claims.check("kreuz-sheared: share of generator samples beyond the top frequency
 # features and 1800 fitted points than the other two.
 #
 # The learned feature distribution is a picture of where the target's spectrum lives — its
-# arms, their directions and reach — drawn with $N$ samples at a time. That is the intuition behind GFT's advantage at small $N$: random
-# features spend much of their budget where $|\hat f|$ is small, learned ones less (the mean
-# of $|\hat f|$ at the learned samples is higher on every setting, in the table above). The
+# arms, their directions and reach — drawn with $N$ samples at a time. That is the intuition behind GFT's advantage at small $N$: the
+# learned samples sit where $|\hat f|$ is, on average, two to two and a half times as large
+# as at random samples (the means of $|\hat f|$ in the table above). The
 # paper leaves open how to characterise the global minimisers of the generator objective and
 # their relation to $\hat f$ {cite:p}`hertrich2025gft`; the pictures suggest that the
 # relation is close.
