@@ -220,6 +220,8 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
 
     # -- prediction -------------------------------------------------------------------
     def _predict_with(self, X: np.ndarray, W: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        # contiguous: torch takes no arrays with negative strides (a reversed view, X[::-1])
+        X = np.ascontiguousarray(X, dtype=np.float64)
         Wt, bt = torch.as_tensor(W), torch.as_tensor(coef)
         out = []
         for start in range(0, X.shape[0], _PREDICT_CHUNK):
@@ -232,7 +234,7 @@ class FeatureRegressorBase(RegressorMixin, BaseEstimator):
         """Predictions of shape (M,) for ``X`` of shape (M, d), as a NumPy float64 array."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._predict_with(np.ascontiguousarray(X, dtype=np.float64), self.features_, self.coef_)
+        return self._predict_with(X, self.features_, self.coef_)
 
     def _coef_on_training_split(self, W: torch.Tensor | np.ndarray) -> np.ndarray:
         """``b`` (P,) for features ``W`` (N, D) solved on the stored training split.
@@ -520,8 +522,7 @@ class GFTRegressor(FeatureRegressorBase):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         W = self.sample_features(random_state)
-        return self._predict_with(np.ascontiguousarray(X, dtype=np.float64), W,
-                                   self._coef_on_training_split(torch.as_tensor(W)))
+        return self._predict_with(X, W, self._coef_on_training_split(torch.as_tensor(W)))
 
 
 #: Parameters in which the members of :func:`fit_batched` may differ.

@@ -235,7 +235,7 @@ class GFTRegressorCV(RegressorMixin, BaseEstimator):
         self._validate_params()  # scikit-learn, against _parameter_constraints
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
-        X, y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if groups is not None:
             groups = column_or_1d(groups)
             check_consistent_length(X, groups)
