@@ -669,8 +669,8 @@ K_norm = float(K0_eigs[-1])
 stability_bound = 2 * ridge / (K_norm + ridge)
 share_slow = float(np.mean(K0_eigs < ridge))
 W_end = torch.as_tensor(theory.angles_to_points(varpro.angles[-1]), dtype=dtype, device=device)
-K_end_eigs = torch.linalg.eigvalsh(torch.relu(X @ W_end.T).T @ torch.relu(X @ W_end.T)
-                                   / (n_samples * n_particles)).cpu().numpy()
+F_end = torch.relu(X @ W_end.T)
+K_end_eigs = torch.linalg.eigvalsh(F_end.T @ F_end / (n_samples * n_particles)).cpu().numpy()
 round_off = 1e-12 * K_norm  # eigenvalues of a float64 Gram matrix this small are zero to round-off
 zero_eigs = {"start": int(np.sum(K0_eigs < round_off)), "end": int(np.sum(K_end_eigs < round_off))}
 print(f"‖𝒦‖ = {K_norm:.3f} at the start: joint GD needs h < 2δ/(‖𝒦‖ + δ) = {stability_bound:.4f} "
